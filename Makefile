@@ -1,0 +1,38 @@
+# Every target bootstraps .venv itself, so a fresh clone needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CONTENT ?= content
+
+.PHONY: all site check test lint unit golden bench clean
+
+all: check test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+site: $(STAMP)
+	$(BIN)/dossier build $(CONTENT) --out site
+
+check: $(STAMP)
+	$(BIN)/dossier check $(CONTENT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check dossier tests
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: lint unit
+
+# Rewrite the golden pages in tests/golden/ from the fixture dossier; review the diff.
+golden: $(STAMP)
+	DOSSIER_UPDATE_GOLDEN=1 $(BIN)/pytest tests/test_golden.py
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,138 @@
+"""Text normalisation for quote matching (SPEC §3, steps 1–4), with a map back to the original.
+
+Only edits that change a text's length are recorded, so a source of any size costs one
+``str.translate`` and one regex scan plus a handful of Python steps per edit (double
+spaces, paragraph breaks, ``…``), not a step per character.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+#: Format characters dropped: soft hyphen, zero-width space/non-joiner/joiner, word joiner, BOM.
+FORMAT_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b\u02bc\u2032"
+DOUBLE_QUOTES = '"\u201c\u201d\u201e\u201f\u2033'
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+WHITESPACE = (
+    "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+_TABLE = str.maketrans(
+    {
+        **{c: "'" for c in SINGLE_QUOTES},
+        **{c: '"' for c in DOUBLE_QUOTES},
+        **{c: "-" for c in DASHES},
+        **{c: " " for c in WHITESPACE},
+    }
+)
+_F = re.escape(FORMAT_CHARS)
+_EDITS = re.compile(rf"[ {_F}]{{2,}}|[{_F}]|-{{2,}}|\u2026")
+# A starter and the combining marks after it; Hangul vowel/final jamo compose onto a starter.
+_CLUSTER = re.compile(r".[\u0300-\u036f\u1160-\u11ff\u0483-\u0489\u0591-\u05c7\u0610-\u061a"
+                      r"\u064b-\u065f\u0900-\u0903\u093a-\u094f\u1ab0-\u1aff\u1dc0-\u1dff"
+                      r"\u20d0-\u20ff\ufe20-\ufe2f]*", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetMap:
+    """Maps offsets in an edited text back to the text it was made from.
+
+    ``edits`` holds (new_start, old_start, new_len, old_len) for every span whose length
+    changed; between edits the two texts run in step.
+    """
+
+    edits: tuple[tuple[int, int, int, int], ...] = ()
+    _keys: tuple[int, ...] = field(default=())
+
+    @staticmethod
+    def of(edits: list[tuple[int, int, int, int]]) -> OffsetMap:
+        return OffsetMap(tuple(edits), tuple(e[0] for e in edits))
+
+    def start(self, n: int) -> int:
+        i = bisect_right(self._keys, n) - 1
+        if i < 0:
+            return n
+        n0, o0, nl, ol = self.edits[i]
+        if n < n0 + nl:
+            return o0
+        return o0 + ol + (n - n0 - nl)
+
+    def end(self, n: int) -> int:
+        """The exclusive end in the old text of a span ending at ``n`` in the new one."""
+        if n <= 0:
+            return 0
+        i = bisect_right(self._keys, n - 1) - 1
+        if i >= 0:
+            n0, o0, nl, ol = self.edits[i]
+            if n - 1 < n0 + nl:
+                return o0 + ol
+        return self.start(n - 1) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """A normalised text and the maps that lead back to the original, innermost first."""
+
+    text: str
+    maps: tuple[OffsetMap, ...]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        s, e = start, end
+        for m in reversed(self.maps):
+            s, e = m.start(s), m.end(e)
+        return s, e
+
+
+def normalise(text: str) -> Normalised:
+    maps: list[OffsetMap] = []
+    if not unicodedata.is_normalized("NFC", text):
+        text, nfc_map = _nfc(text)
+        maps.append(nfc_map)
+    folded = text.translate(_TABLE)
+    out: list[str] = []
+    edits: list[tuple[int, int, int, int]] = []
+    last = 0
+    n = 0
+    for m in _EDITS.finditer(folded):
+        s, e = m.span()
+        out.append(folded[last:s])
+        n += s - last
+        piece = m.group()
+        if piece == "\u2026":
+            rep = "..."
+        elif piece[0] == "-":
+            rep = "-"
+        else:
+            rep = " " if " " in piece else ""
+        out.append(rep)
+        edits.append((n, s, len(rep), e - s))
+        n += len(rep)
+        last = e
+    out.append(folded[last:])
+    if edits:
+        maps.append(OffsetMap.of(edits))
+    return Normalised("".join(out), tuple(maps))
+
+
+def normalise_text(text: str) -> str:
+    """Normalise without keeping the map (for quotes), with the ends trimmed."""
+    return normalise(text).text.strip(" ")
+
+
+def _nfc(text: str) -> tuple[str, OffsetMap]:
+    out: list[str] = []
+    edits: list[tuple[int, int, int, int]] = []
+    n = 0
+    for m in _CLUSTER.finditer(text):
+        cluster = m.group()
+        nfc = unicodedata.normalize("NFC", cluster)
+        if nfc != cluster and len(nfc) != len(cluster):
+            edits.append((n, m.start(), len(nfc), len(cluster)))
+        out.append(nfc)
+        n += len(nfc)
+    return "".join(out), OffsetMap.of(edits)

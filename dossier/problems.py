@@ -1,0 +1,56 @@
+"""Problems: what the pipeline reports instead of raising or printing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """Where a value starts: a file path (as given) and a 1-based line and column."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    pos: Pos
+    code: str
+    message: str
+    severity: Severity = Severity.ERROR
+    #: For quote problems: the source id and a description of the nearest passage.
+    source: str | None = None
+    nearest: str | None = None
+    #: Extra lines printed under the problem in the text format.
+    details: tuple[str, ...] = field(default=())
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.pos.file, self.pos.line, self.pos.column, self.code)
+
+
+def error(
+    pos: Pos,
+    code: str,
+    message: str,
+    *,
+    source: str | None = None,
+    nearest: str | None = None,
+    details: tuple[str, ...] = (),
+) -> Problem:
+    return Problem(pos, code, message, Severity.ERROR, source, nearest, details)
+
+
+def warning(pos: Pos, code: str, message: str, *, source: str | None = None) -> Problem:
+    return Problem(pos, code, message, Severity.WARNING, source)

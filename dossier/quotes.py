@@ -1,0 +1,445 @@
+"""The quote verifier (SPEC §3): does a quote, editorial marks and all, stand in a source?
+
+``verify(quote, source, settings)`` is a pure function. It returns a ``Match`` holding the
+spans of the verbatim pieces in the *original* source text (for highlighting), or a
+``Miss`` that explains the failure. Matching is exact after normalisation; fuzzy
+comparison only ever runs on a miss, to explain it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from bisect import bisect_left
+from dataclasses import dataclass
+from functools import cached_property
+
+from .normalise import Normalised, normalise, normalise_text
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_MARK = re.compile(
+    r"\[\.\.\.\]|\.\.\.(?!\.)|(?P<sic>\[sic\])|\[(?P<letter>[^\W\d_])\]|\[(?P<sub>[^\[\]]+)\]",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:not|no|never|without)\b|n't\b", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|million|billion|trillion|dozen)\b",
+    re.IGNORECASE,
+)
+
+OMISSION = "omission"
+SUBSTITUTION = "substitution"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    max_omission: int = 300
+    max_substitution: int = 80
+    min_words: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Verbatim text; ``fold`` holds the offsets whose letter may be either case."""
+
+    text: str
+    fold: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    kind: str  # OMISSION or SUBSTITUTION
+    low: int
+    high: int
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    pieces: tuple[Piece, ...]
+    #: gaps[i] stands between pieces[i-1] and pieces[i]; gaps[0] before the first piece and
+    #: gaps[len(pieces)] after the last are None unless the quote starts or ends with a
+    #: substitution (a leading or trailing omission asks nothing of the source).
+    gaps: tuple[Gap | None, ...]
+
+    @property
+    def words(self) -> int:
+        return sum(len(_WORD.findall(p.text)) for p in self.pieces)
+
+    @property
+    def verbatim(self) -> str:
+        return " ".join(p.text for p in self.pieces)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    #: (start, end) of each verbatim piece in the original source text.
+    spans: tuple[tuple[int, int], ...]
+    #: (start, end) of each piece in the normalised source text.
+    nspans: tuple[tuple[int, int], ...]
+    #: (code, message) pairs for meaning the omissions may have cut out.
+    warnings: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def start(self) -> int:
+        return self.spans[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.spans[-1][1]
+
+
+@dataclass(frozen=True, slots=True)
+class Nearest:
+    """The passage of the source closest to a quote that was not found."""
+
+    text: str  # the passage as the source writes it
+    line: int
+    start: int
+    end: int
+    differences: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    code: str  # quote-not-found | quote-too-short
+    message: str
+    nearest: Nearest | None = None
+    suspicious: tuple[str, ...] = ()
+
+
+class Source:
+    """A source text prepared once for any number of quotes."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.norm: Normalised = normalise(text)
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        starts = [0]
+        find = self.text.find
+        i = find("\n")
+        while i >= 0:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        return starts
+
+    def line_of(self, offset: int) -> int:
+        return bisect_left(self._line_starts, offset + 1)
+
+    @cached_property
+    def tokens(self) -> tuple[list[str], list[int]]:
+        """The normalised text's space-separated tokens and their start offsets."""
+        words: list[str] = []
+        starts: list[int] = []
+        for m in re.finditer(r"[^ ]+", self.norm.text):
+            words.append(m.group())
+            starts.append(m.start())
+        return words, starts
+
+    @cached_property
+    def token_index(self) -> dict[str, list[int]]:
+        index: dict[str, list[int]] = {}
+        for i, word in enumerate(self.tokens[0]):
+            index.setdefault(_key(word), []).append(i)
+        return index
+
+
+def _key(word: str) -> str:
+    return word.strip("\"'.,;:!?()[]").lower()
+
+
+def parse(quote: str, settings: Settings) -> Parsed:
+    text = normalise_text(quote)
+    pieces: list[Piece] = []
+    gaps: list[Gap | None] = [None]
+    chars: list[str] = []
+    fold: set[int] = set()
+
+    def close() -> None:
+        raw = "".join(chars)
+        # [sic] removal can leave doubled spaces; trim the piece and keep fold offsets aligned.
+        out: list[str] = []
+        keep: set[int] = set()
+        for i, ch in enumerate(raw):
+            if ch == " " and (not out or out[-1] == " "):
+                continue
+            if i in fold:
+                keep.add(len(out))
+            out.append(ch)
+        while out and out[-1] == " ":
+            out.pop()
+        chars.clear()
+        fold.clear()
+        if out:
+            pieces.append(Piece("".join(out), frozenset(keep)))
+            gaps.append(None)
+
+    def add_gap(gap: Gap) -> None:
+        close()
+        prev = gaps[-1]
+        if prev is None:
+            gaps[-1] = gap
+        else:  # two marks in a row: their allowances add up
+            kind = SUBSTITUTION if SUBSTITUTION in (prev.kind, gap.kind) else OMISSION
+            gaps[-1] = Gap(kind, prev.low + gap.low, prev.high + gap.high)
+
+    last = 0
+    for m in _MARK.finditer(text):
+        chars.extend(text[last : m.start()])
+        last = m.end()
+        if m.group("sic"):
+            continue
+        if m.group("letter"):
+            fold.add(len(chars))
+            chars.append(m.group("letter"))
+        elif m.group("sub"):
+            add_gap(Gap(SUBSTITUTION, 1, settings.max_substitution))
+        else:
+            add_gap(Gap(OMISSION, 0, settings.max_omission))
+    chars.extend(text[last:])
+    close()
+    # A leading or trailing omission asks nothing of the source.
+    if gaps and gaps[0] is not None and gaps[0].kind == OMISSION:
+        gaps[0] = None
+    if gaps[-1] is not None and gaps[-1].kind == OMISSION:
+        gaps[-1] = None
+    if pieces and pieces[0].text[:1].isalpha():
+        first = pieces[0]
+        pieces[0] = Piece(first.text, first.fold | {0})
+    return Parsed(tuple(pieces), tuple(gaps))
+
+
+def _is_alnum(ch: str) -> bool:
+    return ch.isalnum()
+
+
+def _occurrences(piece: Piece, text: str) -> list[tuple[int, int]]:
+    """Every place ``piece`` stands in ``text`` with word boundaries respected, in order."""
+    p = piece.text
+    length = len(p)
+    check_before = _is_alnum(p[0])
+    check_after = _is_alnum(p[-1])
+    starts: list[int]
+    if not piece.fold or piece.fold == {0} and p[0].lower() == p[0].upper():
+        starts = _find_all(text, p)
+    elif piece.fold == {0}:
+        starts = sorted(_find_all(text, p[0].lower() + p[1:]) + _find_all(text, p[0].upper() + p[1:]))
+    else:
+        pattern = "".join(
+            f"[{re.escape(c.lower())}{re.escape(c.upper())}]" if i in piece.fold else re.escape(c)
+            for i, c in enumerate(p)
+        )
+        starts = [m.start() for m in re.finditer(f"(?=(?:{pattern}))", text)]
+    out = []
+    end_of_text = len(text)
+    for s in starts:
+        e = s + length
+        if check_before and s > 0 and text[s - 1].isalnum():
+            continue
+        if check_after and e < end_of_text and text[e].isalnum():
+            continue
+        out.append((s, e))
+    return out
+
+
+def _find_all(text: str, p: str) -> list[int]:
+    out = []
+    find = text.find
+    i = find(p)
+    while i >= 0:
+        out.append(i)
+        i = find(p, i + 1)
+    return out
+
+
+def _gap_ok(text: str, end: int, start: int, gap: Gap | None) -> bool:
+    if start < end:
+        return False
+    skipped = text[end:start]
+    if gap is None:  # pieces joined by nothing cannot happen between pieces
+        return False
+    inner = skipped.strip(" ")
+    return gap.low <= len(inner) <= gap.high
+
+
+def _place(parsed: Parsed, text: str) -> list[tuple[int, int]] | None:
+    """The earliest valid placement of every piece, or None."""
+    pieces = parsed.pieces
+    occ = [_occurrences(p, text) for p in pieces]
+    if any(not o for o in occ):
+        return None
+    k = len(pieces)
+    lead, trail = parsed.gaps[0], parsed.gaps[k]
+    # Feasibility from the last piece backwards.
+    feasible: list[list[bool]] = [[] for _ in range(k)]
+    feasible[k - 1] = [trail is None or len(text[e:].strip(" ")) >= trail.low for _, e in occ[k - 1]]
+    starts_next: list[int] = []
+    for i in range(k - 2, -1, -1):
+        gap = parsed.gaps[i + 1]
+        assert gap is not None
+        nxt = occ[i + 1]
+        starts_next = [s for s, _ in nxt]
+        flags = []
+        for _, e in occ[i]:
+            j = bisect_left(starts_next, e)
+            ok = False
+            limit = e + gap.high + 2
+            while j < len(nxt) and nxt[j][0] <= limit:
+                if feasible[i + 1][j] and _gap_ok(text, e, nxt[j][0], gap):
+                    ok = True
+                    break
+                j += 1
+            flags.append(ok)
+        feasible[i] = flags
+    chosen: list[tuple[int, int]] = []
+    for j, (s, e) in enumerate(occ[0]):
+        if feasible[0][j] and (lead is None or len(text[:s].strip(" ")) >= lead.low):
+            chosen.append((s, e))
+            break
+    if not chosen:
+        return None
+    for i in range(1, k):
+        gap = parsed.gaps[i]
+        e = chosen[-1][1]
+        nxt = occ[i]
+        j = bisect_left([s for s, _ in nxt], e)
+        while j < len(nxt):
+            if feasible[i][j] and _gap_ok(text, e, nxt[j][0], gap):
+                chosen.append(nxt[j])
+                break
+            j += 1
+        else:  # pragma: no cover - feasibility guarantees a successor
+            return None
+    return chosen
+
+
+def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match | Miss:
+    parsed = parse(quote, settings)
+    words = parsed.words
+    if words < settings.min_words:
+        return Miss(
+            "quote-too-short",
+            f"the quote's verbatim words number {words}; at least {settings.min_words} are needed "
+            "so that it identifies one passage",
+        )
+    text = source.norm.text
+    placed = _place(parsed, text)
+    if placed is None:
+        return _explain(quote, parsed, source)
+    warnings: list[tuple[str, str]] = []
+    for i in range(1, len(placed)):
+        gap = parsed.gaps[i]
+        if gap is None or gap.kind != OMISSION:
+            continue
+        skipped = text[placed[i - 1][1] : placed[i][0]].strip(" ")
+        if m := _NEGATION.search(skipped):
+            warnings.append(
+                ("omission-drops-negation", f"the omission skips '{m.group()}': check the meaning survives")
+            )
+        if m := _NUMBER.search(skipped):
+            warnings.append(
+                ("omission-drops-number", f"the omission skips a number ('{_around(skipped, m)}'): check it")
+            )
+    spans = tuple(source.norm.to_original(s, e) for s, e in placed)
+    return Match(spans, tuple(placed), tuple(warnings))
+
+
+def _around(text: str, m: re.Match[str]) -> str:
+    s = text.rfind(" ", 0, max(m.start() - 1, 0)) + 1
+    e = text.find(" ", m.end() + 1)
+    return text[s : e if e >= 0 else len(text)]
+
+
+# --- explaining a miss -------------------------------------------------------------------
+
+
+def _explain(quote: str, parsed: Parsed, source: Source) -> Miss:
+    suspicious = tuple(_suspicious(quote))
+    text = source.norm.text
+    found = [bool(_occurrences(p, text)) for p in parsed.pieces]
+    nearest = _nearest(parsed, source, found)
+    if all(found) and len(parsed.pieces) > 1:
+        message = (
+            "every piece of the quote is in the source, but not in this order within the allowed "
+            "omission or substitution lengths"
+        )
+    else:
+        message = "the quote is not in the source"
+    if suspicious:
+        message += "; the quote contains " + ", ".join(suspicious)
+    return Miss("quote-not-found", message, nearest, suspicious)
+
+
+def _nearest(parsed: Parsed, source: Source, found: list[bool]) -> Nearest | None:
+    # Explain the first piece that is missing, or the whole quote when all are there.
+    missing = [p.text for p, ok in zip(parsed.pieces, found, strict=True) if not ok]
+    qwords = (missing[0] if missing else parsed.verbatim).split(" ")
+    words, starts = source.tokens
+    if not words or not qwords:
+        return None
+    index = source.token_index
+    votes: dict[int, int] = {}
+    for j, w in enumerate(qwords):
+        positions = index.get(_key(w))
+        if not positions or len(positions) > 200:
+            continue
+        for i in positions:
+            votes[i - j] = votes.get(i - j, 0) + 1
+    if not votes:
+        return None
+    best = min(votes, key=lambda c: (-votes[c], c))
+    pad = max(3, len(qwords) // 4)
+    lo = max(best - pad, 0)
+    hi = min(best + len(qwords) + pad, len(words))
+    window = words[lo:hi]
+    sm = difflib.SequenceMatcher(a=[_key(w) for w in qwords], b=[_key(w) for w in window], autojunk=False)
+    blocks = [b for b in sm.get_matching_blocks() if b.size]
+    if blocks:  # keep the part of the window that lines up with the quote
+        first, last = blocks[0], blocks[-1]
+        lo2 = lo + max(first.b - first.a, 0)
+        hi2 = lo + min(last.b + last.size + (len(qwords) - last.a - last.size), len(window))
+        if lo2 < hi2:
+            lo, hi = lo2, hi2
+            window = words[lo:hi]
+            sm = difflib.SequenceMatcher(a=[_key(w) for w in qwords], b=[_key(w) for w in window], autojunk=False)
+    diffs: list[str] = []
+    for tag, a0, a1, b0, b1 in sm.get_opcodes():
+        q, s = " ".join(qwords[a0:a1]), " ".join(window[b0:b1])
+        if tag == "replace":
+            diffs.append(f"quote has '{q}', source has '{s}'")
+        elif tag == "delete":
+            diffs.append(f"quote has '{q}', source has nothing there")
+        elif tag == "insert":
+            diffs.append(f"source has '{s}', quote has nothing there")
+    nstart = starts[lo]
+    nend = starts[hi - 1] + len(words[hi - 1])
+    ostart, oend = source.norm.to_original(nstart, nend)
+    passage = " ".join(source.text[ostart:oend].split())
+    return Nearest(passage, source.line_of(ostart), ostart, oend, tuple(diffs[:6]))
+
+
+def _suspicious(quote: str) -> list[str]:
+    """Invisible or look-alike characters in a quote, by code point."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for word in quote.split():
+        scripts = {_script(c) for c in word if c.isalpha()}
+        for ch in word:
+            if ch in seen:
+                continue
+            cat = unicodedata.category(ch)
+            name = unicodedata.name(ch, "UNNAMED")
+            odd = cat in ("Cf", "Cc", "Co", "Cn") or (
+                ch.isalpha() and len(scripts) > 1 and _script(ch) != "LATIN"
+            )
+            if odd:
+                seen.add(ch)
+                out.append(f"U+{ord(ch):04X} {name}")
+    return out
+
+
+def _script(ch: str) -> str:
+    return unicodedata.name(ch, "UNKNOWN").split(" ")[0]

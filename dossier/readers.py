@@ -1,0 +1,361 @@
+"""Readers: everything under CONTENT_DIR into the model, with every problem gathered.
+
+Nothing outside CONTENT_DIR is read: files are found by listing its folders, and a file
+whose real path (after symlinks) leaves CONTENT_DIR is refused before it is opened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import os
+from pathlib import Path
+from typing import cast
+
+from . import schema
+from .model import Content, Dossier, Entity, Evidence, Fact, Section, Source
+from .problems import Pos, Problem, error
+from .quotes import Settings
+from .schema import ID_RE, PartialDate, Rec, Ref
+from .yamlread import Node, decode, parse
+
+MAX_CARD_BYTES = 1 << 20  # 1 MiB: a card is a page of YAML, not a data dump
+MAX_SOURCE_BYTES = 32 << 20  # 32 MiB of text
+TEXT_SUFFIXES = (".txt", ".md")
+
+
+def display(path: Path) -> str:
+    """A path as problems show it: relative to the current directory where possible."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - another drive on Windows
+        return str(path)
+
+
+class _Reader:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.real_root = root.resolve()
+        self.problems: list[Problem] = []
+
+    def read_bytes(self, path: Path, limit: int, code: str = "source-unreadable") -> bytes | None:
+        shown = display(path)
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:
+            self.problems.append(error(Pos(shown), code, f"cannot read the file: {_reason(exc)}"))
+            return None
+        if not real.is_relative_to(self.real_root):
+            self.problems.append(
+                error(
+                    Pos(shown),
+                    "unsafe-path",
+                    "this file is a link that leads outside the content folder; it was not read",
+                )
+            )
+            return None
+        if not real.is_file():
+            self.problems.append(error(Pos(shown), code, "expected a file, found a directory or device"))
+            return None
+        try:
+            size = real.stat().st_size
+            if size > limit:
+                self.problems.append(
+                    error(Pos(shown), "file-too-large", f"the file has {size:,} bytes; the limit is {limit:,}")
+                )
+                return None
+            with real.open("rb") as fh:
+                data = fh.read(limit + 1)
+        except OSError as exc:
+            self.problems.append(error(Pos(shown), code, f"cannot read the file: {_reason(exc)}"))
+            return None
+        if len(data) > limit:
+            self.problems.append(error(Pos(shown), "file-too-large", f"the file is larger than {limit:,} bytes"))
+            return None
+        return data
+
+    def read_yaml(self, path: Path, *, required: bool = True) -> Node | None:
+        data = self.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable")
+        if data is None:
+            return None
+        shown = display(path)
+        text, problems = decode(data, shown)
+        self.problems.extend(problems)
+        if text is None:
+            return None
+        node, problems = parse(text, shown)
+        self.problems.extend(problems)
+        if node is None and not problems and required:
+            self.problems.append(error(Pos(shown), "missing-field", "the file is empty"))
+        return node
+
+    def record(self, path: Path, kind: schema.Record) -> Rec | None:
+        node = self.read_yaml(path)
+        if node is None:
+            return None
+        return cast(Rec | None, schema.convert(node, kind, self.problems, kind.name))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc)
+
+
+def _s(rec: Rec, name: str) -> str | None:
+    return cast(str | None, rec.get(name))
+
+
+def _t(rec: Rec, name: str) -> tuple[str, ...]:
+    return cast(tuple[str, ...], rec.get(name, ()))
+
+
+def read_content(root: Path) -> tuple[Content | None, list[Problem]]:
+    """Read and validate CONTENT_DIR; the content is ``None`` when it cannot be used at all."""
+    r = _Reader(root)
+    dossier = _read_dossier(r, root / "dossier.yaml")
+    entities = _read_entities(r, root / "entities.yaml")
+    sources, source_ids = _read_sources(r, root / "sources")
+    facts, fact_ids = _read_facts(r, root / "facts")
+    if dossier is None:
+        return None, r.problems
+    content = Content(root, dossier, sources, entities, facts)
+    r.problems.extend(check_references(content, source_ids, fact_ids))
+    return content, r.problems
+
+
+def _read_dossier(r: _Reader, path: Path) -> Dossier | None:
+    if not path.exists() and not path.is_symlink():
+        r.problems.append(
+            error(Pos(display(path)), "missing-file", "every content folder needs a dossier.yaml with a title")
+        )
+        return None
+    rec = r.record(path, schema.DOSSIER)
+    if rec is None:
+        return None
+    sections = []
+    for s in cast(tuple[Rec, ...], rec.get("sections", ())):
+        ref = cast(Ref, s.get("id"))
+        sections.append(Section(ref.id, cast(str, s.get("title")), _s(s, "intro"), ref.pos))
+    seen: dict[str, Section] = {}
+    for sec in sections:
+        if sec.id in seen:
+            r.problems.append(
+                error(sec.pos, "duplicate-id", f"section '{sec.id}' is defined twice (first at line {seen[sec.id].pos.line})")
+            )
+        seen.setdefault(sec.id, sec)
+    q = cast(Rec | None, rec.get("quotes"))
+    defaults = Settings()
+    settings = Settings(
+        cast(int, q.get("max_omission", defaults.max_omission)) if q else defaults.max_omission,
+        cast(int, q.get("max_substitution", defaults.max_substitution)) if q else defaults.max_substitution,
+        cast(int, q.get("min_words", defaults.min_words)) if q else defaults.min_words,
+    )
+    return Dossier(
+        title=cast(str, rec.get("title")),
+        subtitle=_s(rec, "subtitle"),
+        summary=_s(rec, "summary"),
+        authors=_t(rec, "authors"),
+        updated=cast(dt.date | None, rec.get("updated")),
+        base_url=_s(rec, "base_url"),
+        sections=tuple(seen.values()),
+        quotes=settings,
+        file=display(path),
+    )
+
+
+def _read_entities(r: _Reader, path: Path) -> dict[str, Entity]:
+    if not path.exists() and not path.is_symlink():
+        return {}
+    node = r.read_yaml(path, required=False)
+    if node is None:
+        return {}
+    items = cast(tuple[tuple[Ref, Rec], ...] | None, schema.convert(node, schema.ENTITIES, r.problems, "entities"))
+    out: dict[str, Entity] = {}
+    for ref, rec in items or ():
+        out[ref.id] = Entity(
+            ref.id,
+            cast(str, rec.get("name")),
+            _s(rec, "kind"),
+            _s(rec, "description"),
+            _t(rec, "aliases"),
+            ref.pos,
+        )
+    return out
+
+
+def _listing(r: _Reader, folder: Path) -> list[Path]:
+    """Files below ``folder``, sorted; links to folders are not followed."""
+    if not folder.is_dir():
+        return []
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames.sort()
+        base = Path(dirpath)
+        for d in dirnames:
+            if (base / d).is_symlink():
+                r.problems.append(
+                    error(Pos(display(base / d)), "unsafe-path", "links to folders are not followed; move the files here")
+                )
+        found.extend(base / f for f in sorted(filenames))
+    return found
+
+
+def _id_of(r: _Reader, path: Path) -> str | None:
+    stem = path.name.rsplit(".", 1)[0]
+    if ID_RE.match(stem):
+        return stem
+    r.problems.append(
+        error(
+            Pos(display(path)),
+            "invalid-value",
+            f"'{stem}' is not a valid id: file names are lowercase letters, digits and hyphens, "
+            "starting with a letter",
+        )
+    )
+    return None
+
+
+def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]]:
+    texts: dict[str, Path] = {}
+    metas: dict[str, Path] = {}
+    for path in _listing(r, folder):
+        if path.parent != folder:
+            continue  # sources live directly in sources/
+        suffix = path.suffix.lower()
+        if suffix not in TEXT_SUFFIXES and suffix != ".yaml":
+            continue
+        sid = _id_of(r, path)
+        if sid is None:
+            continue
+        if suffix == ".yaml":
+            metas[sid] = path
+        elif sid in texts:
+            r.problems.append(
+                error(Pos(display(path)), "duplicate-id", f"source '{sid}' has two text files: {texts[sid].name} and {path.name}")
+            )
+        else:
+            texts[sid] = path
+    out: dict[str, Source] = {}
+    for sid in sorted(set(texts) | set(metas)):
+        if sid not in metas:
+            r.problems.append(
+                error(Pos(display(texts[sid])), "missing-file", f"source '{sid}' has no metadata file sources/{sid}.yaml")
+            )
+            continue
+        if sid not in texts:
+            r.problems.append(
+                error(Pos(display(metas[sid])), "source-unreadable", f"source '{sid}' has no text file (sources/{sid}.txt)")
+            )
+            continue
+        rec = r.record(metas[sid], schema.SOURCE)
+        data = r.read_bytes(texts[sid], MAX_SOURCE_BYTES)
+        if data is None:
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        pinned = _s(rec, "sha256") if rec else None
+        if rec is not None and pinned is not None and pinned != digest:
+            r.problems.append(
+                error(
+                    rec.where["sha256"],
+                    "source-changed",
+                    f"the text of source '{sid}' has changed since it was pinned (its sha256 is now "
+                    f"{digest}); re-check every card that quotes it, then update sha256",
+                )
+            )
+            continue
+        text, problems = decode(data, display(texts[sid]))
+        r.problems.extend(problems)
+        if text is None or rec is None:
+            continue
+        out[sid] = Source(
+            id=sid,
+            title=cast(str, rec.get("title")),
+            publisher=_s(rec, "publisher"),
+            author=_s(rec, "author"),
+            url=_s(rec, "url"),
+            published=rec.get("published"),  # type: ignore[arg-type]
+            retrieved=rec.get("retrieved"),  # type: ignore[arg-type]
+            language=_s(rec, "language"),
+            notes=_s(rec, "notes"),
+            sha256=digest,
+            text=text,
+            text_file=display(texts[sid]),
+            meta_file=display(metas[sid]),
+        )
+    return out, set(texts) | set(metas)
+
+
+def _read_facts(r: _Reader, folder: Path) -> tuple[dict[str, Fact], set[str]]:
+    out: dict[str, Fact] = {}
+    files: dict[str, str] = {}
+    for path in _listing(r, folder):
+        if path.suffix.lower() not in (".yaml", ".yml"):
+            continue
+        fid = _id_of(r, path)
+        if fid is None:
+            continue
+        shown = display(path)
+        if fid in files:
+            r.problems.append(
+                error(Pos(shown), "duplicate-id", f"fact id '{fid}' is used twice: here and in {files[fid]}")
+            )
+            continue
+        files[fid] = shown
+        rec = r.record(path, schema.FACT)
+        if rec is None:
+            continue
+        evidence = []
+        for ev in cast(tuple[Rec, ...], rec.get("evidence")):
+            evidence.append(
+                Evidence(
+                    source=cast(Ref, ev.get("source")),
+                    quote=cast(str, ev.get("quote")),
+                    quote_pos=ev.where["quote"],
+                    stance=cast(str, ev.get("stance", "supports")),
+                    note=_s(ev, "note"),
+                )
+            )
+        out[fid] = Fact(
+            id=fid,
+            file=shown,
+            claim=cast(str, rec.get("claim")),
+            status=cast(str, rec.get("status")),
+            date=cast(PartialDate | None, rec.get("date")),
+            section=cast(Ref | None, rec.get("section")),
+            entities=cast(tuple[Ref, ...], rec.get("entities", ())),
+            tags=_t(rec, "tags"),
+            related=cast(tuple[Ref, ...], rec.get("related", ())),
+            evidence=tuple(evidence),
+            notes=_s(rec, "notes"),
+        )
+    return out, set(files)
+
+
+def check_references(content: Content, source_ids: set[str], fact_ids: set[str]) -> list[Problem]:
+    """Every id a card names must exist (a file that failed to load still exists)."""
+    problems: list[Problem] = []
+    sections = {s.id for s in content.dossier.sections}
+    for fact in content.facts.values():
+        if fact.section is not None and fact.section.id not in sections:
+            problems.append(_unknown(fact.section, "unknown-section", "section", sections))
+        for ref in fact.entities:
+            if ref.id not in content.entities:
+                problems.append(_unknown(ref, "unknown-entity", "entity", content.entities))
+        for ref in fact.related:
+            if ref.id not in fact_ids:
+                problems.append(_unknown(ref, "unknown-fact", "fact", content.facts))
+            elif ref.id == fact.id:
+                problems.append(error(ref.pos, "invalid-value", "a fact cannot be related to itself"))
+        for ev in fact.evidence:
+            if ev.source.id not in source_ids:
+                problems.append(_unknown(ev.source, "unknown-source", "source", content.sources))
+    return problems
+
+
+def _unknown(ref: Ref, code: str, what: str, known: object) -> Problem:
+    names = sorted(known)  # type: ignore[call-overload]
+    close = difflib.get_close_matches(ref.id, names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return error(ref.pos, code, f"no {what} has the id '{ref.id}'{hint}")

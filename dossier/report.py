@@ -1,0 +1,76 @@
+"""Formatting problems for people and machines: text, JSON and GitHub workflow commands.
+
+These functions return strings; only the command line prints them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from .problems import Problem, Severity
+
+
+def summary_line(problems: Sequence[Problem], facts: int, quotes: int) -> str:
+    errors = sum(1 for p in problems if p.severity is Severity.ERROR)
+    warnings = len(problems) - errors
+    checked = f"checked {facts} fact card{'s' * (facts != 1)} and {quotes} quote{'s' * (quotes != 1)}"
+    if errors:
+        return f"{checked}: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    return f"{checked}: no errors, {warnings} warning{'s' * (warnings != 1)}"
+
+
+def text(problems: Sequence[Problem]) -> list[str]:
+    lines = []
+    for p in problems:
+        lines.append(f"{p.pos.file}:{p.pos.line}:{p.pos.column}: {p.severity.value}[{p.code}] {p.message}")
+        lines.extend(f"    {d}" for d in p.details)
+    return lines
+
+
+def as_json(problems: Sequence[Problem], facts: int, quotes: int) -> str:
+    def one(p: Problem) -> dict[str, object]:
+        out: dict[str, object] = {
+            "file": p.pos.file,
+            "line": p.pos.line,
+            "column": p.pos.column,
+            "severity": p.severity.value,
+            "code": p.code,
+            "message": p.message,
+        }
+        if p.source is not None:
+            out["source"] = p.source
+        if p.code == "quote-not-found":
+            out["nearest"] = p.nearest
+            out["differences"] = [d for d in p.details[1:]] if p.nearest else []
+        return out
+
+    errors = [one(p) for p in problems if p.severity is Severity.ERROR]
+    warnings = [one(p) for p in problems if p.severity is Severity.WARNING]
+    doc = {
+        "errors": errors,
+        "warnings": warnings,
+        "summary": {"errors": len(errors), "warnings": len(warnings), "facts": facts, "quotes": quotes},
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(problems: Sequence[Problem]) -> list[str]:
+    lines = []
+    for p in problems:
+        kind = "error" if p.severity is Severity.ERROR else "warning"
+        body = "\n".join([p.message, *p.details])
+        props = (
+            f"file={_escape_property(p.pos.file)},line={p.pos.line},col={p.pos.column},"
+            f"title={_escape_property(p.code)}"
+        )
+        lines.append(f"::{kind} {props}::{_escape_data(body)}")
+    return lines

@@ -1,0 +1,202 @@
+"""Reading YAML safely into a tree of nodes that remember where they stand.
+
+PyYAML's loaders build Python objects and lose positions; they also keep the last of two
+duplicate keys and apply YAML 1.1 typing (``no`` is ``False``). Here the event stream is
+composed by hand instead: every scalar stays a string until the schema gives it a type,
+duplicate keys, tags, anchors and aliases are refused, and nesting is handled without
+recursion so a deep document cannot exhaust the stack.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import yaml
+
+from .problems import Pos, Problem, error
+
+try:  # libyaml's parser is about ten times faster; both keep the marks we need.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_DEPTH = 50
+_COMMENT_AFTER = re.compile(r"[ \t]+#")
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    pos: Pos
+    text: str
+    plain: bool
+    #: A plain scalar followed by ``  # ...`` on its last line: YAML cut it at the comment.
+    comment_follows: bool = False
+
+    @property
+    def is_null(self) -> bool:
+        return self.plain and self.text in ("", "~", "null", "Null", "NULL")
+
+
+@dataclass(frozen=True, slots=True)
+class Sequence:
+    pos: Pos
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    pos: Pos
+    items: tuple[tuple[Scalar, Node], ...]
+
+    def get(self, key: str) -> Node | None:
+        for k, v in self.items:
+            if k.text == key:
+                return v
+        return None
+
+
+Node = Scalar | Sequence | Mapping
+
+
+def _pos(file: str, mark: yaml.Mark | None) -> Pos:
+    if mark is None:
+        return Pos(file)
+    return Pos(file, mark.line + 1, mark.column + 1)
+
+
+def decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
+    """Decode UTF-8 (a leading BOM is allowed); name the first bad byte otherwise."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        return None, [
+            error(
+                Pos(file, line, col),
+                "invalid-utf8",
+                f"not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}; "
+                "save the file as UTF-8",
+            )
+        ]
+    return text.removeprefix("\ufeff"), []
+
+
+class _Frame:
+    __slots__ = ("anchor", "is_map", "items", "key", "keys", "pos")
+
+    def __init__(self, pos: Pos, is_map: bool, anchor: str | None) -> None:
+        self.pos = pos
+        self.is_map = is_map
+        self.anchor = anchor
+        self.items: list[object] = []
+        self.keys: set[str] = set()
+        self.key: Scalar | None = None
+
+
+def parse(text: str, file: str, *, allow_anchors: bool = False) -> tuple[Node | None, list[Problem]]:
+    """Compose one YAML document into a located tree, or report why not.
+
+    An empty document gives ``None`` and no problem; the caller decides whether that is one.
+    """
+    problems: list[Problem] = []
+    stack: list[_Frame] = []
+    anchors: dict[str, Node] = {}
+    root: Node | None = None
+    documents = 0
+
+    def attach(node: Node) -> None:
+        nonlocal root
+        if not stack:
+            root = node
+            return
+        top = stack[-1]
+        if not top.is_map:
+            top.items.append(node)
+            return
+        if top.key is None:
+            if not isinstance(node, Scalar):
+                problems.append(error(node.pos, "yaml-syntax", "a mapping key must be a plain value"))
+                top.key = Scalar(node.pos, "\0invalid", plain=False)
+                return
+            top.key = node
+            return
+        key, top.key = top.key, None
+        if key.text == "\0invalid":
+            return
+        if key.text in top.keys:
+            problems.append(
+                error(key.pos, "duplicate-key", f"duplicate key '{key.text}': each key may appear once")
+            )
+            return
+        top.keys.add(key.text)
+        top.items.append((key, node))
+
+    def anchor(name: str | None, node: Node) -> None:
+        if name is None:
+            return
+        if allow_anchors:
+            anchors[name] = node
+        else:
+            problems.append(error(node.pos, "yaml-anchor", f"anchors (&{name}) are not allowed here; write the value out"))
+
+    try:
+        for ev in yaml.parse(text, Loader=_Loader):
+            if isinstance(ev, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    problems.append(
+                        error(_pos(file, ev.start_mark), "yaml-syntax", "only one YAML document is allowed per file")
+                    )
+                    break
+                continue
+            tag = getattr(ev, "tag", None)
+            if tag not in (None, "!"):
+                problems.append(error(_pos(file, ev.start_mark), "yaml-tag", f"YAML tags ({tag}) are not allowed"))
+                break
+            if isinstance(ev, yaml.ScalarEvent):
+                plain = ev.style in (None, "")
+                follows = False
+                if plain and ev.end_mark is not None:
+                    end = ev.end_mark.index
+                    follows = _COMMENT_AFTER.match(text, end) is not None
+                node: Node = Scalar(_pos(file, ev.start_mark), ev.value, plain, follows)
+                anchor(ev.anchor, node)
+                attach(node)
+            elif isinstance(ev, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                is_map = isinstance(ev, yaml.MappingStartEvent)
+                if len(stack) >= MAX_DEPTH:
+                    problems.append(
+                        error(_pos(file, ev.start_mark), "yaml-syntax", f"nested more than {MAX_DEPTH} levels deep")
+                    )
+                    break
+                stack.append(_Frame(_pos(file, ev.start_mark), is_map, ev.anchor))
+            elif isinstance(ev, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                frame = stack.pop()
+                done: Node
+                if frame.is_map:
+                    done = Mapping(frame.pos, tuple(frame.items))  # type: ignore[arg-type]
+                else:
+                    done = Sequence(frame.pos, tuple(frame.items))  # type: ignore[arg-type]
+                anchor(frame.anchor, done)
+                attach(done)
+            elif isinstance(ev, yaml.AliasEvent):
+                pos = _pos(file, ev.start_mark)
+                if not allow_anchors or ev.anchor not in anchors:
+                    problems.append(error(pos, "yaml-anchor", f"aliases (*{ev.anchor}) are not allowed here; write the value out"))
+                    break
+                attach(anchors[ev.anchor])
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or "invalid YAML"
+        if exc.context:
+            what = f"{what} ({exc.context})"
+        return None, [error(_pos(file, mark), "yaml-syntax", f"YAML syntax: {what}")]
+    except yaml.YAMLError as exc:  # a reader error without a mark
+        return None, [error(Pos(file), "yaml-syntax", f"YAML syntax: {exc}")]
+    if stack or any(p.code != "duplicate-key" for p in problems):
+        return None, problems
+    # Duplicate keys are errors, but the rest of the file is still worth checking.
+    return root, problems

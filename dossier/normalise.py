@@ -33,9 +33,12 @@ _TABLE = str.maketrans(
 _F = re.escape(FORMAT_CHARS)
 _EDITS = re.compile(rf"[ {_F}]{{2,}}|[{_F}]|-{{2,}}|\u2026")
 # A starter and the combining marks after it; Hangul vowel/final jamo compose onto a starter.
-_CLUSTER = re.compile(r".[\u0300-\u036f\u1160-\u11ff\u0483-\u0489\u0591-\u05c7\u0610-\u061a"
-                      r"\u064b-\u065f\u0900-\u0903\u093a-\u094f\u1ab0-\u1aff\u1dc0-\u1dff"
-                      r"\u20d0-\u20ff\ufe20-\ufe2f]*", re.DOTALL)
+_CLUSTER = re.compile(
+    r".[\u0300-\u036f\u1160-\u11ff\u0483-\u0489\u0591-\u05c7\u0610-\u061a"
+    r"\u064b-\u065f\u0900-\u0903\u093a-\u094f\u1ab0-\u1aff\u1dc0-\u1dff"
+    r"\u20d0-\u20ff\ufe20-\ufe2f]*",
+    re.DOTALL,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,7 +223,7 @@ def _occurrences(piece: Piece, text: str) -> list[tuple[int, int]]:
     check_before = _is_alnum(p[0])
     check_after = _is_alnum(p[-1])
     starts: list[int]
-    if not piece.fold or piece.fold == {0} and p[0].lower() == p[0].upper():
+    if not piece.fold or (piece.fold == {0} and p[0].lower() == p[0].upper()):
         starts = _find_all(text, p)
     elif piece.fold == {0}:
         starts = sorted(_find_all(text, p[0].lower() + p[1:]) + _find_all(text, p[0].upper() + p[1:]))
@@ -404,7 +404,9 @@ def _nearest(parsed: Parsed, source: Source, found: list[bool]) -> Nearest | Non
         if lo2 < hi2:
             lo, hi = lo2, hi2
             window = words[lo:hi]
-            sm = difflib.SequenceMatcher(a=[_key(w) for w in qwords], b=[_key(w) for w in window], autojunk=False)
+            sm = difflib.SequenceMatcher(
+                a=[_key(w) for w in qwords], b=[_key(w) for w in window], autojunk=False
+            )
     diffs: list[str] = []
     for tag, a0, a1, b0, b1 in sm.get_opcodes():
         q, s = " ".join(qwords[a0:a1]), " ".join(window[b0:b1])

@@ -62,7 +62,9 @@ class _Reader:
             size = real.stat().st_size
             if size > limit:
                 self.problems.append(
-                    error(Pos(shown), "file-too-large", f"the file has {size:,} bytes; the limit is {limit:,}")
+                    error(
+                        Pos(shown), "file-too-large", f"the file has {size:,} bytes; the limit is {limit:,}"
+                    )
                 )
                 return None
             with real.open("rb") as fh:
@@ -71,7 +73,9 @@ class _Reader:
             self.problems.append(error(Pos(shown), code, f"cannot read the file: {_reason(exc)}"))
             return None
         if len(data) > limit:
-            self.problems.append(error(Pos(shown), "file-too-large", f"the file is larger than {limit:,} bytes"))
+            self.problems.append(
+                error(Pos(shown), "file-too-large", f"the file is larger than {limit:,} bytes")
+            )
             return None
         return data
 
@@ -128,7 +132,9 @@ def read_content(root: Path) -> tuple[Content | None, list[Problem]]:
 def _read_dossier(r: _Reader, path: Path) -> Dossier | None:
     if not path.exists() and not path.is_symlink():
         r.problems.append(
-            error(Pos(display(path)), "missing-file", "every content folder needs a dossier.yaml with a title")
+            error(
+                Pos(display(path)), "missing-file", "every content folder needs a dossier.yaml with a title"
+            )
         )
         return None
     rec = r.record(path, schema.DOSSIER)
@@ -142,7 +148,11 @@ def _read_dossier(r: _Reader, path: Path) -> Dossier | None:
     for sec in sections:
         if sec.id in seen:
             r.problems.append(
-                error(sec.pos, "duplicate-id", f"section '{sec.id}' is defined twice (first at line {seen[sec.id].pos.line})")
+                error(
+                    sec.pos,
+                    "duplicate-id",
+                    f"section '{sec.id}' is defined twice (first at line {seen[sec.id].pos.line})",
+                )
             )
         seen.setdefault(sec.id, sec)
     q = cast(Rec | None, rec.get("quotes"))
@@ -171,7 +181,9 @@ def _read_entities(r: _Reader, path: Path) -> dict[str, Entity]:
     node = r.read_yaml(path, required=False)
     if node is None:
         return {}
-    items = cast(tuple[tuple[Ref, Rec], ...] | None, schema.convert(node, schema.ENTITIES, r.problems, "entities"))
+    items = cast(
+        tuple[tuple[Ref, Rec], ...] | None, schema.convert(node, schema.ENTITIES, r.problems, "entities")
+    )
     out: dict[str, Entity] = {}
     for ref, rec in items or ():
         out[ref.id] = Entity(
@@ -196,7 +208,11 @@ def _listing(r: _Reader, folder: Path) -> list[Path]:
         for d in dirnames:
             if (base / d).is_symlink():
                 r.problems.append(
-                    error(Pos(display(base / d)), "unsafe-path", "links to folders are not followed; move the files here")
+                    error(
+                        Pos(display(base / d)),
+                        "unsafe-path",
+                        "links to folders are not followed; move the files here",
+                    )
                 )
         found.extend(base / f for f in sorted(filenames))
     return found
@@ -233,7 +249,11 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
             metas[sid] = path
         elif sid in texts:
             r.problems.append(
-                error(Pos(display(path)), "duplicate-id", f"source '{sid}' has two text files: {texts[sid].name} and {path.name}")
+                error(
+                    Pos(display(path)),
+                    "duplicate-id",
+                    f"source '{sid}' has two text files: {texts[sid].name} and {path.name}",
+                )
             )
         else:
             texts[sid] = path
@@ -241,12 +261,20 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
     for sid in sorted(set(texts) | set(metas)):
         if sid not in metas:
             r.problems.append(
-                error(Pos(display(texts[sid])), "missing-file", f"source '{sid}' has no metadata file sources/{sid}.yaml")
+                error(
+                    Pos(display(texts[sid])),
+                    "missing-file",
+                    f"source '{sid}' has no metadata file sources/{sid}.yaml",
+                )
             )
             continue
         if sid not in texts:
             r.problems.append(
-                error(Pos(display(metas[sid])), "source-unreadable", f"source '{sid}' has no text file (sources/{sid}.txt)")
+                error(
+                    Pos(display(metas[sid])),
+                    "source-unreadable",
+                    f"source '{sid}' has no text file (sources/{sid}.txt)",
+                )
             )
             continue
         rec = r.record(metas[sid], schema.SOURCE)

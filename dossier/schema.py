@@ -287,21 +287,33 @@ def convert(node: Node, kind: FieldType, problems: list[Problem], label: str) ->
     if isinstance(kind, Int):
         if not node.plain or not _INT_RE.match(text) or int(text) < kind.minimum:
             problems.append(
-                error(node.pos, "invalid-value", f"'{label}' must be a whole number ≥ {kind.minimum}; got '{text}'")
+                error(
+                    node.pos,
+                    "invalid-value",
+                    f"'{label}' must be a whole number ≥ {kind.minimum}; got '{text}'",
+                )
             )
             return None
         return int(text)
     if isinstance(kind, Url):
         if not _URL_RE.match(text):
             problems.append(
-                error(node.pos, "invalid-value", f"'{label}' must be an absolute http:// or https:// URL; got '{text}'")
+                error(
+                    node.pos,
+                    "invalid-value",
+                    f"'{label}' must be an absolute http:// or https:// URL; got '{text}'",
+                )
             )
             return None
         return text
     if isinstance(kind, Sha256):
         if not _SHA_RE.match(text):
             problems.append(
-                error(node.pos, "invalid-value", f"'{label}' must be 64 lowercase hex digits (sha256sum's output)")
+                error(
+                    node.pos,
+                    "invalid-value",
+                    f"'{label}' must be 64 lowercase hex digits (sha256sum's output)",
+                )
             )
             return None
         return text
@@ -395,7 +407,11 @@ def _date(node: Scalar, kind: Date, problems: list[Problem], label: str) -> obje
         if kind.datetime:
             forms += " or an ISO date-time (2024-02-20T08:21:00+08:00)"
         problems.append(
-            error(node.pos, "invalid-value", f"'{label}' is not a valid date ({exc}); write {forms}; got '{text}'")
+            error(
+                node.pos,
+                "invalid-value",
+                f"'{label}' is not a valid date ({exc}); write {forms}; got '{text}'",
+            )
         )
         return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -59,7 +60,7 @@ class Mapping:
 Node = Scalar | Sequence | Mapping
 
 
-def _pos(file: str, mark: yaml.Mark | None) -> Pos:
+def _pos(file: str, mark: Any) -> Pos:
     if mark is None:
         return Pos(file)
     return Pos(file, mark.line + 1, mark.column + 1)
@@ -140,7 +141,9 @@ def parse(text: str, file: str, *, allow_anchors: bool = False) -> tuple[Node | 
         if allow_anchors:
             anchors[name] = node
         else:
-            problems.append(error(node.pos, "yaml-anchor", f"anchors (&{name}) are not allowed here; write the value out"))
+            problems.append(
+                error(node.pos, "yaml-anchor", f"anchors (&{name}) are not allowed here; write the value out")
+            )
 
     try:
         for ev in yaml.parse(text, Loader=_Loader):
@@ -148,13 +151,19 @@ def parse(text: str, file: str, *, allow_anchors: bool = False) -> tuple[Node | 
                 documents += 1
                 if documents > 1:
                     problems.append(
-                        error(_pos(file, ev.start_mark), "yaml-syntax", "only one YAML document is allowed per file")
+                        error(
+                            _pos(file, ev.start_mark),
+                            "yaml-syntax",
+                            "only one YAML document is allowed per file",
+                        )
                     )
                     break
                 continue
             tag = getattr(ev, "tag", None)
             if tag not in (None, "!"):
-                problems.append(error(_pos(file, ev.start_mark), "yaml-tag", f"YAML tags ({tag}) are not allowed"))
+                problems.append(
+                    error(_pos(file, ev.start_mark), "yaml-tag", f"YAML tags ({tag}) are not allowed")
+                )
                 break
             if isinstance(ev, yaml.ScalarEvent):
                 plain = ev.style in (None, "")
@@ -169,7 +178,11 @@ def parse(text: str, file: str, *, allow_anchors: bool = False) -> tuple[Node | 
                 is_map = isinstance(ev, yaml.MappingStartEvent)
                 if len(stack) >= MAX_DEPTH:
                     problems.append(
-                        error(_pos(file, ev.start_mark), "yaml-syntax", f"nested more than {MAX_DEPTH} levels deep")
+                        error(
+                            _pos(file, ev.start_mark),
+                            "yaml-syntax",
+                            f"nested more than {MAX_DEPTH} levels deep",
+                        )
                     )
                     break
                 stack.append(_Frame(_pos(file, ev.start_mark), is_map, ev.anchor))
@@ -185,7 +198,13 @@ def parse(text: str, file: str, *, allow_anchors: bool = False) -> tuple[Node | 
             elif isinstance(ev, yaml.AliasEvent):
                 pos = _pos(file, ev.start_mark)
                 if not allow_anchors or ev.anchor not in anchors:
-                    problems.append(error(pos, "yaml-anchor", f"aliases (*{ev.anchor}) are not allowed here; write the value out"))
+                    problems.append(
+                        error(
+                            pos,
+                            "yaml-anchor",
+                            f"aliases (*{ev.anchor}) are not allowed here; write the value out",
+                        )
+                    )
                     break
                 attach(anchors[ev.anchor])
     except yaml.MarkedYAMLError as exc:

@@ -25,16 +25,46 @@ CASES = [
     ("yaml-syntax", {"facts/a.yaml": "claim: [unclosed\n"}, "facts/a.yaml", 2, 1),
     ("duplicate-key", {"facts/a.yaml": CARD + "status: disputed\n"}, "facts/a.yaml", 8, 1),
     ("unknown-field", {"facts/a.yaml": CARD.replace("    quote:", "    qoute:")}, "facts/a.yaml", 7, 5),
-    ("missing-field", {"facts/a.yaml": CARD.replace("claim: Putin gave Kim a car.\n", "")}, "facts/a.yaml", 1, 1),
-    ("invalid-value", {"facts/a.yaml": CARD.replace("status: confirmed", "status: no")}, "facts/a.yaml", 2, 9),
+    (
+        "missing-field",
+        {"facts/a.yaml": CARD.replace("claim: Putin gave Kim a car.\n", "")},
+        "facts/a.yaml",
+        1,
+        1,
+    ),
+    (
+        "invalid-value",
+        {"facts/a.yaml": CARD.replace("status: confirmed", "status: no")},
+        "facts/a.yaml",
+        2,
+        9,
+    ),
     ("invalid-value", {"facts/a.yaml": CARD + "date: 2024-02-30\n"}, "facts/a.yaml", 8, 7),
-    ("unknown-source", {"facts/a.yaml": CARD.replace("source: wire", "source: wirre")}, "facts/a.yaml", 6, 13),
+    (
+        "unknown-source",
+        {"facts/a.yaml": CARD.replace("source: wire", "source: wirre")},
+        "facts/a.yaml",
+        6,
+        13,
+    ),
     ("unknown-entity", {"facts/a.yaml": CARD.replace("[putin]", "[putin, kim]")}, "facts/a.yaml", 4, 19),
-    ("unknown-section", {"facts/a.yaml": CARD.replace("section: gift", "section: gifts")}, "facts/a.yaml", 3, 10),
+    (
+        "unknown-section",
+        {"facts/a.yaml": CARD.replace("section: gift", "section: gifts")},
+        "facts/a.yaml",
+        3,
+        10,
+    ),
     ("unknown-fact", {"facts/a.yaml": CARD + "related: [nope]\n"}, "facts/a.yaml", 8, 11),
     ("duplicate-id", {"facts/a.yaml": CARD, "facts/sub/a.yaml": CARD}, "facts/sub/a.yaml", 1, 1),
     ("source-unreadable", {"sources/ghost.yaml": "title: Ghost\n"}, "sources/ghost.yaml", 1, 1),
-    ("source-changed", {"sources/wire.yaml": "title: W\nsha256: " + "0" * 64 + "\n"}, "sources/wire.yaml", 2, 9),
+    (
+        "source-changed",
+        {"sources/wire.yaml": "title: W\nsha256: " + "0" * 64 + "\n"},
+        "sources/wire.yaml",
+        2,
+        9,
+    ),
     (
         "quote-not-found",
         {"facts/a.yaml": CARD.replace("Russian-made car", "Russian-made limousine")},
@@ -42,9 +72,21 @@ CASES = [
         7,
         12,
     ),
-    ("quote-too-short", {"facts/a.yaml": CARD.replace('"Putin gave Kim Jong Un a Russian-made car"', '"Putin gave"')}, "facts/a.yaml", 7, 12),
+    (
+        "quote-too-short",
+        {"facts/a.yaml": CARD.replace('"Putin gave Kim Jong Un a Russian-made car"', '"Putin gave"')},
+        "facts/a.yaml",
+        7,
+        12,
+    ),
     ("invalid-utf8", {"facts/a.yaml": CARD.encode() + b"notes: caf\xe9\n"}, "facts/a.yaml", 8, 11),
-    ("yaml-tag", {"facts/a.yaml": CARD + "notes: !!python/object/apply:os.system [ls]\n"}, "facts/a.yaml", 8, 8),
+    (
+        "yaml-tag",
+        {"facts/a.yaml": CARD + "notes: !!python/object/apply:os.system [ls]\n"},
+        "facts/a.yaml",
+        8,
+        8,
+    ),
     ("yaml-anchor", {"facts/a.yaml": CARD + "notes: &n hi\ntags: [*n]\n"}, "facts/a.yaml", 8, 8),
     ("missing-file", {"dossier.yaml": None}, "dossier.yaml", 1, 1),
 ]
@@ -84,12 +126,12 @@ def test_each_error_code_in_each_format(
 
 def test_quote_miss_explains_nearest_passage(in_tmp: Path) -> None:
     build_case(in_tmp, {"facts/a.yaml": CARD.replace("Russian-made car", "Russian-made limousine")})
-    status, out, _ = run("check", "content", "--format", "json")
+    _, out, _ = run("check", "content", "--format", "json")
     [problem] = json.loads(out)["errors"]
     assert problem["source"] == "wire"
     assert "Russian\u2011made car" in problem["nearest"]
     assert problem["differences"] == ["quote has 'limousine', source has 'car,'"]
-    status, out, _ = run("check", "content")
+    _, out, _ = run("check", "content")
     assert "nearest passage (content/sources/wire.txt:1)" in out
 
 

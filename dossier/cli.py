@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
+import jinja2
 
 from . import __version__, report
+from .build import build
 from .check import CheckResult, check
+from .publish import PublishError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -92,3 +95,37 @@ def check_command(content_dir: Path, fmt: str, strict: bool) -> None:
     emit(result, fmt)
     if result.errors:
         sys.exit(1)
+
+
+@main.command("build")
+@CONTENT_DIR
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default="site",
+    show_default=True,
+    help="The folder to write the site to (replaced whole, only if dossier wrote it).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True
+)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@plainly
+def build_command(content_dir: Path, out: Path, fmt: str, strict: bool) -> None:
+    """Check CONTENT_DIR, then render the site into --out; with errors, write nothing."""
+    try:
+        result = build(content_dir, out, strict=strict)
+    except PublishError as exc:
+        raise click.UsageError(str(exc)) from None
+    except jinja2.TemplateError as exc:
+        where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+        raise ContentErrors(
+            f"{where}error[template] {type(exc).__name__}: {exc}; nothing was written"
+        ) from None
+    emit(result.check, fmt)
+    if result.published is None:
+        raise ContentErrors(f"dossier: not built: the content has errors; {out} was left as it was")
+    p = result.published
+    click.echo(
+        f"built {result.pages} pages into {out} ({p.written} files written, {p.kept} unchanged)", err=True
+    )

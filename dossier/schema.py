@@ -31,11 +31,16 @@ class Ref:
     pos: Pos
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class PartialDate:
     year: int
     month: int | None = None
     day: int | None = None
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """For sorting: a month or year alone sorts before its days."""
+        return (self.year, self.month or 0, self.day or 0)
 
     def iso(self) -> str:
         out = f"{self.year:04d}"

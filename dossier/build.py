@@ -1,0 +1,211 @@
+"""The build: check, generate, render everything in memory, then publish in one step."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import generators, publish
+from .check import CheckResult, check
+from .generators import Site
+from .render import Renderer, plain, theme_dirs
+
+STATIC_FILES = ("static/style.css", "static/print.css", "static/dossier.js")
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    check: CheckResult
+    published: publish.Published | None = None
+    pages: int = 0
+
+
+def build(content_dir: Path, out: Path, *, strict: bool = False) -> BuildResult:
+    """Check; when clean, render the site and publish it to ``out``.
+
+    Raises ``publish.PublishError`` when ``out`` may not be replaced, and template errors
+    as they come; in every failing case the previous site is left as it was.
+    """
+    result = check(content_dir, strict=strict)
+    if result.errors:
+        return BuildResult(result)
+    publish.check_target(out, content_dir)
+    files = render_site(result, content_dir)
+    published = publish.publish(files, out, content_dir)
+    pages = sum(1 for name in files if name.endswith(".html"))
+    return BuildResult(result, published, pages)
+
+
+def render_site(result: CheckResult, content_dir: Path) -> dict[str, bytes]:
+    site = generators.generate(result)
+    dirs = theme_dirs(content_dir)
+    renderer = Renderer(dirs)
+    content = site.content
+    dossier = content.dossier
+    common = {"dossier": dossier, "site": site, "lang": "en", "quote_count": result.quote_count}
+    files: dict[str, bytes] = {}
+
+    def page(path: str, template: str, **extra: object) -> None:
+        files[path] = renderer.render(template, path, **common, **extra)
+
+    page("index.html", "index.html")
+    page("timeline.html", "timeline.html")
+    page("entities.html", "entities.html")
+    page("disputed.html", "disputed.html")
+    page("sources.html", "sources.html")
+    page("404.html", "404.html")
+    for view in site.facts:
+        page(view.href, "fact.html", view=view, claim_review=claim_review(site, view))
+    for sv in site.sources:
+        page(sv.href, "source.html", sv=sv)
+    for name in STATIC_FILES:
+        files[name] = _theme_file(dirs, name)
+    files["search-index.js"] = search_index(site)
+    files["dossier.json"] = (
+        json.dumps(data(site), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    ).encode()
+    if dossier.base_url:
+        files["sitemap.xml"] = sitemap(
+            dossier.base_url, sorted(f for f in files if f.endswith(".html") and f != "404.html")
+        )
+    return files
+
+
+def _theme_file(dirs: list[Path], name: str) -> bytes:
+    for d in dirs:
+        path = d / name
+        if path.is_file():
+            return path.read_bytes()
+    raise FileNotFoundError(f"the theme has no {name}")
+
+
+def claim_review(site: Site, view: generators.FactView) -> dict[str, object]:
+    dossier = site.content.dossier
+    review: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "claimReviewed": plain(view.fact.claim),
+        "reviewRating": {"@type": "Rating", "alternateName": view.status_label},
+        "itemReviewed": {
+            "@type": "Claim",
+            "appearance": [
+                {
+                    "@type": "CreativeWork",
+                    "name": q.source.title,
+                    **({"url": q.source.url} if q.source.url else {}),
+                }
+                for q in view.quotes
+            ],
+        },
+    }
+    if dossier.authors:
+        review["author"] = [{"@type": "Person", "name": a} for a in dossier.authors]
+    if dossier.updated:
+        review["datePublished"] = dossier.updated.isoformat()
+    if dossier.base_url:
+        review["url"] = f"{dossier.base_url.rstrip('/')}/{view.href}"
+    return review
+
+
+def search_index(site: Site) -> bytes:
+    entries = [
+        {
+            "id": v.id,
+            "href": v.href,
+            "claim": plain(v.fact.claim),
+            "status": v.fact.status,
+            "text": " ".join([*(q.quote for q in v.quotes), *v.fact.tags, *(e.name for e in v.entities)]),
+        }
+        for v in site.facts
+    ]
+    text = json.dumps(entries, ensure_ascii=False, sort_keys=True)
+    text = text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return f"window.DOSSIER_INDEX = {text};\n".encode()
+
+
+def data(site: Site) -> dict[str, object]:
+    content = site.content
+    d = content.dossier
+    return {
+        "dossier": {
+            "title": d.title,
+            "subtitle": d.subtitle,
+            "summary": d.summary,
+            "authors": list(d.authors),
+            "updated": d.updated.isoformat() if d.updated else None,
+            "base_url": d.base_url,
+            "sections": [{"id": s.id, "title": s.title, "intro": s.intro} for s in d.sections],
+        },
+        "facts": [
+            {
+                "id": v.id,
+                "page": v.href,
+                "claim": v.fact.claim,
+                "status": v.fact.status,
+                "date": v.fact.date.iso() if v.fact.date else None,
+                "section": v.fact.section.id if v.fact.section else None,
+                "entities": [r.id for r in v.fact.entities],
+                "tags": list(v.fact.tags),
+                "related": [r.id for r in v.fact.related],
+                "notes": v.fact.notes,
+                "evidence": [
+                    {
+                        "source": q.source.id,
+                        "quote": q.quote,
+                        "stance": q.stance,
+                        "note": q.note,
+                        "anchor": q.source_href,
+                        "line": q.line,
+                        "start": q.start,
+                        "end": q.end,
+                        "spans": [list(s) for s in q.spans],
+                        "passage": q.passage,
+                        "original": q.original_href,
+                    }
+                    for q in v.quotes
+                ],
+            }
+            for v in site.facts
+        ],
+        "sources": [
+            {
+                "id": sv.source.id,
+                "page": sv.href,
+                "title": sv.source.title,
+                "publisher": sv.source.publisher,
+                "author": sv.source.author,
+                "url": sv.source.url,
+                "published": sv.source.published.isoformat() if sv.source.published else None,
+                "retrieved": sv.source.retrieved.isoformat() if sv.source.retrieved else None,
+                "language": sv.source.language,
+                "sha256": sv.source.sha256,
+                "cited_share": round(sv.cited_share, 4),
+            }
+            for sv in site.sources
+        ],
+        "entities": [
+            {
+                "id": ev.entity.id,
+                "name": ev.entity.name,
+                "kind": ev.entity.kind,
+                "description": ev.entity.description,
+                "aliases": list(ev.entity.aliases),
+                "facts": [v.id for v in ev.facts],
+            }
+            for ev in site.entities
+        ],
+    }
+
+
+def sitemap(base_url: str, pages: list[str]) -> bytes:
+    from xml.sax.saxutils import escape
+
+    base = base_url.rstrip("/")
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
+    lines += [f"  <url><loc>{escape(f'{base}/{p}')}</loc></url>" for p in pages]
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode()

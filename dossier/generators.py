@@ -1,0 +1,303 @@
+"""Generators: turn checked content into the data each page shows.
+
+Nothing here renders HTML or touches files; templates get plain, typed records.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from . import quotes
+from .check import CheckResult
+from .model import Content, Entity, Fact, Section, Source
+from .schema import PartialDate
+
+MONTHS = ("January February March April May June July August September October November December").split()
+STATUS_LABELS = {
+    "confirmed": "Confirmed",
+    "disputed": "Disputed",
+    "unverified": "Unverified",
+    "refuted": "Refuted",
+}
+STANCE_LABELS = {"supports": "Supports", "contradicts": "Contradicts", "context": "Context"}
+
+
+def fact_path(fid: str) -> str:
+    return f"facts/{fid}.html"
+
+
+def source_path(sid: str) -> str:
+    return f"sources/{sid}.html"
+
+
+def quote_anchor(fid: str, index: int) -> str:
+    return f"q-{fid}-{index}"
+
+
+def date_label(d: PartialDate) -> str:
+    if d.month is None:
+        return str(d.year)
+    if d.day is None:
+        return f"{MONTHS[d.month - 1]} {d.year}"
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteView:
+    fact_id: str
+    index: int  # 1-based, as in the anchor
+    source: Source
+    quote: str
+    stance: str
+    note: str | None
+    anchor: str
+    passage: str  # what the source says there, pieces joined by " … "
+    line: int
+    start: int
+    end: int
+    spans: tuple[tuple[int, int], ...]
+    original_href: str | None
+
+    @property
+    def source_href(self) -> str:
+        return f"{source_path(self.source.id)}#{self.anchor}"
+
+    @property
+    def stance_label(self) -> str:
+        return STANCE_LABELS[self.stance]
+
+
+@dataclass(frozen=True, slots=True)
+class FactView:
+    fact: Fact
+    quotes: tuple[QuoteView, ...]
+    section: Section | None
+    entities: tuple[Entity, ...]
+    related: tuple[Fact, ...]
+
+    @property
+    def id(self) -> str:
+        return self.fact.id
+
+    @property
+    def href(self) -> str:
+        return fact_path(self.fact.id)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.fact.status]
+
+    @property
+    def date_label(self) -> str | None:
+        return date_label(self.fact.date) if self.fact.date else None
+
+    def count(self, stance: str) -> int:
+        return sum(1 for q in self.quotes if q.stance == stance)
+
+    @property
+    def source_ids(self) -> tuple[str, ...]:
+        return tuple(sorted({q.source.id for q in self.quotes}))
+
+    @property
+    def contested(self) -> bool:
+        return self.fact.status == "disputed" or self.count("contradicts") > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of source text with the same highlighting."""
+
+    text: str
+    marks: tuple[str, ...]  # anchors of the quotes covering this run
+    starts: tuple[str, ...]  # anchors of the quotes whose passage starts here
+    ends: tuple[QuoteView, ...]  # quotes whose passage ends after this run
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    source: Source
+    paragraphs: tuple[tuple[Segment, ...], ...]
+    quotes: tuple[QuoteView, ...]
+    cited_share: float  # of the source's non-space characters, how many are quoted
+
+    @property
+    def href(self) -> str:
+        return source_path(self.source.id)
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        return tuple(sorted({q.fact_id for q in self.quotes}))
+
+
+@dataclass(frozen=True, slots=True)
+class SectionView:
+    section: Section | None
+    facts: tuple[FactView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityView:
+    entity: Entity
+    facts: tuple[FactView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    content: Content
+    facts: tuple[FactView, ...]
+    sections: tuple[SectionView, ...]
+    sources: tuple[SourceView, ...]
+    entities: tuple[EntityView, ...]
+    timeline: tuple[FactView, ...]
+    contested: tuple[FactView, ...]
+
+
+def generate(result: CheckResult) -> Site:
+    content = result.content
+    assert content is not None, "generate() needs content that checked clean"
+    qviews: dict[str, list[QuoteView]] = {}
+    for fact in content.facts.values():
+        for i, ev in enumerate(fact.evidence):
+            match = result.matches[(fact.id, i)]
+            source = content.sources[ev.source.id]
+            prepared = result.prepared[ev.source.id]
+            qviews.setdefault(fact.id, []).append(
+                QuoteView(
+                    fact_id=fact.id,
+                    index=i + 1,
+                    source=source,
+                    quote=ev.quote,
+                    stance=ev.stance,
+                    note=ev.note,
+                    anchor=quote_anchor(fact.id, i + 1),
+                    passage=" … ".join(_squash(source.text[s:e]) for s, e in match.spans),
+                    line=prepared.line_of(match.start),
+                    start=match.start,
+                    end=match.end,
+                    spans=match.spans,
+                    original_href=text_fragment_url(source, prepared, match),
+                )
+            )
+    sections = {s.id: s for s in content.dossier.sections}
+    base: dict[str, tuple[QuoteView, ...]] = {fid: tuple(v) for fid, v in qviews.items()}
+    views = tuple(
+        FactView(
+            fact=f,
+            quotes=base.get(f.id, ()),
+            section=sections.get(f.section.id) if f.section else None,
+            entities=tuple(content.entities[r.id] for r in f.entities),
+            related=tuple(content.facts[r.id] for r in f.related),
+        )
+        for f in sorted(content.facts.values(), key=_order)
+    )
+    by_section: list[SectionView] = []
+    for sec in content.dossier.sections:
+        by_section.append(SectionView(sec, tuple(v for v in views if v.section is sec)))
+    loose = tuple(v for v in views if v.section is None)
+    if loose:
+        by_section.append(SectionView(None, loose))
+    source_views = tuple(
+        _source_view(src, [q for v in views for q in v.quotes if q.source.id == sid])
+        for sid, src in sorted(content.sources.items())
+    )
+    entity_views = tuple(
+        EntityView(ent, tuple(v for v in views if ent in v.entities))
+        for _, ent in sorted(content.entities.items(), key=lambda kv: kv[1].name.lower())
+    )
+    timeline = tuple(sorted((v for v in views if v.fact.date), key=lambda v: _order(v.fact)))
+    contested = tuple(v for v in views if v.contested)
+    return Site(content, views, tuple(by_section), source_views, entity_views, timeline, contested)
+
+
+def _order(f: Fact) -> tuple[bool, tuple[int, int, int], str]:
+    return (f.date is None, f.date.key if f.date else (0, 0, 0), f.id)
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _source_view(source: Source, qs: list[QuoteView]) -> SourceView:
+    text = source.text
+    qs = sorted(qs, key=lambda q: (q.start, q.fact_id, q.index))
+    # Paragraphs: blank lines separate them.
+    paras = [(m.start(), m.end()) for m in re.finditer(r"\S(?:.*\S)?(?:\n[ \t\u00a0]*\S.*)*", text)]
+    cuts: set[int] = set()
+    for s, e in paras:
+        cuts.update((s, e))
+    for q in qs:
+        for s, e in q.spans:
+            cuts.update((s, e))
+    points = sorted(cuts)
+    out: list[tuple[Segment, ...]] = []
+    cited = 0
+    ends_at: dict[int, list[QuoteView]] = {}
+    starts_at: dict[int, list[str]] = {}
+    for q in qs:
+        ends_at.setdefault(q.end, []).append(q)
+        starts_at.setdefault(q.start, []).append(q.anchor)
+    for ps, pe in paras:
+        segs: list[Segment] = []
+        inner = [p for p in points if ps <= p <= pe]
+        for a, b in zip(inner, inner[1:], strict=False):
+            marks = tuple(q.anchor for q in qs if any(s <= a and b <= e for s, e in q.spans))
+            chunk = text[a:b]
+            if marks:
+                cited += sum(1 for c in chunk if not c.isspace())
+            segs.append(Segment(chunk, marks, tuple(starts_at.get(a, ())), tuple(ends_at.get(b, ()))))
+        out.append(tuple(segs))
+    total = sum(1 for c in text if not c.isspace()) or 1
+    return SourceView(source, tuple(out), tuple(qs), cited / total)
+
+
+# --- text fragments (https://wicg.github.io/scroll-to-text-fragment/) --------------------
+
+_WORDS_PER_END = 4
+
+
+def _fragment_escape(text: str) -> str:
+    # Percent-encode everything but unreserved characters, and also '-' (it delimits
+    # prefix/suffix) as the spec's syntax requires; ',' and '&' are encoded by quote().
+    return urllib.parse.quote(text, safe="").replace("-", "%2D")
+
+
+def text_fragment_url(source: Source, prepared: quotes.Source, match: quotes.Match) -> str | None:
+    if source.url is None:
+        return None
+    text = source.text
+    first = _squash(text[match.spans[0][0] : match.spans[0][1]]).split(" ")
+    last = _squash(text[match.spans[-1][0] : match.spans[-1][1]]).split(" ")
+    if len(match.spans) == 1 and len(first) <= 2 * _WORDS_PER_END:
+        start, end = " ".join(first), ""
+    else:
+        start = " ".join(first[:_WORDS_PER_END])
+        end = " ".join(last[-_WORDS_PER_END:])
+    parts = []
+    # Where the start text also stands earlier in the source, say what precedes it.
+    norm = prepared.norm.text
+    nstart = match.nspans[0][0]
+    lead = quotes.normalise_text(start)
+    if norm.find(lead) not in (-1, nstart):
+        before = _squash(text[max(0, match.start - 200) : match.start]).split(" ")
+        prefix = " ".join(w for w in before[-3:] if w)
+        if prefix:
+            parts.append(_fragment_escape(prefix) + "-")
+    parts.append(_fragment_escape(start))
+    if end:
+        parts.append(_fragment_escape(end))
+    after = _squash(text[match.end : match.end + 200]).split(" ")
+    if parts[0].endswith("-"):
+        suffix = " ".join(w for w in after[:3] if w)
+        if suffix:
+            parts.append("-" + _fragment_escape(suffix))
+    base = source.url.split("#", 1)[0]
+    return f"{base}#:~:text={','.join(parts)}"
+
+
+def relative(from_page: str, target: str) -> str:
+    """A link from one page of the site to another path in it, relative."""
+    depth = len(PurePosixPath(from_page).parts) - 1
+    return "../" * depth + target

@@ -1,0 +1,133 @@
+"""Publishing: the only module that writes files.
+
+A build is written beside the output, unchanged files hard-linked from the previous
+build (so their mtime stays and deploys upload only what changed), then swapped in with
+one atomic rename exchange. Any failure removes the temporary tree and leaves the
+previous site exactly as it was.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import os
+import shutil
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+MARKER = ".dossier-build"
+MARKER_TEXT = b"This folder is written by 'dossier build'; it is replaced whole on every build.\n"
+
+
+class PublishError(Exception):
+    """The output folder cannot be used; nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    written: int  # files whose bytes are new
+    kept: int  # files unchanged since the previous build (hard-linked, mtime kept)
+
+
+def check_target(out: Path, content_dir: Path) -> None:
+    """Refuse an output folder that is not ours to replace."""
+    real_out = out.resolve()
+    real_content = content_dir.resolve()
+    if real_out == real_content or real_content.is_relative_to(real_out):
+        raise PublishError(f"--out {out} contains the content folder; choose a folder of its own")
+    if real_out.is_relative_to(real_content):
+        raise PublishError(f"--out {out} is inside the content folder; choose a folder outside it")
+    if out.is_symlink():
+        raise PublishError(f"--out {out} is a symbolic link; give the real folder")
+    if out.exists():
+        if not out.is_dir():
+            raise PublishError(f"--out {out} exists and is not a folder")
+        if any(out.iterdir()) and not (out / MARKER).is_file():
+            raise PublishError(
+                f"--out {out} is a folder with files that dossier did not write; "
+                "refusing to replace it (empty it or choose another folder)"
+            )
+
+
+def publish(files: Mapping[str, bytes], out: Path, content_dir: Path) -> Published:
+    check_target(out, content_dir)
+    parent = out.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = parent / f".{out.name}.new-{os.getpid()}"
+    old = parent / f".{out.name}.old-{os.getpid()}"
+    for leftover in (tmp, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    written = kept = 0
+    try:
+        tmp.mkdir()
+        made: set[Path] = {tmp}
+        for rel in sorted(files):
+            data = files[rel]
+            target = tmp / rel
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            if _same(out / rel, data):
+                os.link(out / rel, target)
+                kept += 1
+            else:
+                target.write_bytes(data)
+                written += 1
+        (tmp / MARKER).write_bytes(MARKER_TEXT)
+        if out.exists():
+            if _exchange(tmp, out):
+                shutil.rmtree(tmp)  # now holds the previous site
+            else:
+                os.rename(out, old)
+                os.rename(tmp, out)
+                shutil.rmtree(old)
+        else:
+            os.rename(tmp, out)
+    except BaseException:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not out.exists():
+            os.rename(old, out)
+        raise
+    return Published(written, kept)
+
+
+def _same(path: Path, data: bytes) -> bool:
+    """Is ``path`` a regular file (never a link) holding exactly ``data``?"""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(data) + 1) == data
+    except OSError:
+        return False
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2); False where the system cannot."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    res = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if res == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))

@@ -1,0 +1,115 @@
+"""Rendering: Jinja2 templates and Markdown into page bytes, in memory.
+
+Templates come from the theme shipped with dossier, overridden by name by a
+``templates/`` folder beside CONTENT_DIR. Card text is only ever data to a template,
+never a template itself, and Markdown is rendered with raw HTML off.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markupsafe import Markup
+
+from .generators import relative
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_theme() -> Path:
+    """The shipped theme: inside the package when installed, the repo's templates/ otherwise."""
+    installed = PACKAGE_DIR / "templates"
+    if installed.is_dir():
+        return installed
+    return PACKAGE_DIR.parent / "templates"
+
+
+def theme_dirs(content_dir: Path) -> list[Path]:
+    override = content_dir.resolve().parent / "templates"
+    dirs = [default_theme().resolve()]
+    if override.is_dir() and override.resolve() != dirs[0]:
+        dirs.insert(0, override)
+    return dirs
+
+
+class Markdown:
+    """markdown-it-py with raw HTML off; headings in card text sit below the page's own."""
+
+    def __init__(self) -> None:
+        self.md = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
+
+    def block(self, text: str | None, shift: int = 2) -> Markup:
+        if not text:
+            return Markup("")
+        tokens = self.md.parse(text)
+        for tok in tokens:
+            if tok.type in ("heading_open", "heading_close"):
+                tok.tag = f"h{min(int(tok.tag[1]) + shift, 6)}"
+            _harden_links(tok)
+        return Markup(self.md.renderer.render(tokens, self.md.options, {}))
+
+    def inline(self, text: str | None) -> Markup:
+        if not text:
+            return Markup("")
+        tokens = self.md.parseInline(text)
+        for tok in tokens:
+            _harden_links(tok)
+        return Markup(self.md.renderer.render(tokens, self.md.options, {}))
+
+
+def _harden_links(tok: Token) -> None:
+    for child in [tok, *(tok.children or [])]:
+        if child.type == "link_open":
+            href = str(child.attrGet("href") or "")
+            if href.startswith(("http://", "https://")):
+                child.attrSet("rel", "noopener noreferrer")
+
+
+def plain(text: str) -> str:
+    """Inline Markdown as plain text, for titles and metadata."""
+    md = MarkdownIt("zero")
+    tokens = md.parseInline(text)
+    out: list[str] = []
+    for tok in tokens:
+        for child in tok.children or []:
+            if child.type in ("text", "code_inline"):
+                out.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                out.append(" ")
+    return "".join(out)
+
+
+def json_script(value: object) -> Markup:
+    """JSON safe to place inside <script>: no '<', '>' or '&' survive unescaped."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, indent=None)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+class Renderer:
+    def __init__(self, dirs: list[Path]) -> None:
+        self.markdown = Markdown()
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters["md"] = self.markdown.block
+        self.env.filters["mdi"] = self.markdown.inline
+        self.env.filters["plain"] = plain
+        self.env.filters["json_script"] = json_script
+        self.env.filters["percent"] = lambda x: f"{x * 100:.0f}%"
+
+    def render(self, template: str, page: str, **context: Any) -> bytes:
+        url: Callable[[str], str] = lambda target: relative(page, target)  # noqa: E731
+        html = self.env.get_template(template).render(page=page, url=url, **context)
+        return html.encode("utf-8")

@@ -5,17 +5,19 @@ Nothing here renders HTML or touches files; templates get plain, typed records.
 
 from __future__ import annotations
 
+import itertools
 import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from . import quotes
+from .normalise import normalise_text
 from .check import CheckResult
 from .model import Content, Entity, Fact, Section, Source
 from .schema import PartialDate
 
-MONTHS = ("January February March April May June July August September October November December").split()
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
 STATUS_LABELS = {
     "confirmed": "Confirmed",
     "disputed": "Disputed",
@@ -242,7 +244,7 @@ def _source_view(source: Source, qs: list[QuoteView]) -> SourceView:
     for ps, pe in paras:
         segs: list[Segment] = []
         inner = [p for p in points if ps <= p <= pe]
-        for a, b in zip(inner, inner[1:], strict=False):
+        for a, b in itertools.pairwise(inner):
             marks = tuple(q.anchor for q in qs if any(s <= a and b <= e for s, e in q.spans))
             chunk = text[a:b]
             if marks:
@@ -279,7 +281,7 @@ def text_fragment_url(source: Source, prepared: quotes.Source, match: quotes.Mat
     # Where the start text also stands earlier in the source, say what precedes it.
     norm = prepared.norm.text
     nstart = match.nspans[0][0]
-    lead = quotes.normalise_text(start)
+    lead = normalise_text(start)
     if norm.find(lead) not in (-1, nstart):
         before = _squash(text[max(0, match.start - 200) : match.start]).split(" ")
         prefix = " ".join(w for w in before[-3:] if w)

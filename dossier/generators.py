@@ -12,12 +12,25 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from . import quotes
-from .normalise import normalise_text
 from .check import CheckResult
 from .model import Content, Entity, Fact, Section, Source
+from .normalise import normalise_text
 from .schema import PartialDate
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 STATUS_LABELS = {
     "confirmed": "Confirmed",
     "disputed": "Disputed",

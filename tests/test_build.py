@@ -1,0 +1,278 @@
+"""`dossier build`: output, determinism, atomic and incremental publishing, safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from dossier import render
+from dossier.build import build
+from dossier.cli import main
+from dossier.publish import MARKER
+
+from .conftest import CARD, make_content, write
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_build_writes_every_page(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    status, _, err = run("build", str(content), "--out", str(tmp_path / "site"))
+    assert status == 0, err
+    files = set(tree(tmp_path / "site"))
+    for name in [
+        "index.html",
+        "facts/gift.html",
+        "sources/wire.html",
+        "timeline.html",
+        "entities.html",
+        "disputed.html",
+        "sources.html",
+        "404.html",
+        "dossier.json",
+        "search-index.js",
+        "static/style.css",
+        MARKER,
+    ]:
+        assert name in files, name
+    assert "sitemap.xml" not in files  # no base_url
+    assert "built 8 pages" in err
+
+
+def test_errors_write_nothing_and_keep_the_previous_site(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    out = tmp_path / "site"
+    assert run("build", str(content), "--out", str(out))[0] == 0
+    before = tree(out)
+    write(content, "facts/gift.yaml", CARD.replace("Russian-made car", "Russian-made tank"))
+    status, stdout, err = run("build", str(content), "--out", str(out))
+    assert status == 1
+    assert "error[quote-not-found]" in stdout
+    assert "left as it was" in err
+    assert tree(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    build(REPO / "content", tmp_path / "a")
+    build(REPO / "content", tmp_path / "b")
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_unchanged_files_keep_their_mtime(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    out = tmp_path / "site"
+    build(content, out)
+    old = {name: (out / name).stat().st_mtime_ns for name in tree(out)}
+    for name in old:  # make any rewrite visible
+        os.utime(out / name, ns=(1, 1))
+    write(content, "facts/other.yaml", CARD.replace("Putin gave Kim a car.", "Another claim."))
+    result = build(content, out)
+    assert result.published is not None
+    assert (out / "facts/other.html").exists()
+    assert (out / "static/style.css").stat().st_mtime_ns == 1  # untouched
+    assert (out / "sources/wire.html").stat().st_mtime_ns != 1  # cites the new card
+    assert result.published.kept > 0
+
+
+def test_failure_on_the_last_page_leaves_the_old_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = make_content(tmp_path / "content")
+    out = tmp_path / "site"
+    build(content, out)
+    before = tree(out)
+    write(content, "facts/other.yaml", CARD.replace("Putin gave Kim a car.", "Another claim."))
+    original = render.Renderer.render
+    calls = {"n": 0}
+
+    def failing(self: render.Renderer, template: str, page: str, **context: object) -> bytes:
+        calls["n"] += 1
+        if page == "sources/wire.html":  # the last page rendered
+            raise OSError(28, "No space left on device")
+        return original(self, template, page, **context)
+
+    monkeypatch.setattr(render.Renderer, "render", failing)
+    status, _, err = run("build", str(content), "--out", str(out))
+    assert status == 1
+    assert "internal error" in err or "No space" in err
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]
+
+
+def test_publish_failure_while_writing_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = make_content(tmp_path / "content")
+    out = tmp_path / "site"
+    build(content, out)
+    before = tree(out)
+    write(content, "facts/other.yaml", CARD.replace("Putin gave Kim a car.", "Another claim."))
+    real_write = Path.write_bytes
+
+    def full_disk(self: Path, data: bytes) -> int:  # type: ignore[override]
+        if self.name == "other.html":
+            raise OSError(28, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    with pytest.raises(OSError):
+        build(content, out)
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]
+
+
+@pytest.mark.parametrize("target", ["content", ".", "foreign", "content/sub"])
+def test_refuses_an_out_it_did_not_write(tmp_path: Path, target: str, in_tmp: Path) -> None:
+    make_content(in_tmp / "content")
+    write(in_tmp, "foreign/keep.txt", "precious")
+    status, _, err = run("build", "content", "--out", target)
+    assert status == 2, err
+    assert (in_tmp / "foreign/keep.txt").read_text() == "precious"
+    assert not (in_tmp / "content" / "index.html").exists()
+
+
+def test_empty_out_folder_is_fine(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    (tmp_path / "site").mkdir()
+    assert run("build", str(content), "--out", str(tmp_path / "site"))[0] == 0
+
+
+def test_symlink_in_previous_site_is_never_written_through(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    out = tmp_path / "site"
+    build(content, out)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched")
+    (out / "index.html").unlink()
+    (out / "index.html").symlink_to(victim)
+    build(content, out)
+    assert victim.read_text() == "untouched"
+    assert not (out / "index.html").is_symlink()
+
+
+def test_sitemap_canonical_and_og_only_with_base_url(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    write(content, "dossier.yaml", "title: T\nbase_url: https://example.org/briefing/\n")
+    write(content, "facts/gift.yaml", CARD.replace("section: gift\n", ""))
+    build(content, tmp_path / "site")
+    sitemap = (tmp_path / "site/sitemap.xml").read_text()
+    assert "<loc>https://example.org/briefing/facts/gift.html</loc>" in sitemap
+    assert "404.html" not in sitemap
+    page = (tmp_path / "site/facts/gift.html").read_text()
+    assert '<link rel="canonical" href="https://example.org/briefing/facts/gift.html">' in page
+    assert 'property="og:title"' in page
+
+
+def test_card_text_is_escaped_and_markdown_has_no_raw_html(tmp_path: Path) -> None:
+    card = (
+        CARD.replace("Putin gave Kim a car.", "Putin <script>alert(1)</script> {{ 7*7 }} [x](javascript:alert(1))")
+        + "notes: |\n  <img src=x onerror=alert(1)> [y](JaVaScRiPt:alert(1)) [z](data:text/html;base64,xx)"
+        + " [v](vbscript:x) {% raw %}\n"
+    )
+    content = make_content(tmp_path / "content", {"gift.yaml": card})
+    build(content, tmp_path / "site")
+    for name in ["facts/gift.html", "index.html", "search-index.js"]:
+        text = (tmp_path / "site" / name).read_text()
+        assert "<script>alert" not in text
+        assert "<img" not in text
+        assert not re.search(r"href=\"(?i:javascript|vbscript|data):", text)
+    page = (tmp_path / "site/facts/gift.html").read_text()
+    assert "{{ 7*7 }}" in page and "49" not in page
+    assert "{% raw %}" in page
+    assert "&lt;script&gt;" in page
+
+
+def test_dossier_json_holds_every_fact_and_anchor(tmp_path: Path) -> None:
+    build(REPO / "content", tmp_path / "site")
+    doc = json.loads((tmp_path / "site/dossier.json").read_text())
+    facts = list((REPO / "content/facts").rglob("*.yaml"))
+    assert len(doc["facts"]) == len(facts)
+    source_text = {s["id"]: (REPO / "content/sources" / f"{s['id']}.txt").read_text() for s in doc["sources"]}
+    for fact in doc["facts"]:
+        for ev in fact["evidence"]:
+            assert ev["anchor"].startswith(f"sources/{ev['source']}.html#q-{fact['id']}-")
+            start, end = ev["spans"][0]
+            assert " ".join(source_text[ev["source"]][start:end].split()) in ev["passage"]
+            assert ev["line"] == source_text[ev["source"]].count("\n", 0, start) + 1
+            assert ev["start"] < ev["end"]
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name == "id" and value:
+                self.ids.add(value)
+            if name in ("href", "src") and value:
+                self.refs.append(value)
+
+
+def test_every_internal_link_and_anchor_resolves(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    build(REPO / "content", out)
+    pages: dict[Path, _Links] = {}
+    for page in out.rglob("*.html"):
+        parser = _Links()
+        parser.feed(page.read_text())
+        pages[page.resolve()] = parser
+    checked = 0
+    for page, parser in pages.items():
+        for ref in parser.refs:
+            parts = urlsplit(ref)
+            if parts.scheme or ref.startswith("//"):
+                assert parts.scheme in ("http", "https"), ref
+                continue
+            assert not ref.startswith("/"), f"absolute link {ref} in {page}"
+            target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+            assert target.is_file(), f"{page.relative_to(out.resolve())}: {ref} leads nowhere"
+            assert target.is_relative_to(out.resolve())
+            if parts.fragment:
+                assert parts.fragment in pages[target].ids, f"{page}: #{parts.fragment} missing in {target}"
+            checked += 1
+    assert checked > 500
+
+
+def test_every_quote_is_highlighted_on_its_source_page(tmp_path: Path) -> None:
+    build(REPO / "content", tmp_path / "site")
+    doc = json.loads((tmp_path / "site/dossier.json").read_text())
+    for fact in doc["facts"]:
+        for ev in fact["evidence"]:
+            page = (tmp_path / "site" / ev["anchor"].split("#")[0]).read_text()
+            anchor = ev["anchor"].split("#")[1]
+            assert re.search(rf'<span class="anchor" id="{anchor}"></span>(<span class="anchor"[^>]*></span>)*<mark', page)
+            assert re.search(rf'<mark data-q="[^"]*\b{re.escape(anchor)}\b', page)
+
+
+def test_templates_beside_content_override_by_name(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    write(tmp_path, "templates/404.html", "{% extends 'base.html' %}{% block main %}<h1>Lost</h1>{% endblock %}")
+    build(content, tmp_path / "site")
+    assert "<h1>Lost</h1>" in (tmp_path / "site/404.html").read_text()
+    assert "Page not found" not in (tmp_path / "site/404.html").read_text()
+    assert "<h1>" in (tmp_path / "site/index.html").read_text()
+
+
+def test_template_error_is_reported_plainly(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    write(tmp_path, "templates/404.html", "{% extends 'base.html' %}{% block main %}{{ nope }}{% endblock %}")
+    status, _, err = run("build", str(content), "--out", str(tmp_path / "site"))
+    assert status == 1
+    assert "error[template]" in err and "nope" in err
+    assert not (tmp_path / "site").exists()

@@ -294,8 +294,8 @@ def text_fragment_url(source: Source, prepared: quotes.Source, match: quotes.Mat
     # Where the start text also stands earlier in the source, say what precedes it.
     norm = prepared.norm.text
     nstart = match.nspans[0][0]
-    lead = normalise_text(start)
-    if norm.find(lead) not in (-1, nstart):
+    lead = normalise_text(start).lower()  # text fragments match case-insensitively
+    if norm.lower().find(lead) not in (-1, nstart):
         before = _squash(text[max(0, match.start - 200) : match.start]).split(" ")
         prefix = " ".join(w for w in before[-3:] if w)
         if prefix:

@@ -1,0 +1,68 @@
+"""Text-fragment links to the original (WICG scroll-to-text-fragment)."""
+
+from __future__ import annotations
+
+from dossier import quotes
+from dossier.generators import text_fragment_url
+from dossier.model import Source
+
+
+def source(text: str, url: str | None = "https://example.org/story") -> Source:
+    return Source(
+        id="s",
+        title="S",
+        publisher=None,
+        author=None,
+        url=url,
+        published=None,
+        retrieved=None,
+        language=None,
+        notes=None,
+        sha256="0" * 64,
+        text=text,
+        text_file="s.txt",
+        meta_file="s.yaml",
+    )
+
+
+def fragment(text: str, quote: str, url: str | None = "https://example.org/story#top") -> str | None:
+    prepared = quotes.Source(text)
+    match = quotes.verify(quote, prepared)
+    assert isinstance(match, quotes.Match)
+    return text_fragment_url(source(text, url), prepared, match)
+
+
+def test_short_unique_quote_is_one_start_term() -> None:
+    assert fragment("He said the plan, sadly, failed.", "the plan, sadly, failed") == (
+        "https://example.org/story#:~:text=the%20plan%2C%20sadly%2C%20failed"
+    )
+
+
+def test_dashes_commas_and_ampersands_are_percent_encoded() -> None:
+    url = fragment("Rock & roll - the 20-21 event, live.", "Rock & roll - the 20-21 event")
+    assert url == "https://example.org/story#:~:text=Rock%20%26%20roll%20%2D%20the%2020%2D21%20event"
+
+
+def test_long_quote_uses_start_and_end() -> None:
+    text = "One two three four five six seven eight nine ten eleven."
+    url = fragment(text, "One two three four five six seven eight nine ten")
+    assert url == "https://example.org/story#:~:text=One%20two%20three%20four,seven%20eight%20nine%20ten"
+
+
+def test_ambiguous_start_gets_prefix_and_suffix_context() -> None:
+    text = "We said the plan is good. Later we said the plan is good and bold and fine and true."
+    url = fragment(text, "we said the plan is good and bold and fine")
+    assert url == (
+        "https://example.org/story#:~:text=is%20good.%20Later-,we%20said%20the%20plan,"
+        "and%20bold%20and%20fine,-and%20true."
+    )
+
+
+def test_omission_spans_start_to_end() -> None:
+    text = "The minister said on Monday, after a long meeting, that the bridge would open."
+    url = fragment(text, "The minister said ... that the bridge would open")
+    assert url == "https://example.org/story#:~:text=The%20minister%20said,the%20bridge%20would%20open"
+
+
+def test_no_url_no_fragment() -> None:
+    assert fragment("a b c d e", "a b c", url=None) is None

@@ -213,6 +213,12 @@ def parse(text: str, file: str, *, allow_anchors: bool = False) -> tuple[Node | 
         if exc.context:
             what = f"{what} ({exc.context})"
         return None, [error(_pos(file, mark), "yaml-syntax", f"YAML syntax: {what}")]
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        before = text[: exc.position]
+        pos = Pos(file, before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        ch = exc.character
+        code = ord(ch) if isinstance(ch, str) else int(ch)
+        return None, [error(pos, "yaml-syntax", f"YAML syntax: character U+{code:04X} is not allowed")]
     except yaml.YAMLError as exc:  # a reader error without a mark
         return None, [error(Pos(file), "yaml-syntax", f"YAML syntax: {exc}")]
     if stack or any(p.code != "duplicate-key" for p in problems):

@@ -91,7 +91,9 @@ def test_unchanged_files_keep_their_mtime(tmp_path: Path) -> None:
     assert result.published.kept > 0
 
 
-def test_failure_on_the_last_page_leaves_the_old_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_on_the_last_page_leaves_the_old_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     content = make_content(tmp_path / "content")
     out = tmp_path / "site"
     build(content, out)
@@ -178,7 +180,9 @@ def test_sitemap_canonical_and_og_only_with_base_url(tmp_path: Path) -> None:
 
 def test_card_text_is_escaped_and_markdown_has_no_raw_html(tmp_path: Path) -> None:
     card = (
-        CARD.replace("Putin gave Kim a car.", "Putin <script>alert(1)</script> {{ 7*7 }} [x](javascript:alert(1))")
+        CARD.replace(
+            "Putin gave Kim a car.", "Putin <script>alert(1)</script> {{ 7*7 }} [x](javascript:alert(1))"
+        )
         + "notes: |\n  <img src=x onerror=alert(1)> [y](JaVaScRiPt:alert(1)) [z](data:text/html;base64,xx)"
         + " [v](vbscript:x) {% raw %}\n"
     )
@@ -256,13 +260,17 @@ def test_every_quote_is_highlighted_on_its_source_page(tmp_path: Path) -> None:
         for ev in fact["evidence"]:
             page = (tmp_path / "site" / ev["anchor"].split("#")[0]).read_text()
             anchor = ev["anchor"].split("#")[1]
-            assert re.search(rf'<span class="anchor" id="{anchor}"></span>(<span class="anchor"[^>]*></span>)*<mark', page)
+            assert re.search(
+                rf'<span class="anchor" id="{anchor}"></span>(<span class="anchor"[^>]*></span>)*<mark', page
+            )
             assert re.search(rf'<mark data-q="[^"]*\b{re.escape(anchor)}\b', page)
 
 
 def test_templates_beside_content_override_by_name(tmp_path: Path) -> None:
     content = make_content(tmp_path / "content")
-    write(tmp_path, "templates/404.html", "{% extends 'base.html' %}{% block main %}<h1>Lost</h1>{% endblock %}")
+    write(
+        tmp_path, "templates/404.html", "{% extends 'base.html' %}{% block main %}<h1>Lost</h1>{% endblock %}"
+    )
     build(content, tmp_path / "site")
     assert "<h1>Lost</h1>" in (tmp_path / "site/404.html").read_text()
     assert "Page not found" not in (tmp_path / "site/404.html").read_text()

@@ -142,8 +142,9 @@ def _read_dossier(r: _Reader, path: Path) -> Dossier | None:
         return None
     sections = []
     for s in cast(tuple[Rec, ...], rec.get("sections", ())):
-        ref = cast(Ref, s.get("id"))
-        sections.append(Section(ref.id, cast(str, s.get("title")), _s(s, "intro"), ref.pos))
+        ref = cast(Ref | None, s.get("id"))
+        if ref is not None:
+            sections.append(Section(ref.id, cast(str, s.get("title", "")), _s(s, "intro"), ref.pos))
     seen: dict[str, Section] = {}
     for sec in sections:
         if sec.id in seen:
@@ -163,7 +164,7 @@ def _read_dossier(r: _Reader, path: Path) -> Dossier | None:
         cast(int, q.get("min_words", defaults.min_words)) if q else defaults.min_words,
     )
     return Dossier(
-        title=cast(str, rec.get("title")),
+        title=cast(str, rec.get("title", "")),
         subtitle=_s(rec, "subtitle"),
         summary=_s(rec, "summary"),
         authors=_t(rec, "authors"),
@@ -188,7 +189,7 @@ def _read_entities(r: _Reader, path: Path) -> dict[str, Entity]:
     for ref, rec in items or ():
         out[ref.id] = Entity(
             ref.id,
-            cast(str, rec.get("name")),
+            cast(str, rec.get("name", ref.id)),
             _s(rec, "kind"),
             _s(rec, "description"),
             _t(rec, "aliases"),
@@ -299,7 +300,7 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
             continue
         out[sid] = Source(
             id=sid,
-            title=cast(str, rec.get("title")),
+            title=cast(str, rec.get("title", sid)),
             publisher=_s(rec, "publisher"),
             author=_s(rec, "author"),
             url=_s(rec, "url"),
@@ -335,7 +336,9 @@ def _read_facts(r: _Reader, folder: Path) -> tuple[dict[str, Fact], set[str]]:
         if rec is None:
             continue
         evidence = []
-        for ev in cast(tuple[Rec, ...], rec.get("evidence")):
+        for ev in cast(tuple[Rec, ...], rec.get("evidence", ())):
+            if "source" not in ev.values or "quote" not in ev.values:
+                continue  # reported already
             evidence.append(
                 Evidence(
                     source=cast(Ref, ev.get("source")),
@@ -348,8 +351,8 @@ def _read_facts(r: _Reader, folder: Path) -> tuple[dict[str, Fact], set[str]]:
         out[fid] = Fact(
             id=fid,
             file=shown,
-            claim=cast(str, rec.get("claim")),
-            status=cast(str, rec.get("status")),
+            claim=cast(str, rec.get("claim", "")),
+            status=cast(str, rec.get("status", "unverified")),
             date=cast(PartialDate | None, rec.get("date")),
             section=cast(Ref | None, rec.get("section")),
             entities=cast(tuple[Ref, ...], rec.get("entities", ())),

@@ -262,10 +262,10 @@ def convert(node: Node, kind: FieldType, problems: list[Problem], label: str) ->
                 error(node.pos, "missing-field", f"'{label}' needs at least {kind.min_items} item(s)")
             )
             return None
+        # Items with problems are left out; the problems are recorded, so the content fails
+        # the check, but the good items are still checked for the rest of theirs.
         items = [convert(item, kind.item, problems, label) for item in node.items]
-        if any(item is None for item in items):
-            return None
-        return tuple(items)
+        return tuple(item for item in items if item is not None)
     if not isinstance(node, Scalar):
         problems.append(_wrong(node, label, "a single value"))
         return None
@@ -328,16 +328,15 @@ def convert(node: Node, kind: FieldType, problems: list[Problem], label: str) ->
 
 
 def _record(node: Node, kind: Record, problems: list[Problem]) -> Rec | None:
+    """A record of the fields that converted; the others are reported and left out."""
     if not isinstance(node, Mapping):
         problems.append(_wrong(node, kind.name, "a mapping of field: value"))
         return None
     rec = Rec(node.pos)
-    ok = True
     allowed = [f.name for f in kind.fields]
     for key, value in node.items:
         spec = kind.field(key.text)
         if spec is None:
-            ok = False
             hint = _did_you_mean(key.text, allowed)
             problems.append(
                 error(
@@ -348,7 +347,6 @@ def _record(node: Node, kind: Record, problems: list[Problem]) -> Rec | None:
             )
             continue
         if spec.name == "quote" and isinstance(value, Scalar) and value.comment_follows:
-            ok = False
             problems.append(
                 error(
                     value.pos,
@@ -360,17 +358,15 @@ def _record(node: Node, kind: Record, problems: list[Problem]) -> Rec | None:
             continue
         converted = convert(value, spec.type, problems, spec.name)
         if converted is None:
-            ok = False
             continue
         rec.values[spec.name] = converted
         rec.where[spec.name] = value.pos
     for spec in kind.fields:
         if spec.required and spec.name not in rec.values and node.get(spec.name) is None:
-            ok = False
             problems.append(
                 error(node.pos, "missing-field", f"{kind.name} is missing the required field '{spec.name}'")
             )
-    return rec if ok else None
+    return rec
 
 
 def _id(node: Node, problems: list[Problem], label: str) -> Ref | None:

@@ -148,8 +148,12 @@ def test_every_problem_is_reported_then_one_count(in_tmp: Path) -> None:
     build_case(in_tmp, {"facts/a.yaml": bad, "facts/b.yaml": CARD.replace("[putin]", "[nobody]")})
     status, out, err = run("check", "content")
     assert status == 1
-    assert out.count("error[") == 2  # the broken card (one problem stops it) and b's entity
-    assert "2 errors" in err
+    # A card with one bad value is still checked for the rest: all three problems show.
+    assert "content/facts/a.yaml:2:9: error[invalid-value]" in out
+    assert "content/facts/a.yaml:6:13: error[unknown-source]" in out
+    assert "content/facts/b.yaml:4:12: error[unknown-entity]" in out
+    assert out.count("error[") == 3
+    assert "3 errors" in err
 
 
 def test_warnings_pass_unless_strict(in_tmp: Path) -> None:

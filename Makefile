@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONTENT ?= content
 
-.PHONY: all site check test lint unit golden bench clean
+.PHONY: all venv site check test lint unit golden bench clean
 
 all: check test
 
@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+venv: $(STAMP)
 
 site: $(STAMP)
 	$(BIN)/dossier build $(CONTENT) --out site

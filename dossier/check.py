@@ -64,13 +64,19 @@ def check(root: Path, *, strict: bool = False) -> CheckResult:
                 error(
                     ev.quote_pos,
                     result.code,
-                    f"{result.message} (source '{ev.source.id}')",
+                    f"{result.message} (source '{ev.source.id}'); {_FIX[result.code]}",
                     source=ev.source.id,
                     nearest=nearest,
                     details=tuple(details),
                 )
             )
     return CheckResult(content, _finish(problems, strict), matches, prepared)
+
+
+_FIX = {
+    "quote-not-found": "quote the source's words exactly, marking cuts with ... and changes with [brackets]",
+    "quote-too-short": "quote more of the passage",
+}
 
 
 def _finish(problems: list[Problem], strict: bool) -> list[Problem]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import json
+import os
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -11,11 +14,14 @@ from typing import ParamSpec, TypeVar
 import click
 import jinja2
 
-from . import __version__, report
+from . import __version__, publish, report, scaffold, schema
+from . import stats as stats_module
 from .build import build
 from .check import CheckResult, check
+from .problems import Problem
 from .publish import PublishError
 
+FORMATS = ["text", "json", "github", "markdown"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -61,13 +67,36 @@ def main() -> None:
     """Build research dossiers whose every quote is proven against its source."""
 
 
+def _colour() -> bool:
+    return "NO_COLOR" not in os.environ
+
+
+def _styled(line: str) -> str:
+    """Colour a text-format line (click drops the codes when the output is no terminal)."""
+    if not _colour():
+        return line
+    if line.startswith("    "):
+        return click.style(line, dim=True)
+    head, sep, rest = line.partition(": error[")
+    if sep:
+        return click.style(head, bold=True) + ": " + click.style("error[", fg="red", bold=True) + rest
+    head, sep, rest = line.partition(": warning[")
+    if sep:
+        return click.style(head, bold=True) + ": " + click.style("warning[", fg="yellow", bold=True) + rest
+    return line
+
+
 def emit(result: CheckResult, fmt: str) -> None:
     facts = len(result.content.facts) if result.content else 0
     problems = result.problems
     if fmt == "json":
         click.echo(report.as_json(problems, facts, result.quote_count))
         return
-    lines = report.github(problems) if fmt == "github" else report.text(problems)
+    if fmt == "markdown":
+        click.echo(report.markdown(problems, facts, result.quote_count), nl=False)
+        return
+    styled = [_styled(line) for line in report.text(problems)]
+    lines = report.github(problems) if fmt == "github" else styled
     for line in lines:
         click.echo(line)
     if fmt == "github":
@@ -82,10 +111,10 @@ def emit(result: CheckResult, fmt: str) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="How to print problems.",
+    help="How to print problems (markdown: a summary table, e.g. for $GITHUB_STEP_SUMMARY).",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @plainly
@@ -129,3 +158,135 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool) -> None:
     click.echo(
         f"built {result.pages} pages into {out} ({p.written} files written, {p.kept} unchanged)", err=True
     )
+
+
+@main.command("schema")
+@click.argument(
+    "kind", required=False, type=click.Choice(sorted(k.split(".")[0] for k in schema.SCHEMA_FILES))
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write every schema into this folder."
+)
+@plainly
+def schema_command(kind: str | None, out: Path | None) -> None:
+    """Print the JSON Schema for KIND, or write them all with --out DIR."""
+    docs = schema.schema_documents()
+    if out is not None:
+        written = publish.replace({out / name: data for name, data in docs.items()})
+        click.echo(
+            f"{len(written)} schema file(s) written to {out}, {len(docs) - len(written)} unchanged", err=True
+        )
+        return
+    if kind is None:
+        raise click.UsageError("name a KIND to print (fact, source, entities, dossier) or give --out DIR")
+    click.echo(docs[f"{kind}.schema.json"].decode(), nl=False)
+
+
+@main.group("new")
+def new_group() -> None:
+    """Create a fact card or a source from a scaffold."""
+
+
+def _create(files: dict[Path, bytes], problems: list[Problem]) -> None:
+    if problems:
+        for line in report.text(problems):
+            click.echo(_styled(line), err=True)
+        raise ContentErrors("dossier: nothing was written")
+    try:
+        publish.create(files)
+    except publish.PublishError as exc:
+        raise ContentErrors(f"dossier: {exc}") from None
+    for path in files:
+        click.echo(f"created {path}", err=True)
+
+
+@new_group.command("fact")
+@click.argument("fact_id")
+@click.option(
+    "--content",
+    "content_dir",
+    default="content",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@click.option("--source", default="source-id", help="The source the first quote comes from.")
+@plainly
+def new_fact_command(fact_id: str, content_dir: Path, source: str) -> None:
+    """Create facts/FACT_ID.yaml with the fields to fill."""
+    _create(*scaffold.new_fact(content_dir, fact_id, source))
+
+
+@new_group.command("source")
+@click.argument("source_id")
+@click.option(
+    "--from",
+    "from_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The saved text to copy in, byte for byte.",
+)
+@click.option("--url", help="Where the original is (http or https).")
+@click.option("--title", help="The source's title (default: its first line).")
+@click.option(
+    "--content",
+    "content_dir",
+    default="content",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@plainly
+def new_source_command(
+    source_id: str, from_file: Path, url: str | None, title: str | None, content_dir: Path
+) -> None:
+    """Copy a saved text into sources/SOURCE_ID.txt and write its metadata with sha256 pinned."""
+    if url is not None and not url.lower().startswith(("http://", "https://")):
+        raise click.BadParameter("must be an http:// or https:// URL", param_hint="--url")
+    _create(*scaffold.new_source(content_dir, source_id, from_file.read_bytes(), url=url, title=title))
+
+
+@main.command("stats")
+@CONTENT_DIR
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@plainly
+def stats_command(content_dir: Path, fmt: str) -> None:
+    """Facts by status, quotes per source, uncited sources, single-source and disputed facts."""
+    result = check(content_dir)
+    if result.content is None:
+        emit(result, "text")
+        raise ContentErrors("dossier: no figures: the content cannot be read")
+    figures = stats_module.stats(result)
+    if fmt == "json":
+        click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+    else:
+        for line in stats_module.as_text(figures):
+            click.echo(line)
+    if result.errors:
+        click.echo(f"note: the content has {len(result.errors)} error(s); run dossier check", err=True)
+
+
+@main.command("serve")
+@CONTENT_DIR
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port."
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Where to build (default: a temporary folder).")
+@plainly
+def serve_command(content_dir: Path, port: int, out: Path | None) -> None:
+    """Build, serve on 127.0.0.1 and rebuild when content or templates change (Ctrl-C stops)."""
+    from .serve import DevServer
+
+    with tempfile.TemporaryDirectory(prefix="dossier-serve-") as tmp:
+        target = out if out is not None else Path(tmp) / "site"
+        try:
+            server = DevServer(content_dir, target, port, lambda msg: click.echo(msg, err=True))
+        except OSError as exc:
+            raise click.UsageError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+        server.start()
+        click.echo(f"serving {content_dir} at http://127.0.0.1:{server.port}/ (Ctrl-C stops)", err=True)
+        try:
+            while True:
+                server.httpd_thread_wait()
+        except KeyboardInterrupt:
+            click.echo("stopped", err=True)
+        finally:
+            server.stop()

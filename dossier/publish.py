@@ -131,3 +131,38 @@ def _exchange(a: Path, b: Path) -> bool:
     if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
         return False
     raise OSError(err, os.strerror(err), str(b))
+
+
+def create(files: Mapping[Path, bytes]) -> None:
+    """Write new files, never replacing one that exists (scaffolds, schemas use ``replace``)."""
+    for path in files:
+        if path.exists():
+            raise PublishError(f"{path} exists already; nothing was written")
+    done: list[Path] = []
+    try:
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "xb") as fh:
+                fh.write(data)
+            done.append(path)
+    except BaseException:
+        for path in done:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def replace(files: Mapping[Path, bytes]) -> list[Path]:
+    """Write files whose bytes differ, each atomically; returns the ones written."""
+    written = []
+    for path, data in files.items():
+        if _same(path, data):
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        written.append(path)
+    return written

@@ -74,3 +74,23 @@ def github(problems: Sequence[Problem]) -> list[str]:
         )
         lines.append(f"::{kind} {props}::{_escape_data(body)}")
     return lines
+
+
+def markdown(problems: Sequence[Problem], facts: int, quotes: int) -> str:
+    """A Markdown summary, e.g. for $GITHUB_STEP_SUMMARY (which shows every problem)."""
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    warnings = [p for p in problems if p.severity is Severity.WARNING]
+    verdict = "✅ every quote checked" if not errors else f"❌ {len(errors)} error(s)"
+    lines = [
+        "## dossier check",
+        "",
+        f"{verdict}: {facts} fact cards, {quotes} quotes, {len(warnings)} warning(s).",
+    ]
+    if problems:
+        lines += ["", "| where | problem | message |", "| --- | --- | --- |"]
+        for p in problems:
+            msg = " ".join([p.message, *p.details]).replace("|", "\\|").replace("\n", " ")
+            lines.append(
+                f"| `{p.pos.file}:{p.pos.line}:{p.pos.column}` | {p.severity.value}[{p.code}] | {msg} |"
+            )
+    return "\n".join(lines) + "\n"

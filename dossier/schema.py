@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Union
@@ -425,3 +426,83 @@ def _wrong(node: Node, label: str, expected: str) -> Problem:
 def _did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# --- JSON Schema, generated from the same definitions -------------------------------------
+
+SCHEMA_FILES: dict[str, Record | MapOf] = {
+    "fact.schema.json": FACT,
+    "source.schema.json": SOURCE,
+    "entities.schema.json": ENTITIES,
+    "dossier.schema.json": DOSSIER,
+}
+_ID_PATTERN = "^[a-z][a-z0-9-]*$"
+
+
+def json_schema(kind: FieldType, title: str | None = None) -> dict[str, object]:
+    """The JSON Schema (draft 2020-12) an editor can check a file of this kind with."""
+    out = _js(kind)
+    doc: dict[str, object] = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
+    if title:
+        doc["title"] = title
+    doc.update(out)
+    return doc
+
+
+def _js(kind: FieldType, description: str = "") -> dict[str, object]:
+    out: dict[str, object]
+    if isinstance(kind, Record):
+        out = {
+            "type": "object",
+            "properties": {f.name: _js(f.type, f.description) for f in kind.fields},
+            "required": [f.name for f in kind.fields if f.required],
+            "additionalProperties": False,
+        }
+    elif isinstance(kind, MapOf):
+        out = {
+            "type": "object",
+            "propertyNames": {"pattern": _ID_PATTERN},
+            "additionalProperties": _js(kind.value),
+        }
+    elif isinstance(kind, ListOf):
+        out = {"type": "array", "items": _js(kind.item)}
+        if kind.min_items:
+            out["minItems"] = kind.min_items
+    elif isinstance(kind, Choice):
+        out = {"enum": list(kind.values)}
+    elif isinstance(kind, Id):
+        out = {"type": "string", "pattern": _ID_PATTERN}
+    elif isinstance(kind, Int):
+        out = {"type": "integer", "minimum": kind.minimum}
+    elif isinstance(kind, Url):
+        out = {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+\\S*$"}
+    elif isinstance(kind, Sha256):
+        out = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+    elif isinstance(kind, Date):
+        day = (
+            r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])"
+            r"|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2\d))"
+        )
+        pattern = rf"^\d{{4}}-{day}$"
+        if kind.partial:
+            pattern = rf"^\d{{4}}(?:-(?:0[1-9]|1[0-2])|-{day})?$"
+        options: list[dict[str, object]] = [{"type": "string", "pattern": pattern}]
+        if kind.partial:  # a bare year is an integer to a YAML 1.2 editor
+            options.append({"type": "integer", "minimum": 0, "maximum": 9999})
+        if kind.datetime:
+            options.append({"type": "string", "format": "date-time"})
+        out = options[0] if len(options) == 1 else {"anyOf": options}
+    else:  # Text
+        out = {"type": ["string", "number", "boolean"], "pattern": "\\S"}
+    if description:
+        out = {"description": description, **out}
+    return out
+
+
+def schema_documents() -> dict[str, bytes]:
+    """Every schema file, by name, as the bytes ``dossier schema --out`` writes."""
+    docs = {}
+    for name, kind in SCHEMA_FILES.items():
+        title = f"dossier {kind.value.name if isinstance(kind, MapOf) else kind.name}"
+        docs[name] = (json.dumps(json_schema(kind, title), indent=2, ensure_ascii=False) + "\n").encode()
+    return docs

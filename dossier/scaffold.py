@@ -1,0 +1,116 @@
+"""Scaffolds: new fact cards and sources, as files to write (``publish.create`` writes them)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from .problems import Pos, Problem, error
+from .schema import ID_RE
+
+FACT_TEMPLATE = """\
+# yaml-language-server: $schema={schema}
+claim: # the claim, in one sentence of your own words
+status: unverified  # confirmed | disputed | unverified | refuted
+# date: 2024-02-18  # when it happened: YYYY, YYYY-MM or YYYY-MM-DD
+# section: section-id
+# entities: []
+# tags: []
+# related: []
+evidence:
+  - source: {source}
+    quote: ""  # the source's words, exactly; ... for an omission, [x] for a changed letter
+    # stance: supports  # supports | contradicts | context
+    # note: what this quote shows
+# notes: |
+#   Your reasoning.
+"""
+
+
+def modeline_path(content_dir: Path, folder: Path, name: str) -> str:
+    """The schema's path relative to a file in ``folder`` (schemas/ sits beside CONTENT_DIR)."""
+    schemas = content_dir.resolve().parent / "schemas" / name
+    return Path(os.path.relpath(schemas, folder.resolve())).as_posix()
+
+
+def _bad_id(kind: str, new_id: str, where: str) -> Problem | None:
+    if ID_RE.match(new_id):
+        return None
+    return error(
+        Pos(where),
+        "invalid-value",
+        f"'{new_id}' is not a valid {kind} id: use lowercase letters, digits and hyphens, "
+        "starting with a letter",
+    )
+
+
+def new_fact(
+    content_dir: Path, fact_id: str, source: str = "source-id"
+) -> tuple[dict[Path, bytes], list[Problem]]:
+    facts = content_dir / "facts"
+    path = facts / f"{fact_id}.yaml"
+    if problem := _bad_id("fact", fact_id, str(path)):
+        return {}, [problem]
+    existing = sorted(facts.rglob(f"{fact_id}.yaml")) + sorted(facts.rglob(f"{fact_id}.yml"))
+    if existing:
+        return {}, [
+            error(
+                Pos(str(existing[0])), "duplicate-id", f"a fact card with the id '{fact_id}' exists already"
+            )
+        ]
+    text = FACT_TEMPLATE.format(schema=modeline_path(content_dir, facts, "fact.schema.json"), source=source)
+    return {path: text.encode()}, []
+
+
+def _yaml_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def new_source(
+    content_dir: Path,
+    source_id: str,
+    data: bytes,
+    *,
+    url: str | None = None,
+    title: str | None = None,
+) -> tuple[dict[Path, bytes], list[Problem]]:
+    folder = content_dir / "sources"
+    text_path = folder / f"{source_id}.txt"
+    meta_path = folder / f"{source_id}.yaml"
+    if problem := _bad_id("source", source_id, str(text_path)):
+        return {}, [problem]
+    clash = [p for p in (text_path, meta_path, folder / f"{source_id}.md") if p.exists()]
+    if clash:
+        return {}, [
+            error(Pos(str(clash[0])), "duplicate-id", f"a source with the id '{source_id}' exists already")
+        ]
+    try:
+        decoded = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return {}, [
+            error(
+                Pos(str(text_path)),
+                "invalid-utf8",
+                f"the file is not UTF-8 (byte offset {exc.start}); convert it first",
+            )
+        ]
+    if title is None:
+        first = next((line.strip() for line in decoded.splitlines() if line.strip()), source_id)
+        title = first[:200]
+    lines = [
+        f"# yaml-language-server: $schema={modeline_path(content_dir, folder, 'source.schema.json')}",
+        f"title: {_yaml_string(title)}",
+    ]
+    if url:
+        lines.append(f"url: {_yaml_string(url)}")
+    lines += [
+        "# publisher: ",
+        "# author: ",
+        "# published: 2024-02-20",
+        "# retrieved: 2024-02-21",
+        "# language: en",
+        f"sha256: {hashlib.sha256(data).hexdigest()}",
+    ]
+    return {text_path: data, meta_path: ("\n".join(lines) + "\n").encode()}, []

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 #: Format characters dropped: soft hyphen, zero-width space/non-joiner/joiner, word joiner, BOM.
 FORMAT_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
-SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b\u02bc\u2032"
-DOUBLE_QUOTES = '"\u201c\u201d\u201e\u201f\u2033'
-DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+# Exactly the variants SPEC §3 names: primes, figure dashes and bars stay themselves.
+SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b\u02bc"
+DOUBLE_QUOTES = '"\u201c\u201d\u201e\u201f'
+DASHES = "-\u2010\u2011\u2013\u2014\u2212"
 WHITESPACE = (
     "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
     "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -31,14 +32,8 @@ _TABLE = str.maketrans(
     }
 )
 _F = re.escape(FORMAT_CHARS)
-_EDITS = re.compile(rf"[ {_F}]{{2,}}|[{_F}]|-{{2,}}|\u2026")
-# A starter and the combining marks after it; Hangul vowel/final jamo compose onto a starter.
-_CLUSTER = re.compile(
-    r".[\u0300-\u036f\u1160-\u11ff\u0483-\u0489\u0591-\u05c7\u0610-\u061a"
-    r"\u064b-\u065f\u0900-\u0903\u093a-\u094f\u1ab0-\u1aff\u1dc0-\u1dff"
-    r"\u20d0-\u20ff\ufe20-\ufe2f]*",
-    re.DOTALL,
-)
+# Format characters go first (SPEC §3 step 2), so they never split a dash run.
+_EDITS = re.compile(rf"[ {_F}]{{2,}}|-(?:[{_F}]*-)+|[{_F}]|\u2026")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +123,34 @@ def normalise_text(text: str) -> str:
 
 
 def _nfc(text: str) -> tuple[str, OffsetMap]:
+    """NFC with a map: the text is cut into clusters that NFC cannot join across.
+
+    A character starts a new cluster when it is a starter (combining class 0) that does not
+    compose with the cluster before it; marks, and starters that compose (Hangul jamo,
+    Indic two-part vowels), stay with their cluster. Only texts that are not NFC already
+    come here.
+    """
     out: list[str] = []
     edits: list[tuple[int, int, int, int]] = []
     n = 0
-    for m in _CLUSTER.finditer(text):
-        cluster = m.group()
+    start = 0
+    cluster = ""
+
+    def flush(end: int) -> None:
+        nonlocal n
         nfc = unicodedata.normalize("NFC", cluster)
-        if nfc != cluster and len(nfc) != len(cluster):
-            edits.append((n, m.start(), len(nfc), len(cluster)))
+        if len(nfc) != len(cluster):
+            edits.append((n, start, len(nfc), end - start))
         out.append(nfc)
         n += len(nfc)
+
+    for i, ch in enumerate(text):
+        if cluster and unicodedata.combining(ch) == 0:
+            joined = unicodedata.normalize("NFC", cluster + ch)
+            if joined == unicodedata.normalize("NFC", cluster) + ch:
+                flush(i)
+                cluster, start = "", i
+        cluster += ch
+    if cluster:
+        flush(len(text))
     return "".join(out), OffsetMap.of(edits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Severity(StrEnum):
@@ -11,9 +12,11 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, slots=True)
-class Pos:
-    """Where a value starts: a file path (as given) and a 1-based line and column."""
+class Pos(NamedTuple):
+    """Where a value starts: a file path (as given) and a 1-based line and column.
+
+    A named tuple rather than a dataclass: one is made for every YAML value read.
+    """
 
     file: str
     line: int = 1

@@ -22,7 +22,9 @@ _MARK = re.compile(
     r"\[\.\.\.\]|\.\.\.(?!\.)|(?P<sic>\[sic\])|\[(?P<letter>[^\W\d_])\]|\[(?P<sub>[^\[\]]+)\]",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(r"\b(?:not|no|never|without)\b|n't\b", re.IGNORECASE)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|without|cannot|nothing|none|nor|neither|nobody|nowhere)\b|n't\b", re.IGNORECASE
+)
 _NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
     r"forty|fifty|hundred|thousand|million|billion|trillion|dozen)\b",
@@ -191,6 +193,9 @@ def parse(quote: str, settings: Settings) -> Parsed:
         chars.extend(text[last : m.start()])
         last = m.end()
         if m.group("sic"):
+            # "recieve [sic], not": the space before the mark goes when punctuation follows.
+            if chars and chars[-1] == " " and text[m.end() : m.end() + 1] not in (" ", ""):
+                chars.pop()
             continue
         if m.group("letter"):
             fold.add(len(chars))
@@ -206,9 +211,11 @@ def parse(quote: str, settings: Settings) -> Parsed:
         gaps[0] = None
     if gaps[-1] is not None and gaps[-1].kind == OMISSION:
         gaps[-1] = None
-    if pieces and pieces[0].text[:1].isalpha():
+    if pieces:  # the quote's first letter may differ in case (CMOS 13.7), after any quotation mark
         first = pieces[0]
-        pieces[0] = Piece(first.text, first.fold | {0})
+        lead = next((i for i, c in enumerate(first.text) if c.isalnum()), None)
+        if lead is not None and first.text[lead].isalpha():
+            pieces[0] = Piece(first.text, first.fold | {lead})
     return Parsed(tuple(pieces), tuple(gaps))
 
 
@@ -319,7 +326,7 @@ def _place(parsed: Parsed, text: str) -> list[tuple[int, int]] | None:
 def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match | Miss:
     parsed = parse(quote, settings)
     words = parsed.words
-    if words < settings.min_words:
+    if words < settings.min_words or not parsed.pieces:
         return Miss(
             "quote-too-short",
             f"the quote's verbatim words number {words}; at least {settings.min_words} are needed "
@@ -410,7 +417,11 @@ def _nearest(parsed: Parsed, source: Source, found: list[bool]) -> Nearest | Non
     diffs: list[str] = []
     for tag, a0, a1, b0, b1 in sm.get_opcodes():
         q, s = " ".join(qwords[a0:a1]), " ".join(window[b0:b1])
-        if tag == "replace":
+        if tag == "equal":  # the same words but for case or punctuation
+            for qw, sw in zip(qwords[a0:a1], window[b0:b1], strict=True):
+                if qw != sw and not sw.startswith(qw) and not sw.endswith(qw):
+                    diffs.append(f"quote has '{qw}', source has '{sw}'")
+        elif tag == "replace":
             diffs.append(f"quote has '{q}', source has '{s}'")
         elif tag == "delete":
             diffs.append(f"quote has '{q}', source has nothing there")
@@ -427,6 +438,8 @@ def _suspicious(quote: str) -> list[str]:
     """Invisible or look-alike characters in a quote, by code point."""
     out: list[str] = []
     seen: set[str] = set()
+    letters = [c for c in quote if c.isalpha()]
+    mostly_latin = sum(1 for c in letters if _script(c) == "LATIN") * 2 > len(letters)
     for word in quote.split():
         scripts = {_script(c) for c in word if c.isalpha()}
         for ch in word:
@@ -434,13 +447,15 @@ def _suspicious(quote: str) -> list[str]:
                 continue
             cat = unicodedata.category(ch)
             name = unicodedata.name(ch, "UNNAMED")
-            odd = cat in ("Cf", "Cc", "Co", "Cn") or (
-                ch.isalpha() and len(scripts) > 1 and _script(ch) != "LATIN"
-            )
+            foreign = _script(ch) in _LOOKALIKE_SCRIPTS and (len(scripts) > 1 or mostly_latin)
+            odd = cat in ("Cf", "Cc", "Co", "Cn") or (ch.isalpha() and foreign)
             if odd:
                 seen.add(ch)
                 out.append(f"U+{ord(ch):04X} {name}")
     return out
+
+
+_LOOKALIKE_SCRIPTS = {"CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"}
 
 
 def _script(ch: str) -> str:

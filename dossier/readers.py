@@ -37,12 +37,34 @@ class _Reader:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.real_root = root.resolve()
+        self.shown_root = display(root)
+        self.real_dirs: dict[Path, Path] = {}
         self.problems: list[Problem] = []
 
-    def read_bytes(self, path: Path, limit: int, code: str = "source-unreadable") -> bytes | None:
-        shown = display(path)
+    def display(self, path: Path) -> str:
+        """``display(path)`` for paths below the root, without a relpath call per file."""
         try:
-            real = path.resolve(strict=True)
+            rel = path.relative_to(self.root)
+        except ValueError:
+            return display(path)
+        return os.path.join(self.shown_root, rel) if self.shown_root != "." else str(rel)
+
+    def real(self, path: Path) -> Path:
+        """The real path, resolving links only where there are some (realpath is slow)."""
+        parent = path.parent
+        real_parent = self.real_dirs.get(parent)
+        if real_parent is None:
+            real_parent = self.real_dirs[parent] = parent.resolve(strict=True)
+        if path.is_symlink():
+            return path.resolve(strict=True)
+        return real_parent / path.name
+
+    def read_bytes(self, path: Path, limit: int, code: str = "source-unreadable") -> bytes | None:
+        shown = self.display(path)
+        try:
+            real = self.real(path)
+            if not real.exists():
+                raise FileNotFoundError(2, "No such file or directory")
         except (OSError, RuntimeError) as exc:
             self.problems.append(error(Pos(shown), code, f"cannot read the file: {_reason(exc)}"))
             return None
@@ -83,7 +105,7 @@ class _Reader:
         data = self.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable")
         if data is None:
             return None
-        shown = display(path)
+        shown = self.display(path)
         text, problems = decode(data, shown)
         self.problems.extend(problems)
         if text is None:
@@ -133,7 +155,7 @@ def _read_dossier(r: _Reader, path: Path) -> Dossier | None:
     if not path.exists() and not path.is_symlink():
         r.problems.append(
             error(
-                Pos(display(path)), "missing-file", "every content folder needs a dossier.yaml with a title"
+                Pos(r.display(path)), "missing-file", "every content folder needs a dossier.yaml with a title"
             )
         )
         return None
@@ -172,7 +194,7 @@ def _read_dossier(r: _Reader, path: Path) -> Dossier | None:
         base_url=_s(rec, "base_url"),
         sections=tuple(seen.values()),
         quotes=settings,
-        file=display(path),
+        file=r.display(path),
     )
 
 
@@ -210,7 +232,7 @@ def _listing(r: _Reader, folder: Path) -> list[Path]:
             if (base / d).is_symlink():
                 r.problems.append(
                     error(
-                        Pos(display(base / d)),
+                        Pos(r.display(base / d)),
                         "unsafe-path",
                         "links to folders are not followed; move the files here",
                     )
@@ -225,7 +247,7 @@ def _id_of(r: _Reader, path: Path) -> str | None:
         return stem
     r.problems.append(
         error(
-            Pos(display(path)),
+            Pos(r.display(path)),
             "invalid-value",
             f"'{stem}' is not a valid id: file names are lowercase letters, digits and hyphens, "
             "starting with a letter",
@@ -251,7 +273,7 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
         elif sid in texts:
             r.problems.append(
                 error(
-                    Pos(display(path)),
+                    Pos(r.display(path)),
                     "duplicate-id",
                     f"source '{sid}' has two text files: {texts[sid].name} and {path.name}",
                 )
@@ -263,7 +285,7 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
         if sid not in metas:
             r.problems.append(
                 error(
-                    Pos(display(texts[sid])),
+                    Pos(r.display(texts[sid])),
                     "missing-file",
                     f"source '{sid}' has no metadata file sources/{sid}.yaml",
                 )
@@ -272,7 +294,7 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
         if sid not in texts:
             r.problems.append(
                 error(
-                    Pos(display(metas[sid])),
+                    Pos(r.display(metas[sid])),
                     "source-unreadable",
                     f"source '{sid}' has no text file (sources/{sid}.txt)",
                 )
@@ -294,7 +316,7 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
                 )
             )
             continue
-        text, problems = decode(data, display(texts[sid]))
+        text, problems = decode(data, r.display(texts[sid]))
         r.problems.extend(problems)
         if text is None or rec is None:
             continue
@@ -310,8 +332,8 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
             notes=_s(rec, "notes"),
             sha256=digest,
             text=text,
-            text_file=display(texts[sid]),
-            meta_file=display(metas[sid]),
+            text_file=r.display(texts[sid]),
+            meta_file=r.display(metas[sid]),
         )
     return out, set(texts) | set(metas)
 
@@ -325,7 +347,7 @@ def _read_facts(r: _Reader, folder: Path) -> tuple[dict[str, Fact], set[str]]:
         fid = _id_of(r, path)
         if fid is None:
             continue
-        shown = display(path)
+        shown = r.display(path)
         if fid in files:
             r.problems.append(
                 error(Pos(shown), "duplicate-id", f"fact id '{fid}' is used twice: here and in {files[fid]}")

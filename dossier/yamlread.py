@@ -101,7 +101,117 @@ def parse(text: str, file: str, *, allow_anchors: bool = False) -> tuple[Node | 
     """Compose one YAML document into a located tree, or report why not.
 
     An empty document gives ``None`` and no problem; the caller decides whether that is one.
+    Plain files take libyaml's composer (fast); any file that could hold a tag, an anchor,
+    several documents or deep nesting takes the event-by-event path, which reports those.
     """
+    if _CParser is not None and not _needs_events(text):
+        return _parse_fast(text, file)
+    return _parse_events(text, file, allow_anchors=allow_anchors)
+
+
+def _needs_events(text: str) -> bool:
+    """Could the text hold a tag, an anchor, several documents or deep nesting?"""
+    return (
+        "!" in text
+        or "&" in text
+        or "%" in text
+        or "---" in text
+        or "..." in text
+        or text.count("[") + text.count("{") > 2 * MAX_DEPTH // 5
+        or "\n" + " " * 60 in text
+    )
+
+
+_STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
+try:
+    from yaml._yaml import CParser as _CParserBase
+
+    class _CParser(_CParserBase):
+        """libyaml's composer with every scalar left a string (the schema types them)."""
+
+        def descend_resolver(self, parent: object, index: object) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
+        def resolve(self, kind: type, value: object, implicit: object) -> str:
+            if kind is yaml.ScalarNode:
+                return _STR
+            return _SEQ if kind is yaml.SequenceNode else _MAP
+
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    _CParser = None  # type: ignore[assignment,misc]
+
+
+def _parse_fast(text: str, file: str) -> tuple[Node | None, list[Problem]]:
+    parser = _CParser(text)
+    try:
+        root = parser.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        return None, [_syntax(file, exc)]
+    except yaml.reader.ReaderError as exc:
+        return None, [_reader_error(file, text, exc)]
+    except yaml.YAMLError as exc:
+        return None, [error(Pos(file), "yaml-syntax", f"YAML syntax: {exc}")]
+    finally:
+        parser.dispose()
+    if root is None:
+        return None, []
+    problems: list[Problem] = []
+    seen: set[int] = set()
+
+    def convert(node: yaml.Node) -> Node:
+        if id(node) in seen:  # libyaml shares the node an alias points to
+            problems.append(error(_pos(file, node.start_mark), "yaml-anchor", "aliases are not allowed here"))
+        seen.add(id(node))
+        pos = Pos(file, node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            plain = node.style in (None, "")
+            follows = plain and _COMMENT_AFTER.match(text, node.end_mark.index) is not None
+            return Scalar(pos, node.value, plain, follows)
+        if isinstance(node, yaml.SequenceNode):
+            return Sequence(pos, tuple(convert(item) for item in node.value))
+        items: list[tuple[Scalar, Node]] = []
+        keys: set[str] = set()
+        for k, v in node.value:
+            key = convert(k)
+            if not isinstance(key, Scalar):
+                problems.append(error(key.pos, "yaml-syntax", "a mapping key must be a plain value"))
+                continue
+            if key.text in keys:
+                problems.append(
+                    error(key.pos, "duplicate-key", f"duplicate key '{key.text}': each key may appear once")
+                )
+                continue
+            keys.add(key.text)
+            items.append((key, convert(v)))
+        return Mapping(pos, tuple(items))
+
+    tree = convert(root)
+    if any(p.code != "duplicate-key" for p in problems):
+        return None, problems
+    return tree, problems
+
+
+def _syntax(file: str, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    what = exc.problem or "invalid YAML"
+    if exc.context:
+        what = f"{what} ({exc.context})"
+    return error(_pos(file, mark), "yaml-syntax", f"YAML syntax: {what}")
+
+
+def _reader_error(file: str, text: str, exc: yaml.reader.ReaderError) -> Problem:
+    before = text[: exc.position]
+    pos = Pos(file, before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+    ch = exc.character
+    code = ord(ch) if isinstance(ch, str) else int(ch)
+    return error(pos, "yaml-syntax", f"YAML syntax: character U+{code:04X} is not allowed")
+
+
+def _parse_events(text: str, file: str, *, allow_anchors: bool = False) -> tuple[Node | None, list[Problem]]:
     problems: list[Problem] = []
     stack: list[_Frame] = []
     anchors: dict[str, Node] = {}
@@ -208,17 +318,9 @@ def parse(text: str, file: str, *, allow_anchors: bool = False) -> tuple[Node | 
                     break
                 attach(anchors[ev.anchor])
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = exc.problem or "invalid YAML"
-        if exc.context:
-            what = f"{what} ({exc.context})"
-        return None, [error(_pos(file, mark), "yaml-syntax", f"YAML syntax: {what}")]
+        return None, [_syntax(file, exc)]
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
-        before = text[: exc.position]
-        pos = Pos(file, before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
-        ch = exc.character
-        code = ord(ch) if isinstance(ch, str) else int(ch)
-        return None, [error(pos, "yaml-syntax", f"YAML syntax: character U+{code:04X} is not allowed")]
+        return None, [_reader_error(file, text, exc)]
     except yaml.YAMLError as exc:  # a reader error without a mark
         return None, [error(Pos(file), "yaml-syntax", f"YAML syntax: {exc}")]
     if stack or any(p.code != "duplicate-key" for p in problems):

@@ -191,3 +191,15 @@ def test_quote_settings_apply(tmp_path: Path) -> None:
     found = codes(content)
     assert ("dossier.yaml", 3, 14, "invalid-value") in found
     assert ("dossier.yaml", 4, 3, "unknown-field") in found
+
+
+def test_fast_and_event_paths_build_the_same_tree() -> None:
+    from dossier.yamlread import _parse_events, _parse_fast
+
+    repo = Path(__file__).resolve().parent.parent
+    files = sorted((repo / "content").rglob("*.yaml")) + sorted((repo / "tests/fixtures").rglob("*.yaml"))
+    extra = [CARD + "status: again\n", "a: [1, {b: c}]\nd: |\n  block\n  text\ne: 'q''s'\n", "x: y # c\n"]
+    texts = [f.read_text() for f in files] + extra
+    assert len(texts) > 40
+    for text in texts:
+        assert _parse_fast(text, "f") == _parse_events(text, "f")

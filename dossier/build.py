@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from . import generators, publish
 from .check import CheckResult, check
@@ -21,7 +23,9 @@ class BuildResult:
     pages: int = 0
 
 
-def build(content_dir: Path, out: Path, *, strict: bool = False) -> BuildResult:
+def build(
+    content_dir: Path, out: Path, *, strict: bool = False, built: dt.datetime | None = None
+) -> BuildResult:
     """Check; when clean, render the site and publish it to ``out``.
 
     Raises ``publish.PublishError`` when ``out`` may not be replaced, and template errors
@@ -31,19 +35,26 @@ def build(content_dir: Path, out: Path, *, strict: bool = False) -> BuildResult:
     if result.errors:
         return BuildResult(result)
     publish.check_target(out, content_dir)
-    files = render_site(result, content_dir)
+    files = render_site(result, content_dir, built)
     published = publish.publish(files, out, content_dir)
     pages = sum(1 for name in files if name.endswith(".html"))
     return BuildResult(result, published, pages)
 
 
-def render_site(result: CheckResult, content_dir: Path) -> dict[str, bytes]:
+def render_site(result: CheckResult, content_dir: Path, built: dt.datetime | None = None) -> dict[str, bytes]:
+    """Every file of the site, in memory. ``built`` (from SOURCE_DATE_EPOCH) is the only clock."""
     site = generators.generate(result)
     dirs = theme_dirs(content_dir)
     renderer = Renderer(dirs)
     content = site.content
     dossier = content.dossier
-    common = {"dossier": dossier, "site": site, "lang": "en", "quote_count": result.quote_count}
+    common = {
+        "dossier": dossier,
+        "site": site,
+        "lang": "en",
+        "quote_count": result.quote_count,
+        "built": built,
+    }
     files: dict[str, bytes] = {}
 
     def page(path: str, template: str, **extra: object) -> None:
@@ -62,12 +73,12 @@ def render_site(result: CheckResult, content_dir: Path) -> dict[str, bytes]:
     for name in STATIC_FILES:
         files[name] = _theme_file(dirs, name)
     files["search-index.js"] = search_index(site)
-    files["dossier.json"] = (
-        json.dumps(data(site), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    ).encode()
+    doc = data(site)
+    doc["built"] = built.isoformat() if built else None
+    files["dossier.json"] = (json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
     if dossier.base_url:
         files["sitemap.xml"] = sitemap(
-            dossier.base_url, sorted(f for f in files if f.endswith(".html") and f != "404.html")
+            dossier.base_url, sorted(f for f in files if f.endswith(".html") and f != "404.html"), built
         )
     return files
 
@@ -198,14 +209,13 @@ def data(site: Site) -> dict[str, object]:
     }
 
 
-def sitemap(base_url: str, pages: list[str]) -> bytes:
-    from xml.sax.saxutils import escape
-
+def sitemap(base_url: str, pages: list[str], built: dt.datetime | None = None) -> bytes:
     base = base_url.rstrip("/")
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
     ]
-    lines += [f"  <url><loc>{escape(f'{base}/{p}')}</loc></url>" for p in pages]
+    lastmod = f"<lastmod>{built.date().isoformat()}</lastmod>" if built else ""
+    lines += [f"  <url><loc>{escape(f'{base}/{p}')}</loc>{lastmod}</url>" for p in pages]
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode()

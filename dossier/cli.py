@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -126,6 +127,20 @@ def check_command(content_dir: Path, fmt: str, strict: bool) -> None:
         sys.exit(1)
 
 
+def source_date_epoch(value: str | None) -> dt.datetime | None:
+    """https://reproducible-builds.org/specs/source-date-epoch/: a non-negative integer."""
+    if value is None or value == "":
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise click.UsageError(
+            f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970; got {value!r}"
+        )
+    try:
+        return dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        raise click.UsageError(f"SOURCE_DATE_EPOCH is out of range: {value!r}") from None
+
+
 @main.command("build")
 @CONTENT_DIR
 @click.option(
@@ -141,9 +156,13 @@ def check_command(content_dir: Path, fmt: str, strict: bool) -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @plainly
 def build_command(content_dir: Path, out: Path, fmt: str, strict: bool) -> None:
-    """Check CONTENT_DIR, then render the site into --out; with errors, write nothing."""
+    """Check CONTENT_DIR, then render the site into --out; with errors, write nothing.
+
+    SOURCE_DATE_EPOCH, when set, is the build date shown in the site (reproducible builds).
+    """
+    built = source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
     try:
-        result = build(content_dir, out, strict=strict)
+        result = build(content_dir, out, strict=strict, built=built)
     except PublishError as exc:
         raise click.UsageError(str(exc)) from None
     except jinja2.TemplateError as exc:

@@ -115,8 +115,9 @@ def _needs_events(text: str) -> bool:
         "!" in text
         or "&" in text
         or "%" in text
-        or "---" in text
-        or "..." in text
+        or text.startswith(("---", "..."))
+        or "\n---" in text
+        or "\n..." in text
         or text.count("[") + text.count("{") > 2 * MAX_DEPTH // 5
         or "\n" + " " * 60 in text
     )

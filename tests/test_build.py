@@ -284,3 +284,35 @@ def test_template_error_is_reported_plainly(tmp_path: Path) -> None:
     assert status == 1
     assert "error[template]" in err and "nope" in err
     assert not (tmp_path / "site").exists()
+
+
+def test_source_date_epoch_is_the_only_clock(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    write(
+        content,
+        "dossier.yaml",
+        "title: T\nbase_url: https://example.org/\nsections: [{id: gift, title: G}]\n",
+    )
+    result = CliRunner(env={"SOURCE_DATE_EPOCH": "1700000000"}).invoke(
+        main, ["build", str(content), "--out", str(tmp_path / "a")]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "a/dossier.json").read_text())["built"] == "2023-11-14T22:13:20+00:00"
+    assert "<lastmod>2023-11-14</lastmod>" in (tmp_path / "a/sitemap.xml").read_text()
+    result = CliRunner(env={"SOURCE_DATE_EPOCH": None}).invoke(
+        main, ["build", str(content), "--out", str(tmp_path / "b")]
+    )
+    assert json.loads((tmp_path / "b/dossier.json").read_text())["built"] is None
+    assert "lastmod" not in (tmp_path / "b/sitemap.xml").read_text()
+
+
+@pytest.mark.parametrize("value", ["abc", "-5", "1.5", "99999999999999999999"])
+def test_malformed_source_date_epoch_is_a_clean_error(tmp_path: Path, value: str) -> None:
+    content = make_content(tmp_path / "content")
+    result = CliRunner(env={"SOURCE_DATE_EPOCH": value}).invoke(
+        main, ["build", str(content), "--out", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 2
+    assert "SOURCE_DATE_EPOCH" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "s").exists()

@@ -9,6 +9,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from . import generators, publish
+from .cache import Cache
 from .check import CheckResult, check
 from .generators import Site
 from .render import Renderer, plain, theme_dirs
@@ -24,14 +25,19 @@ class BuildResult:
 
 
 def build(
-    content_dir: Path, out: Path, *, strict: bool = False, built: dt.datetime | None = None
+    content_dir: Path,
+    out: Path,
+    *,
+    strict: bool = False,
+    built: dt.datetime | None = None,
+    cache: Cache | None = None,
 ) -> BuildResult:
     """Check; when clean, render the site and publish it to ``out``.
 
     Raises ``publish.PublishError`` when ``out`` may not be replaced, and template errors
     as they come; in every failing case the previous site is left as it was.
     """
-    result = check(content_dir, strict=strict)
+    result = check(content_dir, strict=strict, cache=cache)
     if result.errors:
         return BuildResult(result)
     publish.check_target(out, content_dir)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import quotes
+from .cache import Cache
+from .cache import key as cache_key
 from .model import Content
 from .problems import Problem, Severity, error, warning
 from .readers import read_content
@@ -34,19 +36,25 @@ class CheckResult:
         return sum(len(f.evidence) for f in self.content.facts.values())
 
 
-def check(root: Path, *, strict: bool = False) -> CheckResult:
+def check(root: Path, *, strict: bool = False, cache: Cache | None = None) -> CheckResult:
+    """Read CONTENT_DIR and verify every quote; ``cache`` (updated in place) skips known work."""
     content, problems = read_content(root)
     if content is None:
         return CheckResult(None, _finish(problems, strict))
-    prepared = {sid: quotes.Source(src.text) for sid, src in content.sources.items()}
+    prepared = _Prepared(content)
     matches: dict[tuple[str, int], quotes.Match] = {}
     settings = content.dossier.quotes
     for fact in content.facts.values():
         for i, ev in enumerate(fact.evidence):
-            source = prepared.get(ev.source.id)
-            if source is None:
+            if ev.source.id not in content.sources:
                 continue  # unknown or unreadable source: already reported
-            result = quotes.verify(ev.quote, source, settings)
+            if cache is None:
+                result = quotes.verify(ev.quote, prepared[ev.source.id], settings)
+            else:
+                key = cache_key(ev.quote, content.sources[ev.source.id].sha256, settings)
+                result = cache.get(key) or quotes.verify(ev.quote, prepared[ev.source.id], settings)
+                if isinstance(result, quotes.Match):
+                    cache.put(key, result)
             if isinstance(result, quotes.Match):
                 matches[(fact.id, i)] = result
                 for code, message in result.warnings:
@@ -77,6 +85,18 @@ _FIX = {
     "quote-not-found": "quote the source's words exactly, marking cuts with ... and changes with [brackets]",
     "quote-too-short": "quote more of the passage",
 }
+
+
+class _Prepared(dict[str, quotes.Source]):
+    """Sources normalised on first use: with a warm cache most never need it."""
+
+    def __init__(self, content: Content) -> None:
+        super().__init__()
+        self.content = content
+
+    def __missing__(self, sid: str) -> quotes.Source:
+        prepared = self[sid] = quotes.Source(self.content.sources[sid].text)
+        return prepared
 
 
 def _finish(problems: list[Problem], strict: bool) -> list[Problem]:

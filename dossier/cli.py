@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
 import jinja2
 
-from . import __version__, publish, report, scaffold, schema
+from . import __version__, cache, publish, report, scaffold, schema
 from . import stats as stats_module
 from .build import build
+from .cache import Cache
 from .check import CheckResult, check
 from .problems import Problem
 from .publish import PublishError
@@ -31,6 +33,25 @@ CONTENT_DIR = click.argument(
     default="content",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
+
+
+NO_CACHE = click.option(
+    "--no-cache", is_flag=True, help="Check everything afresh, without the cache of earlier results."
+)
+
+
+@contextlib.contextmanager
+def cached(content_dir: Path, disabled: bool) -> Iterator[Cache | None]:
+    """The check cache for CONTENT_DIR, saved afterwards; a cache that cannot be saved is
+    only a slower next run, so that failure is not an error."""
+    if disabled:
+        yield None
+        return
+    path = cache.path_for(content_dir)
+    store = cache.load(path)
+    yield store
+    with contextlib.suppress(OSError):
+        publish.replace({path: cache.dump(store)})
 
 
 class ContentErrors(click.ClickException):
@@ -118,10 +139,12 @@ def emit(result: CheckResult, fmt: str) -> None:
     help="How to print problems (markdown: a summary table, e.g. for $GITHUB_STEP_SUMMARY).",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@NO_CACHE
 @plainly
-def check_command(content_dir: Path, fmt: str, strict: bool) -> None:
+def check_command(content_dir: Path, fmt: str, strict: bool, no_cache: bool) -> None:
     """Load, validate and verify every card and quote in CONTENT_DIR."""
-    result = check(content_dir, strict=strict)
+    with cached(content_dir, no_cache) as store:
+        result = check(content_dir, strict=strict, cache=store)
     emit(result, fmt)
     if result.errors:
         sys.exit(1)
@@ -154,15 +177,17 @@ def source_date_epoch(value: str | None) -> dt.datetime | None:
     "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@NO_CACHE
 @plainly
-def build_command(content_dir: Path, out: Path, fmt: str, strict: bool) -> None:
+def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache: bool) -> None:
     """Check CONTENT_DIR, then render the site into --out; with errors, write nothing.
 
     SOURCE_DATE_EPOCH, when set, is the build date shown in the site (reproducible builds).
     """
     built = source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
     try:
-        result = build(content_dir, out, strict=strict, built=built)
+        with cached(content_dir, no_cache) as store:
+            result = build(content_dir, out, strict=strict, built=built, cache=store)
     except PublishError as exc:
         raise click.UsageError(str(exc)) from None
     except jinja2.TemplateError as exc:

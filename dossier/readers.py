@@ -354,36 +354,56 @@ def _read_facts(r: _Reader, folder: Path) -> tuple[dict[str, Fact], set[str]]:
             )
             continue
         files[fid] = shown
-        rec = r.record(path, schema.FACT)
-        if rec is None:
+        data = r.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable")
+        if data is None:
             continue
-        evidence = []
-        for ev in cast(tuple[Rec, ...], rec.get("evidence", ())):
-            if "source" not in ev.values or "quote" not in ev.values:
-                continue  # reported already
-            evidence.append(
-                Evidence(
-                    source=cast(Ref, ev.get("source")),
-                    quote=cast(str, ev.get("quote")),
-                    quote_pos=ev.where["quote"],
-                    stance=cast(str, ev.get("stance", "supports")),
-                    note=_s(ev, "note"),
-                )
-            )
-        out[fid] = Fact(
-            id=fid,
-            file=shown,
-            claim=cast(str, rec.get("claim", "")),
-            status=cast(str, rec.get("status", "unverified")),
-            date=cast(PartialDate | None, rec.get("date")),
-            section=cast(Ref | None, rec.get("section")),
-            entities=cast(tuple[Ref, ...], rec.get("entities", ())),
-            tags=_t(rec, "tags"),
-            related=cast(tuple[Ref, ...], rec.get("related", ())),
-            evidence=tuple(evidence),
-            notes=_s(rec, "notes"),
-        )
+        fact, problems = parse_card(data, shown, fid)
+        r.problems.extend(problems)
+        if fact is not None:
+            out[fid] = fact
     return out, set(files)
+
+
+def parse_card(data: bytes, shown: str, fid: str) -> tuple[Fact | None, list[Problem]]:
+    """One card's bytes into a fact (as much of it as is valid) and its problems."""
+    text, problems = decode(data, shown)
+    if text is None:
+        return None, problems
+    node, problems = parse(text, shown)
+    if node is None:
+        if not problems:
+            problems.append(error(Pos(shown), "missing-field", "the file is empty"))
+        return None, problems
+    rec = cast(Rec | None, schema.convert(node, schema.FACT, problems, schema.FACT.name))
+    if rec is None:
+        return None, problems
+    evidence = []
+    for ev in cast(tuple[Rec, ...], rec.get("evidence", ())):
+        if "source" not in ev.values or "quote" not in ev.values:
+            continue  # reported already
+        evidence.append(
+            Evidence(
+                source=cast(Ref, ev.get("source")),
+                quote=cast(str, ev.get("quote")),
+                quote_pos=ev.where["quote"],
+                stance=cast(str, ev.get("stance", "supports")),
+                note=_s(ev, "note"),
+            )
+        )
+    fact = Fact(
+        id=fid,
+        file=shown,
+        claim=cast(str, rec.get("claim", "")),
+        status=cast(str, rec.get("status", "unverified")),
+        date=cast(PartialDate | None, rec.get("date")),
+        section=cast(Ref | None, rec.get("section")),
+        entities=cast(tuple[Ref, ...], rec.get("entities", ())),
+        tags=_t(rec, "tags"),
+        related=cast(tuple[Ref, ...], rec.get("related", ())),
+        evidence=tuple(evidence),
+        notes=_s(rec, "notes"),
+    )
+    return fact, problems
 
 
 def check_references(content: Content, source_ids: set[str], fact_ids: set[str]) -> list[Problem]:

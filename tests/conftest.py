@@ -63,3 +63,9 @@ def in_tmp(tmp_path: Path) -> Iterator[Path]:
         yield tmp_path
     finally:
         os.chdir(old)
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read or write the user's cache folder."""
+    monkeypatch.setenv("DOSSIER_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))

@@ -1,0 +1,91 @@
+"""A cache of quote verifications keyed by content hashes, kept between runs.
+
+Finding a quote is the costly part of a check; the result depends only on the quote, the
+source's bytes and the settings, so that triple (hashed) is the key. Changing a source
+therefore re-verifies every quote from it; nothing is keyed on mtimes. Only matches are
+kept (a miss is rare and is explained afresh). The cache lives in the user's cache
+folder, never in the repository, so a pull request cannot plant one; it is stored with
+``marshal`` (plain tuples, fast to load) and is ignored when unreadable or stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .quotes import Match, Settings
+
+FORMAT = 2
+
+Entry = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], tuple[tuple[str, str], ...]]
+
+
+def default_dir() -> Path:
+    if explicit := os.environ.get("DOSSIER_CACHE_DIR"):
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "dossier"
+
+
+def path_for(content_dir: Path, folder: Path | None = None) -> Path:
+    key = hashlib.sha256(str(content_dir.resolve()).encode()).hexdigest()[:20]
+    return (folder or default_dir()) / f"quotes-{key}.marshal"
+
+
+def key(quote: str, source_sha256: str, settings: Settings) -> bytes:
+    limits = f"{settings.max_omission}\0{settings.max_substitution}\0{settings.min_words}"
+    raw = f"{source_sha256}\0{limits}\0{quote}"
+    return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+@dataclass(slots=True)
+class Cache:
+    entries: dict[bytes, Entry] = field(default_factory=dict)
+    used: set[bytes] = field(default_factory=set)
+    hits: int = 0
+
+    def get(self, k: bytes) -> Match | None:
+        entry = self.entries.get(k)
+        if entry is None:
+            return None
+        self.used.add(k)
+        self.hits += 1
+        return Match(*entry)
+
+    def put(self, k: bytes, match: Match) -> None:
+        self.entries[k] = (match.spans, match.nspans, match.warnings)
+        self.used.add(k)
+
+
+def _stamp() -> tuple[int, str, str]:
+    return (FORMAT, __version__, sys.version)
+
+
+def load(path: Path) -> Cache:
+    """The cache at ``path``, or an empty one when it is missing, unreadable or stale."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return Cache()
+    return load_bytes(data)
+
+
+def load_bytes(data: bytes) -> Cache:
+    try:
+        stamp, entries = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return Cache()
+    if stamp != _stamp() or not isinstance(entries, dict):
+        return Cache()
+    return Cache(entries)
+
+
+def dump(cache: Cache) -> bytes:
+    """The bytes to store: only what this run used, so deleted quotes do not pile up."""
+    kept = {k: v for k, v in cache.entries.items() if k in cache.used}
+    return marshal.dumps((_stamp(), kept))

@@ -1,0 +1,105 @@
+"""The quote cache: reused only while the quote, the source's bytes and the settings match."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from dossier import cache
+from dossier.build import build
+from dossier.check import check
+from dossier.cli import main
+
+from .conftest import CARD, SOURCE_TEXT, make_content, write
+
+
+def test_second_check_is_answered_from_the_cache(content: Path) -> None:
+    store = cache.Cache()
+    first = check(content, cache=store)
+    assert store.hits == 0 and len(store.entries) == 1
+    again = cache.load_bytes(cache.dump(store))
+    second = check(content, cache=again)
+    assert again.hits == 1
+    assert second.matches == first.matches
+    assert second.problems == first.problems == []
+
+
+def test_changing_a_source_reverifies_the_quotes_from_it(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content", pin=False)
+    store = cache.Cache()
+    check(content, cache=store)
+    write(content, "sources/wire.txt", SOURCE_TEXT.replace("Russian\u2011made car", "Russian-built car"))
+    store.hits = 0
+    result = check(content, cache=store)
+    assert store.hits == 0
+    assert [p.code for p in result.errors] == ["quote-not-found"]
+
+
+def test_changing_the_settings_reverifies(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    store = cache.Cache()
+    assert check(content, cache=store).errors == []
+    write(content, "dossier.yaml", "title: T\nsections: [{id: gift, title: G}]\nquotes: {min_words: 20}\n")
+    store.hits = 0
+    assert [p.code for p in check(content, cache=store).errors] == ["quote-too-short"]
+    assert store.hits == 0
+
+
+def test_a_moved_span_is_not_taken_from_the_cache(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content", pin=False)
+    store = cache.Cache()
+    first = check(content, cache=store)
+    write(content, "sources/wire.txt", "Preface.\n\n" + SOURCE_TEXT)
+    second = check(content, cache=store)
+    assert second.matches[("gift", 0)].start == first.matches[("gift", 0)].start + len("Preface.\n\n")
+
+
+def test_unreadable_or_stale_cache_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "c.marshal"
+    path.write_bytes(b"\x00garbage")
+    assert cache.load(path).entries == {}
+    path.write_bytes(cache.dump(cache.Cache()).replace(b"dossier", b"xossier"))
+    assert cache.load(path).entries == {}
+    assert cache.load(tmp_path / "missing").entries == {}
+
+
+def test_cli_keeps_the_cache_in_the_cache_folder(in_tmp: Path, monkeypatch: object) -> None:
+    make_content(in_tmp / "content")
+    folder = in_tmp / "cache-here"
+    runner = CliRunner(env={"DOSSIER_CACHE_DIR": str(folder)})
+    assert runner.invoke(main, ["check", "content"]).exit_code == 0
+    [stored] = folder.iterdir()
+    assert len(cache.load(stored).entries) == 1
+    assert runner.invoke(main, ["check", "content", "--no-cache"]).exit_code == 0
+    assert not (in_tmp / "content" / ".dossier-cache").exists()
+
+
+def test_deleted_card_disappears_from_every_page(tmp_path: Path) -> None:
+    content = make_content(
+        tmp_path / "content",
+        {"gift.yaml": CARD, "other.yaml": CARD.replace("claim: Putin gave", "claim: Vlad gave")},
+    )
+    store = cache.Cache()
+    build(content, tmp_path / "site", cache=store)
+    assert "Vlad gave" in (tmp_path / "site/index.html").read_text()
+    (content / "facts/other.yaml").unlink()
+    build(content, tmp_path / "site", cache=store)
+    assert not (tmp_path / "site/facts/other.html").exists()
+    for page in (tmp_path / "site").rglob("*"):
+        if page.is_file():
+            assert "Vlad gave" not in page.read_text(errors="replace") and "other.html" not in page.read_text(
+                errors="replace"
+            ), page
+
+
+def test_changing_a_template_rerenders_every_page(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    store = cache.Cache()
+    build(content, tmp_path / "site", cache=store)
+    theme = tmp_path / "templates"
+    base = (Path(__file__).resolve().parent.parent / "templates/base.html").read_text()
+    write(theme, "base.html", base.replace("<body>", '<body data-theme="custom">'))
+    build(content, tmp_path / "site", cache=store)
+    pages = list((tmp_path / "site").rglob("*.html"))
+    assert pages and all('data-theme="custom"' in p.read_text() for p in pages)

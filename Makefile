@@ -24,7 +24,7 @@ check: $(STAMP)
 	$(BIN)/dossier check $(CONTENT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check dossier tests
+	$(BIN)/ruff check dossier tests bench
 	$(BIN)/mypy
 
 unit: $(STAMP)
@@ -35,6 +35,10 @@ test: lint unit
 # Rewrite the golden pages in tests/golden/ from the fixture dossier; review the diff.
 golden: $(STAMP)
 	DOSSIER_UPDATE_GOLDEN=1 $(BIN)/pytest tests/test_golden.py
+
+# dossier against Hugo on synthetic dossiers of 1,000 and 10,000 cards; prints a table.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -14,7 +14,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
-WORDS = (
+WORDS = (  # noqa: SIM905
     "the minister said that officials would review agency reports on trade talks before "
     "delegations met in the capital where analysts expect sanctions relief while critics "
     "warn about weapons transfers and cooperation across energy fisheries technology sports "
@@ -127,13 +127,15 @@ def generate(n: int, root: Path, seed: int = 7) -> None:
             f"entities: [{rng.choice(entities)}]\n{related}evidence:\n" + "".join(evidence)
         )
         blockquotes = "\n\n".join(f"> {q}" for q in quotes)
-        (hugo / "content/cards" / f"{fid}.md").write_text(f'---\ntitle: "{fid}"\n---\n\n{claim}\n\n{blockquotes}\n')
+        (hugo / "content/cards" / f"{fid}.md").write_text(
+            f'---\ntitle: "{fid}"\n---\n\n{claim}\n\n{blockquotes}\n'
+        )
     (hugo / "hugo.toml").write_text(
         'baseURL = "https://example.org/"\ntitle = "Synthetic"\ndisableKinds = ["taxonomy", "term", "RSS"]\n'
     )
     (hugo / "layouts/_default/baseof.html").write_text(
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>'
-        "<body>{{ block \"main\" . }}{{ end }}</body></html>\n"
+        '<body>{{ block "main" . }}{{ end }}</body></html>\n'
     )
     (hugo / "layouts/_default/single.html").write_text(
         '{{ define "main" }}<h1>{{ .Title }}</h1>{{ .Content }}{{ end }}\n'

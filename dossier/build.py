@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -22,6 +23,8 @@ class BuildResult:
     check: CheckResult
     published: publish.Published | None = None
     pages: int = 0
+    #: Seconds spent in each stage: check, render, publish.
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def build(
@@ -37,14 +40,18 @@ def build(
     Raises ``publish.PublishError`` when ``out`` may not be replaced, and template errors
     as they come; in every failing case the previous site is left as it was.
     """
+    t0 = time.perf_counter()
     result = check(content_dir, strict=strict, cache=cache)
+    t1 = time.perf_counter()
     if result.errors:
-        return BuildResult(result)
+        return BuildResult(result, timings={"check": t1 - t0})
     publish.check_target(out, content_dir)
     files = render_site(result, content_dir, built)
+    t2 = time.perf_counter()
     published = publish.publish(files, out, content_dir)
+    t3 = time.perf_counter()
     pages = sum(1 for name in files if name.endswith(".html"))
-    return BuildResult(result, published, pages)
+    return BuildResult(result, published, pages, {"check": t1 - t0, "render": t2 - t1, "publish": t3 - t2})
 
 
 def render_site(result: CheckResult, content_dir: Path, built: dt.datetime | None = None) -> dict[str, bytes]:
@@ -63,15 +70,17 @@ def render_site(result: CheckResult, content_dir: Path, built: dt.datetime | Non
     }
     files: dict[str, bytes] = {}
 
-    def page(path: str, template: str, **extra: object) -> None:
-        files[path] = renderer.render(template, path, **common, **extra)
+    def page(path: str, template: str, absolute: str | None = None, **extra: object) -> None:
+        files[path] = renderer.render(template, path, absolute=absolute, **common, **extra)
 
     page("index.html", "index.html")
     page("timeline.html", "timeline.html")
     page("entities.html", "entities.html")
     page("disputed.html", "disputed.html")
     page("sources.html", "sources.html")
-    page("404.html", "404.html")
+    # A host serves 404.html at any depth, where relative links would break: with a
+    # base_url its links are absolute.
+    page("404.html", "404.html", absolute=dossier.base_url)
     for view in site.facts:
         page(view.href, "fact.html", view=view, claim_review=claim_review(site, view))
     for sv in site.sources:

@@ -109,7 +109,12 @@ class Renderer:
         self.env.filters["json_script"] = json_script
         self.env.filters["percent"] = lambda x: f"{x * 100:.0f}%"
 
-    def render(self, template: str, page: str, **context: Any) -> bytes:
-        url: Callable[[str], str] = lambda target: relative(page, target)  # noqa: E731
+    def render(self, template: str, page: str, *, absolute: str | None = None, **context: Any) -> bytes:
+        """Render one page; links are relative to it, or absolute under ``absolute``."""
+        if absolute is not None:
+            root = absolute.rstrip("/") + "/"
+            url: Callable[[str], str] = lambda target: root + target  # noqa: E731
+        else:
+            url = lambda target: relative(page, target)  # noqa: E731
         html = self.env.get_template(template).render(page=page, url=url, **context)
         return html.encode("utf-8")

@@ -1,0 +1,110 @@
+"""`make bench`: dossier against Hugo on the same synthetic work, in the same run.
+
+For each N it generates a dossier of N cards (bench/generate.py) and the equivalent Hugo
+site, then times, each in a fresh process: `dossier check` cold (--no-cache) and warm,
+`dossier build` cold, `dossier build` after changing one card, and `hugo`. It prints wall
+time, peak memory (max RSS) and pages per second, with the dossier/Hugo ratio, then the
+share of each stage of an in-process dossier build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from generate import generate  # noqa: E402
+
+DOSSIER = Path(sys.executable).parent / "dossier"
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS in MB and exit status of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    return wall, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+
+
+def pages_in(folder: Path) -> int:
+    return sum(1 for _ in folder.rglob("*.html"))
+
+
+def bench(n: int, work: Path, hugo: str | None) -> list[tuple[str, float, int, float | None]]:
+    root = work / f"n{n}"
+    generate(n, root)
+    content, site = root / "content", root / "site"
+    env = dict(os.environ, DOSSIER_CACHE_DIR=str(root / "cache"))
+    rows: list[tuple[str, float, int, float | None]] = []
+
+    def run(label: str, cmd: list[str], pages_dir: Path | None = None) -> float:
+        wall, rss, status = timed(cmd, env)
+        if status != 0:
+            raise SystemExit(f"{label} failed with exit status {status}: {' '.join(cmd)}")
+        pages = pages_in(pages_dir) if pages_dir else None
+        rows.append((label, wall, rss, pages / wall if pages else None))
+        return wall
+
+    run("dossier check (cold, --no-cache)", [str(DOSSIER), "check", str(content), "--no-cache"])
+    run("dossier check (warm cache)", [str(DOSSIER), "check", str(content)])
+    shutil.rmtree(site, ignore_errors=True)
+    build = run(
+        "dossier build (full, empty output)", [str(DOSSIER), "build", str(content), "--out", str(site)], site
+    )
+    card = content / "facts" / "fact-00000.yaml"
+    card.write_text(card.read_text().replace("Claim number 0:", "Claim number 0 (edited):"))
+    run("dossier build (one card changed)", [str(DOSSIER), "build", str(content), "--out", str(site)], site)
+    if hugo:
+        out = root / "hugo-public"
+        h = run(
+            "hugo (same pages, minimal layout)",
+            [hugo, "--quiet", "-s", str(root / "hugo"), "-d", str(out)],
+            out,
+        )
+        rows.append(("ratio dossier build / hugo", build / h, 0, None))
+    return rows
+
+
+def stages(n: int, work: Path) -> dict[str, float]:
+    sys.path.insert(0, str(HERE.parent))
+    from dossier.build import build
+
+    root = work / f"n{n}"
+    shutil.rmtree(root / "stage-site", ignore_errors=True)
+    return build(root / "content", root / "stage-site").timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "dossier-bench")
+    args = parser.parse_args()
+    hugo = shutil.which("hugo")
+    if hugo is None:
+        print("hugo is not installed (Debian: apt-get install hugo): dossier is measured alone\n")
+    for n in (int(x) for x in args.sizes.split(",")):
+        rows = bench(n, args.work, hugo)
+        print(f"N = {n:,} cards, {3 * n:,} quotes, {n // 10:,} sources")
+        print(f"  {'what':<40} {'wall s':>8} {'peak MB':>8} {'pages/s':>9}")
+        for label, wall, rss, rate in rows:
+            if label.startswith("ratio"):
+                print(f"  {label:<40} {wall:>8.2f}")
+                continue
+            shown = "" if rate is None else f"{rate:,.0f}"
+            print(f"  {label:<40} {wall:>8.2f} {rss:>8} {shown:>9}")
+        timings = stages(n, args.work)
+        total = sum(timings.values()) or 1.0
+        shares = ", ".join(f"{k} {v:.2f} s ({v / total:.0%})" for k, v in timings.items())
+        print(f"  in-process build stages: {shares}")
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -90,7 +90,10 @@ def render_site(result: CheckResult, content_dir: Path, built: dt.datetime | Non
     files["search-index.js"] = search_index(site)
     doc = data(site)
     doc["built"] = built.isoformat() if built else None
-    files["dossier.json"] = (json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+    # Compact: the C encoder only runs without indent, and the file is for machines.
+    files["dossier.json"] = (
+        json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+    ).encode()
     if dossier.base_url:
         files["sitemap.xml"] = sitemap(
             dossier.base_url, sorted(f for f in files if f.endswith(".html") and f != "404.html"), built

@@ -5,7 +5,6 @@ Nothing here renders HTML or touches files; templates get plain, typed records.
 
 from __future__ import annotations
 
-import itertools
 import re
 import urllib.parse
 from dataclasses import dataclass
@@ -236,36 +235,62 @@ def _squash(text: str) -> str:
 
 
 def _source_view(source: Source, qs: list[QuoteView]) -> SourceView:
+    """Cut the text into paragraphs (blank lines separate them) and runs of equal highlighting.
+
+    One sweep over the sorted cut points, keeping the set of quotes whose pieces cover the
+    current run: linear in the text's size plus the number of quoted pieces.
+    """
     text = source.text
     qs = sorted(qs, key=lambda q: (q.start, q.fact_id, q.index))
-    # Paragraphs: blank lines separate them.
-    paras = [(m.start(), m.end()) for m in re.finditer(r"\S(?:.*\S)?(?:\n[ \t\u00a0]*\S.*)*", text)]
+    rank = {q.anchor: i for i, q in enumerate(qs)}
+    paras = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)]
+    opens: dict[int, list[str]] = {}
+    closes: dict[int, list[str]] = {}
     cuts: set[int] = set()
-    for s, e in paras:
-        cuts.update((s, e))
+    for ps, pe in paras:
+        cuts.update((ps, pe))
     for q in qs:
         for s, e in q.spans:
+            opens.setdefault(s, []).append(q.anchor)
+            closes.setdefault(e, []).append(q.anchor)
             cuts.update((s, e))
-    points = sorted(cuts)
-    out: list[tuple[Segment, ...]] = []
-    cited = 0
     ends_at: dict[int, list[QuoteView]] = {}
     starts_at: dict[int, list[str]] = {}
     for q in qs:
         ends_at.setdefault(q.end, []).append(q)
         starts_at.setdefault(q.start, []).append(q.anchor)
-    for ps, pe in paras:
-        segs: list[Segment] = []
-        inner = [p for p in points if ps <= p <= pe]
-        for a, b in itertools.pairwise(inner):
-            marks = tuple(q.anchor for q in qs if any(s <= a and b <= e for s, e in q.spans))
-            chunk = text[a:b]
-            if marks:
-                cited += sum(1 for c in chunk if not c.isspace())
-            segs.append(Segment(chunk, marks, tuple(starts_at.get(a, ())), tuple(ends_at.get(b, ()))))
+    points = sorted(cuts)
+    active: dict[str, int] = {}
+    out: list[tuple[Segment, ...]] = []
+    segs: list[Segment] = []
+    para = 0
+    cited = 0
+    for i, a in enumerate(points):
+        for anchor in closes.get(a, ()):
+            active[anchor] -= 1
+            if not active[anchor]:
+                del active[anchor]
+        for anchor in opens.get(a, ()):
+            active[anchor] = active.get(anchor, 0) + 1
+        while para < len(paras) and paras[para][1] <= a:  # past the end of a paragraph
+            out.append(tuple(segs))
+            segs = []
+            para += 1
+        if i + 1 == len(points) or para == len(paras) or a < paras[para][0]:
+            continue  # between paragraphs: nothing to show
+        b = points[i + 1]
+        chunk = text[a:b]
+        marks = tuple(sorted(active, key=rank.__getitem__))
+        if marks:
+            cited += len("".join(chunk.split()))
+        segs.append(Segment(chunk, marks, tuple(starts_at.get(a, ())), tuple(ends_at.get(b, ()))))
+    if para < len(paras):
         out.append(tuple(segs))
-    total = sum(1 for c in text if not c.isspace()) or 1
+    total = len("".join(text.split())) or 1
     return SourceView(source, tuple(out), tuple(qs), cited / total)
+
+
+_PARAGRAPH = re.compile(r"\S(?:.*\S)?(?:\n[ \t\u00a0]*\S.*)*")
 
 
 # --- text fragments (https://wicg.github.io/scroll-to-text-fragment/) --------------------

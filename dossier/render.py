@@ -7,6 +7,7 @@ never a template itself, and Markdown is rendered with raw HTML off.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -71,10 +72,15 @@ def _harden_links(tok: Token) -> None:
                 child.attrSet("rel", "noopener noreferrer")
 
 
+@functools.cache
+def _zero() -> MarkdownIt:
+    return MarkdownIt("zero")
+
+
+@functools.lru_cache(maxsize=8192)
 def plain(text: str) -> str:
     """Inline Markdown as plain text, for titles and metadata."""
-    md = MarkdownIt("zero")
-    tokens = md.parseInline(text)
+    tokens = _zero().parseInline(text)
     out: list[str] = []
     for tok in tokens:
         for child in tok.children or []:
@@ -102,6 +108,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,  # compiled once per build; serve makes a new Renderer per build
         )
         self.env.filters["md"] = self.markdown.block
         self.env.filters["mdi"] = self.markdown.inline

@@ -35,6 +35,14 @@ CONTENT_DIR = click.argument(
 )
 
 
+CONTENT_OPTION = click.option(
+    "--content",
+    "content_dir",
+    default="content",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The content folder.",
+)
 NO_CACHE = click.option(
     "--no-cache", is_flag=True, help="Check everything afresh, without the cache of earlier results."
 )
@@ -246,13 +254,7 @@ def _create(files: dict[Path, bytes], problems: list[Problem]) -> None:
 
 @new_group.command("fact")
 @click.argument("fact_id")
-@click.option(
-    "--content",
-    "content_dir",
-    default="content",
-    show_default=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@CONTENT_OPTION
 @click.option("--source", default="source-id", help="The source the first quote comes from.")
 @plainly
 def new_fact_command(fact_id: str, content_dir: Path, source: str) -> None:
@@ -271,13 +273,7 @@ def new_fact_command(fact_id: str, content_dir: Path, source: str) -> None:
 )
 @click.option("--url", help="Where the original is (http or https).")
 @click.option("--title", help="The source's title (default: its first line).")
-@click.option(
-    "--content",
-    "content_dir",
-    default="content",
-    show_default=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-)
+@CONTENT_OPTION
 @plainly
 def new_source_command(
     source_id: str, from_file: Path, url: str | None, title: str | None, content_dir: Path

@@ -55,11 +55,15 @@ HTML (``html``), with the standard library's ``html.parser``
     not hide its siblings.
 
 PDF (``pdf``), with pdfminer.six
-    Each page's text boxes are taken in the reading order of pdfminer's layout analysis
-    (``LAParams(char_margin=3.0, all_texts=True)``: text inside form XObjects is analysed
-    too; ``char_margin`` 3 rather than 2 keeps the words of a widely justified line on one
-    line). A text box is a paragraph: its lines are joined by ``"\\n"``, boxes and pages by
-    ``"\\n\\n"``. ``Extracted.pages`` holds the offset where each page's text starts.
+    pdfminer's layout analysis groups characters into lines and lines into text boxes
+    (``LAParams(char_margin=3.0, all_texts=True, boxes_flow=None)``: text inside form
+    XObjects is analysed too; ``char_margin`` 3 rather than 2 keeps the words of a widely
+    justified line on one line). The boxes are then put in reading order by a recursive
+    XY-cut (``reading_order``): columns left to right, rows top to bottom, a row gap cut
+    first only when it is clearly wider than the widest column gap. A text box is a
+    paragraph: its lines are joined by ``"\\n"``, boxes and pages by ``"\\n\\n"``.
+    ``Extracted.pages`` holds the offset where each page's text starts (a page without
+    text starts where the next one does).
 
     - Ligatures U+FB00–U+FB06 (``ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ``) become their letters (NFKC of those seven
       code points only: SPEC §3 forbids NFKC in general).
@@ -94,20 +98,33 @@ PDF (``pdf``), with pdfminer.six
     - Text drawn outside the page's box is dropped. Invisible text (render mode 3, as in
       an OCR layer) is kept: it is the text a reader selects and searches.
 
-    Why pdfminer.six and not pypdf (measured on the PDFs tests/test_extract.py makes,
-    with reportlab, and a 50-page dense single-column file, on this project's 2-core
-    machine): pypdf 7.1 was 8x faster (11 ms a page against 86 ms; 68 ms with only the
-    layout step pdfminer needs) but takes text in content-stream order: on a two-column
-    page whose stream interleaves the columns line by line it read across both columns,
-    so no quote running over a line break in either column was found, and it puts a
-    running header drawn after the body at the end, and it reports no paragraphs (lines
-    only: paragraph gaps are lost). Its layout mode keeps the columns side by side on one
-    line, with the same result for quotes. pdfminer.six 20260107 read both columns in
-    order, found paragraphs from the gaps between lines, and with its default
-    ``char_margin`` 2 split one widely justified line of a narrow column into fragments
-    it then misplaced; ``char_margin`` 3 fixed that. Both gave the ligature code points
-    as written and neither joins hyphenated words: the rules above are ours. Correct text
-    matters more here than speed: a 40-page report costs about three seconds.
+    Why pdfminer.six and not pypdf. Both were run on the PDFs tests/test_extract.py makes
+    with reportlab, the same rules above applied to each one's lines, counting the quotes
+    the verifier finds; speed on a 50-page dense single-column file, on this project's
+    2-core machine:
+
+    ======================================  =======  ==========  =========  ===========
+    file (quotes)                           pypdf    pypdf       pdfminer   pdfminer as
+                                            7.1      layout      defaults   used here
+    ======================================  =======  ==========  =========  ===========
+    article: hyphens, ligatures, 2 pp (4)   4        4           4          4
+    two columns, stream interleaved (2)     0        0           2          2
+    running header drawn after body (1)     0        1           1          1
+    text in a form XObject (1)              1        no text     1          1
+    justified two columns, 5 pp (40)        40       1           38         40
+    speed, ms a page                        9–11     14          41–86      46–86
+    ======================================  =======  ==========  =========  ===========
+
+    pypdf takes text in content-stream order: right whenever the producer writes text in
+    reading order (as reportlab's frames do), wrong when it does not (an interleaved
+    two-column page read across the gutter; a header drawn last came last), and it gives
+    lines only, no paragraphs. Its layout mode keeps columns side by side on one line and
+    missed form XObjects. pdfminer with its defaults read a short last column before the
+    first (its box order weighs height over position) and split one widely justified line
+    into misplaced fragments; ``char_margin`` 3 and the XY-cut fixed both. Neither joins
+    hyphenated words or unfolds ligatures: the rules above are ours. Correct text matters
+    more here than speed: pdfminer costs 5–8 times pypdf's time, a few seconds for a
+    long report.
 """
 
 from __future__ import annotations

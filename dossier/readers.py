@@ -174,7 +174,8 @@ def _read_dossier(r: _Reader, path: Path) -> Dossier | None:
                 error(
                     sec.pos,
                     "duplicate-id",
-                    f"section '{sec.id}' is defined twice (first at line {seen[sec.id].pos.line})",
+                    f"section '{sec.id}' is defined twice (first at line {seen[sec.id].pos.line}); "
+                    "rename or remove one",
                 )
             )
         seen.setdefault(sec.id, sec)
@@ -275,7 +276,7 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
                 error(
                     Pos(r.display(path)),
                     "duplicate-id",
-                    f"source '{sid}' has two text files: {texts[sid].name} and {path.name}",
+                    f"source '{sid}' has two text files: {texts[sid].name} and {path.name}; keep one",
                 )
             )
         else:
@@ -287,7 +288,8 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
                 error(
                     Pos(r.display(texts[sid])),
                     "missing-file",
-                    f"source '{sid}' has no metadata file sources/{sid}.yaml",
+                    f"source '{sid}' has no metadata file sources/{sid}.yaml; "
+                    "create it with at least a title",
                 )
             )
             continue
@@ -296,7 +298,7 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
                 error(
                     Pos(r.display(metas[sid])),
                     "source-unreadable",
-                    f"source '{sid}' has no text file (sources/{sid}.txt)",
+                    f"source '{sid}' has no text file; save the text as sources/{sid}.txt",
                 )
             )
             continue
@@ -350,7 +352,11 @@ def _read_facts(r: _Reader, folder: Path) -> tuple[dict[str, Fact], set[str]]:
         shown = r.display(path)
         if fid in files:
             r.problems.append(
-                error(Pos(shown), "duplicate-id", f"fact id '{fid}' is used twice: here and in {files[fid]}")
+                error(
+                    Pos(shown),
+                    "duplicate-id",
+                    f"fact id '{fid}' is used twice: here and in {files[fid]}; rename one file",
+                )
             )
             continue
         files[fid] = shown
@@ -431,4 +437,4 @@ def _unknown(ref: Ref, code: str, what: str, known: object) -> Problem:
     names = sorted(known)  # type: ignore[call-overload]
     close = difflib.get_close_matches(ref.id, names, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    return error(ref.pos, code, f"no {what} has the id '{ref.id}'{hint}")
+    return error(ref.pos, code, f"no {what} has the id '{ref.id}'{hint or '; check the spelling or add it'}")

@@ -365,7 +365,11 @@ def _record(node: Node, kind: Record, problems: list[Problem]) -> Rec | None:
     for spec in kind.fields:
         if spec.required and spec.name not in rec.values and node.get(spec.name) is None:
             problems.append(
-                error(node.pos, "missing-field", f"{kind.name} is missing the required field '{spec.name}'")
+                error(
+                    node.pos,
+                    "missing-field",
+                    f"{kind.name} is missing the required field '{spec.name}'; add it",
+                )
             )
     return rec
 

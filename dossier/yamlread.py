@@ -183,7 +183,11 @@ def _parse_fast(text: str, file: str) -> tuple[Node | None, list[Problem]]:
                 continue
             if key.text in keys:
                 problems.append(
-                    error(key.pos, "duplicate-key", f"duplicate key '{key.text}': each key may appear once")
+                    error(
+                        key.pos,
+                        "duplicate-key",
+                        f"duplicate key '{key.text}': each key may appear once; remove or merge the repeats",
+                    )
                 )
                 continue
             keys.add(key.text)
@@ -240,7 +244,11 @@ def _parse_events(text: str, file: str, *, allow_anchors: bool = False) -> tuple
             return
         if key.text in top.keys:
             problems.append(
-                error(key.pos, "duplicate-key", f"duplicate key '{key.text}': each key may appear once")
+                error(
+                    key.pos,
+                    "duplicate-key",
+                    f"duplicate key '{key.text}': each key may appear once; remove or merge the repeats",
+                )
             )
             return
         top.keys.add(key.text)

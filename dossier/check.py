@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from . import quotes
 from .cache import Cache
@@ -36,27 +40,47 @@ class CheckResult:
         return sum(len(f.evidence) for f in self.content.facts.values())
 
 
+#: Below this many quotes to search, a second process costs more than it saves.
+PARALLEL_MIN = 3000
+
+
 def check(root: Path, *, strict: bool = False, cache: Cache | None = None) -> CheckResult:
     """Read CONTENT_DIR and verify every quote; ``cache`` (updated in place) skips known work."""
     content, problems = read_content(root)
     if content is None:
         return CheckResult(None, _finish(problems, strict))
     prepared = _Prepared(content)
-    matches: dict[tuple[str, int], quotes.Match] = {}
     settings = content.dossier.quotes
+    # Which quotes need a search: those the cache cannot answer.
+    results: dict[tuple[str, int], quotes.Match | quotes.Miss] = {}
+    todo: list[tuple[tuple[str, int], str, str]] = []
+    keys: dict[tuple[str, int], bytes] = {}
     for fact in content.facts.values():
         for i, ev in enumerate(fact.evidence):
             if ev.source.id not in content.sources:
                 continue  # unknown or unreadable source: already reported
-            if cache is None:
-                result = quotes.verify(ev.quote, prepared[ev.source.id], settings)
-            else:
-                key = cache_key(ev.quote, content.sources[ev.source.id].sha256, settings)
-                result = cache.get(key) or quotes.verify(ev.quote, prepared[ev.source.id], settings)
-                if isinstance(result, quotes.Match):
-                    cache.put(key, result)
+            if cache is not None:
+                k = keys[(fact.id, i)] = cache_key(ev.quote, content.sources[ev.source.id].sha256, settings)
+                hit = cache.get(k)
+                if hit is not None:
+                    results[(fact.id, i)] = hit
+                    continue
+            todo.append(((fact.id, i), ev.quote, ev.source.id))
+    if len(todo) >= PARALLEL_MIN and (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods():
+        results.update(_verify_in_two(todo, content, settings))
+    else:
+        for where, quote, sid in todo:
+            results[where] = quotes.verify(quote, prepared[sid], settings)
+    matches: dict[tuple[str, int], quotes.Match] = {}
+    for fact in content.facts.values():
+        for i, ev in enumerate(fact.evidence):
+            result = results.get((fact.id, i))
+            if result is None:
+                continue
             if isinstance(result, quotes.Match):
                 matches[(fact.id, i)] = result
+                if cache is not None:
+                    cache.put(keys[(fact.id, i)], result)
                 for code, message in result.warnings:
                     problems.append(warning(ev.quote_pos, code, message, source=ev.source.id))
                 continue
@@ -79,6 +103,51 @@ def check(root: Path, *, strict: bool = False, cache: Cache | None = None) -> Ch
                 )
             )
     return CheckResult(content, _finish(problems, strict), matches, prepared)
+
+
+Task = tuple[tuple[str, int], str, str]
+
+
+def _verify_in_two(
+    todo: list[Task], content: Content, settings: quotes.Settings
+) -> dict[tuple[str, int], quotes.Match | quotes.Miss]:
+    """Search quotes in two processes, split by source so each normalises only its own."""
+    by_source: dict[str, list[Task]] = {}
+    for task in todo:
+        by_source.setdefault(task[2], []).append(task)
+    halves: tuple[list[Task], list[Task]] = ([], [])
+    for tasks in sorted(by_source.values(), key=len, reverse=True):
+        min(halves, key=len).extend(tasks)
+    texts = {sid: src.text for sid, src in content.sources.items()}
+    ctx = mp.get_context("fork")  # the children inherit the texts instead of unpickling them
+    with ProcessPoolExecutor(2, mp_context=ctx, initializer=_worker_init, initargs=(texts, settings)) as pool:
+        out: dict[tuple[str, int], quotes.Match | quotes.Miss] = {}
+        for part in pool.map(_worker_verify, halves):
+            out.update(part)
+    return out
+
+
+# Set once in each worker process by _worker_init; never touched in the main process.
+_worker_state: dict[str, object] = {}
+
+
+def _worker_init(texts: dict[str, str], settings: quotes.Settings) -> None:
+    _worker_state["texts"] = texts
+    _worker_state["settings"] = settings
+    _worker_state["prepared"] = {}
+
+
+def _worker_verify(tasks: list[Task]) -> list[tuple[tuple[str, int], quotes.Match | quotes.Miss]]:
+    texts = cast(dict[str, str], _worker_state["texts"])
+    settings = cast(quotes.Settings, _worker_state["settings"])
+    prepared = cast(dict[str, quotes.Source], _worker_state["prepared"])
+    out = []
+    for where, quote, sid in tasks:
+        source = prepared.get(sid)
+        if source is None:
+            source = prepared[sid] = quotes.Source(texts[sid])
+        out.append((where, quotes.verify(quote, source, settings)))
+    return out
 
 
 _FIX = {

@@ -103,3 +103,27 @@ def test_changing_a_template_rerenders_every_page(tmp_path: Path) -> None:
     build(content, tmp_path / "site", cache=store)
     pages = list((tmp_path / "site").rglob("*.html"))
     assert pages and all('data-theme="custom"' in p.read_text() for p in pages)
+
+
+def test_two_process_verification_gives_the_same_result(tmp_path: Path, monkeypatch: object) -> None:
+    import pytest
+
+    from dossier import check as check_module
+
+    repo = Path(__file__).resolve().parent.parent
+    alone = check(repo / "content")
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.setattr(check_module, "PARALLEL_MIN", 1)
+        both = check(repo / "content")
+    finally:
+        mp.undo()
+    assert both.matches == alone.matches
+    assert both.problems == alone.problems
+    content = make_content(tmp_path / "content", {"a.yaml": CARD.replace("Russian-made car", "Russian-made tank")})
+    mp.setattr(check_module, "PARALLEL_MIN", 1)
+    try:
+        [problem] = check(content).errors
+    finally:
+        mp.undo()
+    assert problem.code == "quote-not-found" and problem.nearest

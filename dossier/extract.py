@@ -100,7 +100,7 @@ PDF (``pdf``), with pdfminer.six
 
     Why pdfminer.six and not pypdf. Both were run on the PDFs tests/test_extract.py makes
     with reportlab, the same rules above applied to each one's lines, counting the quotes
-    the verifier finds; speed on a 50-page dense single-column file, on this project's
+    the verifier finds; speed on 50-page dense single-column files, on this project's
     2-core machine:
 
     ======================================  =======  ==========  =========  ===========
@@ -112,7 +112,7 @@ PDF (``pdf``), with pdfminer.six
     running header drawn after body (1)     0        1           1          1
     text in a form XObject (1)              1        no text     1          1
     justified two columns, 5 pp (40)        40       1           38         40
-    speed, ms a page                        9–11     14          41–86      46–86
+    speed, ms a page (several runs)         5–11     7–14        39–86      34–86
     ======================================  =======  ==========  =========  ===========
 
     pypdf takes text in content-stream order: right whenever the producer writes text in

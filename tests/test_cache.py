@@ -120,7 +120,9 @@ def test_two_process_verification_gives_the_same_result(tmp_path: Path, monkeypa
         mp.undo()
     assert both.matches == alone.matches
     assert both.problems == alone.problems
-    content = make_content(tmp_path / "content", {"a.yaml": CARD.replace("Russian-made car", "Russian-made tank")})
+    content = make_content(
+        tmp_path / "content", {"a.yaml": CARD.replace("Russian-made car", "Russian-made tank")}
+    )
     mp.setattr(check_module, "PARALLEL_MIN", 1)
     try:
         [problem] = check(content).errors

@@ -146,7 +146,8 @@ def test_passage_highlight_needs_no_script(browser: Any, site: Path) -> None:
     v = Visit(browser, site, java_script_enabled=False)
     page = v.open(SOURCE + "#q-handover-date-2")
     first = page.locator("#q-handover-date-2 ~ mark").first
-    assert first.evaluate("m => m.matches('.anchor:target + .anchor + mark')")
+    # The stylesheet alone highlights the passage the link targets (however many anchors
+    # of other quotes stand before its first mark).
     assert _background(first) != _background(page.locator("mark").first)
     assert page.locator("#search").is_hidden()  # shown only where the script can work it
     assert page.locator("h1").is_visible()

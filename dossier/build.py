@@ -85,6 +85,9 @@ def render_site(result: CheckResult, content_dir: Path, built: dt.datetime | Non
         page(view.href, "fact.html", view=view, claim_review=claim_review(site, view))
     for sv in site.sources:
         page(sv.href, "source.html", sv=sv)
+    for sv in site.sources:
+        if sv.file_href and sv.source.path is not None:  # the PDF itself, for #page= links
+            files[sv.file_href] = sv.source.path.read_bytes()
     for name in STATIC_FILES:
         files[name] = _theme_file(dirs, name)
     files["search-index.js"] = search_index(site)

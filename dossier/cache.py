@@ -1,4 +1,7 @@
-"""A cache of quote verifications keyed by content hashes, kept between runs.
+"""A cache of quote verifications and extracted texts keyed by content hashes, kept between runs.
+
+Extracting a PDF's text is slow, so HTML and PDF sources are extracted once per version of
+their bytes (keyed by their sha256).
 
 Finding a quote is the costly part of a check; the result depends only on the quote, the
 source's bytes and the settings, so that triple (hashed) is the key. Changing a source
@@ -20,7 +23,7 @@ from pathlib import Path
 from . import __version__
 from .quotes import Match, Settings
 
-FORMAT = 2
+FORMAT = 3
 
 Entry = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], tuple[tuple[str, str], ...]]
 
@@ -43,10 +46,16 @@ def key(quote: str, source_sha256: str, settings: Settings) -> bytes:
     return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
+Extraction = tuple[str, tuple[int, ...]]
+
+
 @dataclass(slots=True)
 class Cache:
     entries: dict[bytes, Entry] = field(default_factory=dict)
+    #: sha256 of an HTML or PDF source's bytes -> its extracted text and page offsets
+    extracted: dict[str, Extraction] = field(default_factory=dict)
     used: set[bytes] = field(default_factory=set)
+    used_extracted: set[str] = field(default_factory=set)
     hits: int = 0
 
     def get(self, k: bytes) -> Match | None:
@@ -77,15 +86,16 @@ def load(path: Path) -> Cache:
 
 def load_bytes(data: bytes) -> Cache:
     try:
-        stamp, entries = marshal.loads(data)
+        stamp, entries, extracted = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return Cache()
-    if stamp != _stamp() or not isinstance(entries, dict):
+    if stamp != _stamp() or not isinstance(entries, dict) or not isinstance(extracted, dict):
         return Cache()
-    return Cache(entries)
+    return Cache(entries, extracted)
 
 
 def dump(cache: Cache) -> bytes:
     """The bytes to store: only what this run used, so deleted quotes do not pile up."""
     kept = {k: v for k, v in cache.entries.items() if k in cache.used}
-    return marshal.dumps((_stamp(), kept))
+    texts = {k: v for k, v in cache.extracted.items() if k in cache.used_extracted}
+    return marshal.dumps((_stamp(), kept, texts))

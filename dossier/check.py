@@ -46,7 +46,7 @@ PARALLEL_MIN = 3000
 
 def check(root: Path, *, strict: bool = False, cache: Cache | None = None) -> CheckResult:
     """Read CONTENT_DIR and verify every quote; ``cache`` (updated in place) skips known work."""
-    content, problems = read_content(root)
+    content, problems = read_content(root, cache)
     if content is None:
         return CheckResult(None, _finish(problems, strict))
     prepared = _Prepared(content)

@@ -278,10 +278,15 @@ def new_fact_command(fact_id: str, content_dir: Path, source: str) -> None:
 def new_source_command(
     source_id: str, from_file: Path, url: str | None, title: str | None, content_dir: Path
 ) -> None:
-    """Copy a saved text into sources/SOURCE_ID.txt and write its metadata with sha256 pinned."""
+    """Copy a saved source (.txt, .md, .html or .pdf) into sources/ and write its metadata,
+    with its sha256 pinned."""
     if url is not None and not url.lower().startswith(("http://", "https://")):
         raise click.BadParameter("must be an http:// or https:// URL", param_hint="--url")
-    _create(*scaffold.new_source(content_dir, source_id, from_file.read_bytes(), url=url, title=title))
+    kind = from_file.suffix.lower().lstrip(".") or "txt"
+    kind = {"htm": "html", "text": "txt", "markdown": "md"}.get(kind, kind)
+    _create(
+        *scaffold.new_source(content_dir, source_id, from_file.read_bytes(), kind=kind, url=url, title=title)
+    )
 
 
 @main.command("stats")

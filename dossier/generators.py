@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -47,6 +48,17 @@ def source_path(sid: str) -> str:
     return f"sources/{sid}.html"
 
 
+def source_file_path(source: Source) -> str:
+    """Where the site keeps a copy of a source file it links to (PDFs)."""
+    return f"sources/{source.id}.{source.kind}"
+
+
+def page_of(source: Source, offset: int) -> int | None:
+    if not source.pages:
+        return None
+    return max(bisect_right(source.pages, offset), 1)
+
+
 def quote_anchor(fid: str, index: int) -> str:
     return f"q-{fid}-{index}"
 
@@ -74,6 +86,14 @@ class QuoteView:
     end: int
     spans: tuple[tuple[int, int], ...]
     original_href: str | None
+    page: int | None = None  # for PDF sources
+
+    @property
+    def file_href(self) -> str | None:
+        """The PDF itself, opened at the quote's page."""
+        if self.source.kind != "pdf":
+            return None
+        return f"{source_file_path(self.source)}#page={self.page or 1}"
 
     @property
     def source_href(self) -> str:
@@ -136,6 +156,12 @@ class SourceView:
     paragraphs: tuple[tuple[Segment, ...], ...]
     quotes: tuple[QuoteView, ...]
     cited_share: float  # of the source's non-space characters, how many are quoted
+    #: For PDFs, the page each paragraph starts on (else None for each).
+    paragraph_pages: tuple[int | None, ...] = ()
+
+    @property
+    def file_href(self) -> str | None:
+        return source_file_path(self.source) if self.source.kind == "pdf" else None
 
     @property
     def href(self) -> str:
@@ -193,6 +219,7 @@ def generate(result: CheckResult) -> Site:
                     end=match.end,
                     spans=match.spans,
                     original_href=text_fragment_url(source, prepared, match),
+                    page=page_of(source, match.start),
                 )
             )
     sections = {s.id: s for s in content.dossier.sections}
@@ -287,7 +314,8 @@ def _source_view(source: Source, qs: list[QuoteView]) -> SourceView:
     if para < len(paras):
         out.append(tuple(segs))
     total = len("".join(text.split())) or 1
-    return SourceView(source, tuple(out), tuple(qs), cited / total)
+    pages = tuple(page_of(source, ps) for ps, _ in paras)
+    return SourceView(source, tuple(out), tuple(qs), cited / total, pages)
 
 
 _PARAGRAPH = re.compile(r"\S(?:.*\S)?(?:\n[ \t\u00a0]*\S.*)*")
@@ -305,7 +333,7 @@ def _fragment_escape(text: str) -> str:
 
 
 def text_fragment_url(source: Source, prepared: quotes.Source, match: quotes.Match) -> str | None:
-    if source.url is None:
+    if source.url is None or source.kind == "pdf":  # text fragments do not reach into PDFs
         return None
     text = source.text
     first = _squash(text[match.spans[0][0] : match.spans[0][1]]).split(" ")

@@ -44,10 +44,16 @@ class Source:
     language: str | None
     notes: str | None
     sha256: str
+    #: What quotes are checked against: the file's text, or the visible text of HTML/PDF.
     text: str
     #: The text file and the metadata file, as displayed in problems.
     text_file: str
     meta_file: str
+    #: The file's kind (txt, md, html, pdf) and, for PDFs, where each page starts in ``text``.
+    kind: str = "txt"
+    pages: tuple[int, ...] = ()
+    #: The file itself, for kinds the site links to (PDF).
+    path: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import cast
 
 from . import schema
+from .cache import Cache
+from .extract import ExtractError, extract
 from .model import Content, Dossier, Entity, Evidence, Fact, Section, Source
 from .problems import Pos, Problem, error
 from .quotes import Settings
@@ -22,7 +24,7 @@ from .yamlread import Node, decode, parse
 
 MAX_CARD_BYTES = 1 << 20  # 1 MiB: a card is a page of YAML, not a data dump
 MAX_SOURCE_BYTES = 32 << 20  # 32 MiB of text
-TEXT_SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md", ".html", ".pdf")
 
 
 def display(path: Path) -> str:
@@ -137,12 +139,15 @@ def _t(rec: Rec, name: str) -> tuple[str, ...]:
     return cast(tuple[str, ...], rec.get(name, ()))
 
 
-def read_content(root: Path) -> tuple[Content | None, list[Problem]]:
-    """Read and validate CONTENT_DIR; the content is ``None`` when it cannot be used at all."""
+def read_content(root: Path, cache: Cache | None = None) -> tuple[Content | None, list[Problem]]:
+    """Read and validate CONTENT_DIR; the content is ``None`` when it cannot be used at all.
+
+    ``cache`` keeps the text extracted from HTML and PDF sources between runs.
+    """
     r = _Reader(root)
     dossier = _read_dossier(r, root / "dossier.yaml")
     entities = _read_entities(r, root / "entities.yaml")
-    sources, source_ids = _read_sources(r, root / "sources")
+    sources, source_ids = _read_sources(r, root / "sources", cache)
     facts, fact_ids = _read_facts(r, root / "facts")
     if dossier is None:
         return None, r.problems
@@ -257,7 +262,7 @@ def _id_of(r: _Reader, path: Path) -> str | None:
     return None
 
 
-def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]]:
+def _read_sources(r: _Reader, folder: Path, extracted: Cache | None) -> tuple[dict[str, Source], set[str]]:
     texts: dict[str, Path] = {}
     metas: dict[str, Path] = {}
     for path in _listing(r, folder):
@@ -298,7 +303,7 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
                 error(
                     Pos(r.display(metas[sid])),
                     "source-unreadable",
-                    f"source '{sid}' has no text file; save the text as sources/{sid}.txt",
+                    f"source '{sid}' has no text file; save it as sources/{sid}.txt (or .md, .html, .pdf)",
                 )
             )
             continue
@@ -318,8 +323,13 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
                 )
             )
             continue
-        text, problems = decode(data, r.display(texts[sid]))
-        r.problems.extend(problems)
+        kind = texts[sid].suffix.lower().lstrip(".")
+        pages: tuple[int, ...] = ()
+        if kind in ("txt", "md"):
+            text, problems = decode(data, r.display(texts[sid]))
+            r.problems.extend(problems)
+        else:
+            text, pages = _extracted(r, texts[sid], kind, data, digest, extracted)
         if text is None or rec is None:
             continue
         out[sid] = Source(
@@ -336,8 +346,36 @@ def _read_sources(r: _Reader, folder: Path) -> tuple[dict[str, Source], set[str]
             text=text,
             text_file=r.display(texts[sid]),
             meta_file=r.display(metas[sid]),
+            kind=kind,
+            pages=pages,
+            path=texts[sid] if kind == "pdf" else None,
         )
     return out, set(texts) | set(metas)
+
+
+def _extracted(
+    r: _Reader, path: Path, kind: str, data: bytes, digest: str, cache: Cache | None
+) -> tuple[str | None, tuple[int, ...]]:
+    """The visible text of an HTML or PDF source, from the cache when its bytes are known."""
+    if cache is not None and (hit := cache.extracted.get(digest)) is not None:
+        cache.used_extracted.add(digest)
+        return hit
+    try:
+        result = extract(kind, data)
+    except ExtractError as exc:
+        where = f" (byte offset {exc.offset})" if exc.offset is not None else ""
+        r.problems.append(
+            error(
+                Pos(r.display(path)),
+                "source-unreadable",
+                f"cannot read the text of this {kind.upper()}: {exc}{where}",
+            )
+        )
+        return None, ()
+    if cache is not None:
+        cache.extracted[digest] = (result.text, result.pages)
+        cache.used_extracted.add(digest)
+    return result.text, result.pages
 
 
 def _read_facts(r: _Reader, folder: Path) -> tuple[dict[str, Fact], set[str]]:

@@ -6,6 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
+from .extract import KINDS, ExtractError, extract
 from .problems import Pos, Problem, error
 from .schema import ID_RE
 
@@ -73,21 +74,26 @@ def new_source(
     source_id: str,
     data: bytes,
     *,
+    kind: str = "txt",
     url: str | None = None,
     title: str | None = None,
 ) -> tuple[dict[Path, bytes], list[Problem]]:
+    """The files for a new source: its bytes as sources/ID.KIND and its metadata stub."""
     folder = content_dir / "sources"
-    text_path = folder / f"{source_id}.txt"
+    text_path = folder / f"{source_id}.{kind}"
     meta_path = folder / f"{source_id}.yaml"
+    if kind not in KINDS:
+        kinds = ", ".join(f".{k}" for k in sorted(KINDS))
+        return {}, [error(Pos(str(text_path)), "invalid-value", f"a source must be {kinds}; got .{kind}")]
     if problem := _bad_id("source", source_id, str(text_path)):
         return {}, [problem]
-    clash = [p for p in (text_path, meta_path, folder / f"{source_id}.md") if p.exists()]
+    clash = [p for p in (meta_path, *(folder / f"{source_id}.{k}" for k in sorted(KINDS))) if p.exists()]
     if clash:
         return {}, [
             error(Pos(str(clash[0])), "duplicate-id", f"a source with the id '{source_id}' exists already")
         ]
     try:
-        decoded = data.decode("utf-8")
+        decoded = extract(kind, data).text
     except UnicodeDecodeError as exc:
         return {}, [
             error(
@@ -96,6 +102,8 @@ def new_source(
                 f"the file is not UTF-8 (byte offset {exc.start}); convert it first",
             )
         ]
+    except ExtractError as exc:
+        return {}, [error(Pos(str(text_path)), "source-unreadable", f"cannot read its text: {exc}")]
     if title is None:
         first = next((line.strip() for line in decoded.splitlines() if line.strip()), source_id)
         title = first[:200]

@@ -10,6 +10,7 @@ import datetime as dt
 import difflib
 import hashlib
 import os
+import stat
 from pathlib import Path
 from typing import cast
 
@@ -51,51 +52,60 @@ class _Reader:
             return display(path)
         return os.path.join(self.shown_root, rel) if self.shown_root != "." else str(rel)
 
-    def real(self, path: Path) -> Path:
-        """The real path, resolving links only where there are some (realpath is slow)."""
+    def inside(self, path: Path) -> bool:
+        """Does ``path`` (a link, or in a folder that is one) lead inside the content folder?"""
         parent = path.parent
         real_parent = self.real_dirs.get(parent)
         if real_parent is None:
             real_parent = self.real_dirs[parent] = parent.resolve(strict=True)
-        if path.is_symlink():
-            return path.resolve(strict=True)
-        return real_parent / path.name
+        real = path.resolve(strict=True) if path.is_symlink() else real_parent / path.name
+        return real.is_relative_to(self.real_root)
 
     def read_bytes(self, path: Path, limit: int, code: str = "source-unreadable") -> bytes | None:
+        """A file's bytes, or None after a problem; nothing outside the content folder is read.
+
+        One ``stat`` per plain file: links and folders are resolved only where they are.
+        """
         shown = self.display(path)
         try:
-            real = self.real(path)
-            if not real.exists():
-                raise FileNotFoundError(2, "No such file or directory")
-        except (OSError, RuntimeError) as exc:
-            self.problems.append(error(Pos(shown), code, f"cannot read the file: {_reason(exc)}"))
-            return None
-        if not real.is_relative_to(self.real_root):
-            self.problems.append(
-                error(
-                    Pos(shown),
-                    "unsafe-path",
-                    "this file is a link that leads outside the content folder; it was not read",
-                )
-            )
-            return None
-        if not real.is_file():
-            self.problems.append(error(Pos(shown), code, "expected a file, found a directory or device"))
-            return None
-        try:
-            size = real.stat().st_size
-            if size > limit:
+            if not self.inside(path):
                 self.problems.append(
                     error(
-                        Pos(shown), "file-too-large", f"the file has {size:,} bytes; the limit is {limit:,}"
+                        Pos(shown),
+                        "unsafe-path",
+                        "this file is a link that leads outside the content folder; it was not read",
                     )
                 )
                 return None
-            with real.open("rb") as fh:
+            # O_NONBLOCK: a FIFO planted in the content must not hang the check.
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        except (OSError, RuntimeError) as exc:
+            if isinstance(exc, IsADirectoryError) or path.is_dir():
+                self.problems.append(error(Pos(shown), code, "expected a file, found a folder"))
+            else:
+                self.problems.append(error(Pos(shown), code, f"cannot read the file: {_reason(exc)}"))
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                self.problems.append(error(Pos(shown), code, "expected a file, found a folder or device"))
+                return None
+            if st.st_size > limit:
+                self.problems.append(
+                    error(
+                        Pos(shown),
+                        "file-too-large",
+                        f"the file has {st.st_size:,} bytes; the limit is {limit:,}",
+                    )
+                )
+                return None
+            with os.fdopen(fd, "rb", closefd=False) as fh:
                 data = fh.read(limit + 1)
         except OSError as exc:
             self.problems.append(error(Pos(shown), code, f"cannot read the file: {_reason(exc)}"))
             return None
+        finally:
+            os.close(fd)
         if len(data) > limit:
             self.problems.append(
                 error(Pos(shown), "file-too-large", f"the file is larger than {limit:,} bytes")

@@ -203,3 +203,10 @@ def test_fast_and_event_paths_build_the_same_tree() -> None:
     assert len(texts) > 40
     for text in texts:
         assert _parse_fast(text, "f") == _parse_events(text, "f")
+
+
+def test_a_fifo_in_sources_does_not_hang(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    os.mkfifo(content / "sources/pipe.txt")
+    write(content, "sources/pipe.yaml", "title: Pipe\n")
+    assert ("pipe.txt", 1, 1, "source-unreadable") in codes(content)

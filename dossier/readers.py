@@ -41,25 +41,27 @@ class _Reader:
         self.root = root
         self.real_root = root.resolve()
         self.shown_root = display(root)
-        self.real_dirs: dict[Path, Path] = {}
+        self.root_prefix = "" if str(root) == "." else str(root) + os.sep
+        self.dirs_inside: dict[Path, bool] = {}
         self.problems: list[Problem] = []
 
     def display(self, path: Path) -> str:
         """``display(path)`` for paths below the root, without a relpath call per file."""
-        try:
-            rel = path.relative_to(self.root)
-        except ValueError:
+        text = str(path)
+        if not text.startswith(self.root_prefix):
             return display(path)
-        return os.path.join(self.shown_root, rel) if self.shown_root != "." else str(rel)
+        rel = text[len(self.root_prefix) :]
+        return rel if self.shown_root == "." else os.path.join(self.shown_root, rel)
 
     def inside(self, path: Path) -> bool:
         """Does ``path`` (a link, or in a folder that is one) lead inside the content folder?"""
+        if os.path.islink(path):
+            return path.resolve(strict=True).is_relative_to(self.real_root)
         parent = path.parent
-        real_parent = self.real_dirs.get(parent)
-        if real_parent is None:
-            real_parent = self.real_dirs[parent] = parent.resolve(strict=True)
-        real = path.resolve(strict=True) if path.is_symlink() else real_parent / path.name
-        return real.is_relative_to(self.real_root)
+        ok = self.dirs_inside.get(parent)
+        if ok is None:
+            ok = self.dirs_inside[parent] = parent.resolve(strict=True).is_relative_to(self.real_root)
+        return ok
 
     def read_bytes(self, path: Path, limit: int, code: str = "source-unreadable") -> bytes | None:
         """A file's bytes, or None after a problem; nothing outside the content folder is read.

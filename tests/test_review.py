@@ -346,3 +346,35 @@ def test_pre_commit_hooks_run_dossier_check() -> None:
     config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
     ids = {h["id"] for repo in config["repos"] for h in repo["hooks"]}
     assert {"ruff", "mypy", "dossier-check"} <= ids
+
+
+def test_serve_command_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    content = make_content(tmp_path / "content")
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dossier", "serve", str(content), "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        line = ""
+        deadline = time.monotonic() + 30
+        while "serving" not in line and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+        port = re.search(r"127\.0\.0\.1:(\d+)/", line)
+        assert port, line
+        status, page = fetch(f"http://127.0.0.1:{port.group(1)}/index.html")
+        assert status == 200 and "Test dossier" in page
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+        assert "stopped" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -1,0 +1,51 @@
+"""The text a reader sees in a source file: plain text, Markdown, HTML or PDF (issue 7).
+
+``extract(kind, data)`` turns a source file's bytes into the text that quotes are checked
+against (SPEC §3) and that the source page shows. It is pure: no printing, no files.
+
+Plain text and Markdown (``txt``, ``md``)
+    Strict UTF-8; a leading BOM is removed; nothing else changes (CRLF stays CRLF).
+    A ``UnicodeDecodeError`` is raised through for the loader to report.
+
+The rules for each kind are in its module: ``html`` (the standard library's parser) and
+``pdf`` (pdfminer.six).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from .common import KINDS, Extracted, ExtractError
+from .html import decode_html, html_text
+from .pdf import TextBox, assemble_pdf, extract_pdf, reading_order
+
+__all__ = [
+    "KINDS",
+    "ExtractError",
+    "Extracted",
+    "TextBox",
+    "assemble_pdf",
+    "decode_html",
+    "extract",
+    "html_text",
+    "page_of",
+    "reading_order",
+]
+
+
+def extract(kind: str, data: bytes) -> Extracted:
+    """The visible text of a source file's bytes; ``kind`` is its suffix without the dot."""
+    if kind in ("txt", "md"):
+        return Extracted(data.decode("utf-8").removeprefix("\ufeff"))
+    if kind == "html":
+        return Extracted(html_text(decode_html(data)))
+    if kind == "pdf":
+        return extract_pdf(data)
+    raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(sorted(KINDS))}")
+
+
+def page_of(extracted: Extracted, offset: int) -> int | None:
+    """The 1-based page on which ``offset`` of the text stands; None when there are no pages."""
+    if not extracted.pages:
+        return None
+    return max(bisect_right(extracted.pages, offset), 1)

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONTENT ?= content
 
-.PHONY: all venv site check test lint unit golden bench clean
+.PHONY: all venv site check test lint unit golden bench fuzz clean
 
 all: check test
 
@@ -39,6 +39,10 @@ golden: $(STAMP)
 # dossier against Hugo on synthetic dossiers of 1,000 and 10,000 cards; prints a table.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# A longer fuzz run than CI's (5,000 examples a property, a few minutes).
+fuzz: $(STAMP)
+	DOSSIER_FUZZ_EXAMPLES=5000 $(BIN)/pytest tests/test_hardening.py -k fuzz -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis

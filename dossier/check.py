@@ -175,6 +175,7 @@ def _worker_verify(tasks: list[Task]) -> list[tuple[tuple[str, int], quotes.Matc
 _FIX = {
     "quote-not-found": "quote the source's words exactly, marking cuts with ... and changes with [brackets]",
     "quote-too-short": "quote more of the passage",
+    "quote-too-complex": "use fewer omissions",
 }
 
 

@@ -198,6 +198,11 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
             result = build(content_dir, out, strict=strict, built=built, cache=store)
     except PublishError as exc:
         raise click.UsageError(str(exc)) from None
+    except OSError as exc:  # a full disk, a read-only folder: not a bug, and nothing was lost
+        raise ContentErrors(
+            f"dossier: cannot write the site to {out}: {exc.strerror or exc}; "
+            "the previous site was left as it was"
+        ) from None
     except jinja2.TemplateError as exc:
         where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, jinja2.TemplateSyntaxError) else ""
         raise ContentErrors(

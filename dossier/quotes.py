@@ -184,9 +184,9 @@ def parse(quote: str, settings: Settings) -> Parsed:
         prev = gaps[-1]
         if prev is None:
             gaps[-1] = gap
-        else:  # two marks in a row: their allowances add up
+        else:  # marks in a row are one gap: chaining them must not widen what they may skip
             kind = SUBSTITUTION if SUBSTITUTION in (prev.kind, gap.kind) else OMISSION
-            gaps[-1] = Gap(kind, prev.low + gap.low, prev.high + gap.high)
+            gaps[-1] = Gap(kind, max(prev.low, gap.low), max(prev.high, gap.high))
 
     last = 0
     for m in _MARK.finditer(text):
@@ -262,45 +262,87 @@ def _find_all(text: str, p: str) -> list[int]:
     return out
 
 
-def _gap_ok(text: str, end: int, start: int, gap: Gap | None) -> bool:
-    if start < end:
-        return False
-    skipped = text[end:start]
-    if gap is None:  # pieces joined by nothing cannot happen between pieces
-        return False
-    inner = skipped.strip(" ")
-    return gap.low <= len(inner) <= gap.high
+def _inner(text: str, end: int, start: int) -> int:
+    """The length of the skipped text ``text[end:start]`` without its bordering spaces.
+
+    The text is normalised (no two spaces in a row), so only the two ends need a look.
+    """
+    n = start - end
+    if n > 0 and text[end] == " ":
+        n -= 1
+    if n > 0 and text[start - 1] == " ":
+        n -= 1
+    return n
+
+
+def _window(text: str, end: int, gap: Gap) -> tuple[int, int]:
+    """The range of starts ``[first, last]`` a next piece may have after a piece ending at
+    ``end``: the skipped text grows with the start, so the valid starts are contiguous."""
+    size = len(text)
+    first = end + gap.low
+    while first <= min(end + gap.low + 2, size) and _inner(text, end, first) < gap.low:
+        first += 1
+    last = min(end + gap.high + 2, size)
+    while last >= first and _inner(text, end, last) > gap.high:
+        last -= 1
+    return first, last
+
+
+#: Most piece placements examined for one quote. Real quotes need a few hundred; a quote
+#: of many short pieces over highly repetitive text could otherwise take minutes.
+MAX_PLACEMENTS = 200_000
+
+
+class TooComplex(Exception):
+    pass
 
 
 def _place(parsed: Parsed, text: str) -> list[tuple[int, int]] | None:
-    """The earliest valid placement of every piece, or None."""
+    """The earliest valid placement of every piece, or None.
+
+    Feasibility runs backwards from the last piece: an occurrence of piece i is feasible
+    when some feasible occurrence of piece i+1 starts inside its window, which a prefix
+    count over the sorted starts answers in O(log n). Then the earliest feasible start of
+    the first piece is taken, and for each next piece the earliest feasible start in the
+    window of the one before.
+    """
     pieces = parsed.pieces
-    occ = [_occurrences(p, text) for p in pieces]
+    found: dict[Piece, list[tuple[int, int]]] = {}
+    occ = []
+    for p in pieces:
+        if p not in found:
+            found[p] = _occurrences(p, text)
+        occ.append(found[p])
     if any(not o for o in occ):
         return None
+    if sum(len(o) for o in occ) > MAX_PLACEMENTS:
+        raise TooComplex
     k = len(pieces)
     lead, trail = parsed.gaps[0], parsed.gaps[k]
-    # Feasibility from the last piece backwards.
+    starts = [[s for s, _ in o] for o in occ]
     feasible: list[list[bool]] = [[] for _ in range(k)]
     feasible[k - 1] = [trail is None or len(text[e:].strip(" ")) >= trail.low for _, e in occ[k - 1]]
-    starts_next: list[int] = []
+    # nxt_ok[i][j]: the first feasible occurrence of piece i at index j or later (len if none)
+    nxt_ok: list[list[int]] = [[] for _ in range(k)]
+
+    def next_feasible(flags: list[bool]) -> list[int]:
+        out = [len(flags)] * (len(flags) + 1)
+        for j in range(len(flags) - 1, -1, -1):
+            out[j] = j if flags[j] else out[j + 1]
+        return out
+
+    nxt_ok[k - 1] = next_feasible(feasible[k - 1])
     for i in range(k - 2, -1, -1):
         gap = parsed.gaps[i + 1]
         assert gap is not None
-        nxt = occ[i + 1]
-        starts_next = [s for s, _ in nxt]
+        following, after = starts[i + 1], nxt_ok[i + 1]
         flags = []
         for _, e in occ[i]:
-            j = bisect_left(starts_next, e)
-            ok = False
-            limit = e + gap.high + 2
-            while j < len(nxt) and nxt[j][0] <= limit:
-                if feasible[i + 1][j] and _gap_ok(text, e, nxt[j][0], gap):
-                    ok = True
-                    break
-                j += 1
-            flags.append(ok)
+            first, last = _window(text, e, gap)
+            j = after[bisect_left(following, first)]
+            flags.append(j < len(following) and following[j] <= last)
         feasible[i] = flags
+        nxt_ok[i] = next_feasible(flags)
     chosen: list[tuple[int, int]] = []
     for j, (s, e) in enumerate(occ[0]):
         if feasible[0][j] and (lead is None or len(text[:s].strip(" ")) >= lead.low):
@@ -310,16 +352,12 @@ def _place(parsed: Parsed, text: str) -> list[tuple[int, int]] | None:
         return None
     for i in range(1, k):
         gap = parsed.gaps[i]
-        e = chosen[-1][1]
-        nxt = occ[i]
-        j = bisect_left([s for s, _ in nxt], e)
-        while j < len(nxt):
-            if feasible[i][j] and _gap_ok(text, e, nxt[j][0], gap):
-                chosen.append(nxt[j])
-                break
-            j += 1
-        else:  # pragma: no cover - feasibility guarantees a successor
+        assert gap is not None
+        first, last = _window(text, chosen[-1][1], gap)
+        j = nxt_ok[i][bisect_left(starts[i], first)]
+        if j >= len(starts[i]) or starts[i][j] > last:  # pragma: no cover - feasibility promised one
             return None
+        chosen.append(occ[i][j])
     return chosen
 
 
@@ -333,7 +371,14 @@ def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match
             "so that it identifies one passage",
         )
     text = source.norm.text
-    placed = _place(parsed, text)
+    try:
+        placed = _place(parsed, text)
+    except TooComplex:
+        return Miss(
+            "quote-too-complex",
+            f"the quote's {len(parsed.pieces)} pieces stand in the source in too many places to "
+            "check every combination; quote a longer continuous passage",
+        )
     if placed is None:
         return _explain(quote, parsed, source)
     warnings: list[tuple[str, str]] = []
@@ -416,7 +461,7 @@ def _nearest(parsed: Parsed, source: Source, found: list[bool]) -> Nearest | Non
             )
     diffs: list[str] = []
     for tag, a0, a1, b0, b1 in sm.get_opcodes():
-        q, s = " ".join(qwords[a0:a1]), " ".join(window[b0:b1])
+        q, s = _clip(" ".join(qwords[a0:a1])), _clip(" ".join(window[b0:b1]))
         if tag == "equal":  # the same words but for case or punctuation
             for qw, sw in zip(qwords[a0:a1], window[b0:b1], strict=True):
                 if qw != sw and not sw.startswith(qw) and not sw.endswith(qw):
@@ -430,8 +475,15 @@ def _nearest(parsed: Parsed, source: Source, found: list[bool]) -> Nearest | Non
     nstart = starts[lo]
     nend = starts[hi - 1] + len(words[hi - 1])
     ostart, oend = source.norm.to_original(nstart, nend)
-    passage = " ".join(source.text[ostart:oend].split())
+    passage = _clip(" ".join(source.text[ostart:oend].split()), 400)
     return Nearest(passage, source.line_of(ostart), ostart, oend, tuple(diffs[:6]))
+
+
+def _clip(words: str, limit: int = 120) -> str:
+    """A difference is for reading: a long run of words is shortened in the middle."""
+    if len(words) <= limit:
+        return words
+    return f"{words[: limit // 2]} … {words[-limit // 2 :]}"
 
 
 def _suspicious(quote: str) -> list[str]:

@@ -241,12 +241,20 @@ def _read_entities(r: _Reader, path: Path) -> dict[str, Entity]:
 def _listing(r: _Reader, folder: Path) -> list[Path]:
     """Files below ``folder``, sorted; links to folders are not followed."""
     if not folder.is_dir():
+        if folder.exists() or folder.is_symlink():
+            r.problems.append(error(Pos(r.display(folder)), "unsafe-path", f"{folder.name} must be a folder"))
         return []
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames.sort()
         base = Path(dirpath)
         for d in dirnames:
+            if d.lower().endswith((".yaml", ".yml", *TEXT_SUFFIXES)):
+                r.problems.append(
+                    error(
+                        Pos(r.display(base / d)), "invalid-value", "this is a folder; a file is expected here"
+                    )
+                )
             if (base / d).is_symlink():
                 r.problems.append(
                     error(
@@ -287,6 +295,15 @@ def _read_sources(r: _Reader, folder: Path, extracted: Cache | None) -> tuple[di
         if sid is None:
             continue
         if suffix == ".yaml":
+            if sid in metas:
+                r.problems.append(
+                    error(
+                        Pos(r.display(path)),
+                        "duplicate-id",
+                        f"source '{sid}' has two metadata files: {metas[sid].name} and {path.name}; keep one",
+                    )
+                )
+                continue
             metas[sid] = path
         elif sid in texts:
             r.problems.append(

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+from collections import Counter
 from collections.abc import Callable
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .generators import relative
 
@@ -39,11 +42,28 @@ def theme_dirs(content_dir: Path) -> list[Path]:
     return dirs
 
 
+_SAFE_LINK = re.compile(r"(?:https?:|mailto:|#|/|\.|[^:/?#]*(?:[/?#]|$))", re.IGNORECASE)
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def safe_link(url: str) -> bool:
+    """Links in card text: web and mail addresses and relative links only (no data:,
+    javascript: or other schemes, in any case or encoding markdown-it decodes)."""
+    cleaned = "".join(ch for ch in url if ch.isprintable() and not ch.isspace())
+    return bool(_SAFE_LINK.match(cleaned))
+
+
 class Markdown:
-    """markdown-it-py with raw HTML off; headings in card text sit below the page's own."""
+    """markdown-it-py with raw HTML off; headings in card text sit below the page's own.
+
+    Images are off (the site makes no request elsewhere: ``![x](url)`` stays text and a
+    link), and so is every link scheme but http(s) and mailto.
+    """
 
     def __init__(self) -> None:
         self.md = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
+        self.md.disable("image")
+        self.md.validateLink = safe_link  # type: ignore[method-assign]
 
     def block(self, text: str | None, shift: int = 2) -> Markup:
         if not text:
@@ -53,7 +73,12 @@ class Markdown:
             if tok.type in ("heading_open", "heading_close"):
                 tok.tag = f"h{min(int(tok.tag[1]) + shift, 6)}"
             _harden_links(tok)
-        return Markup(self.md.renderer.render(tokens, self.md.options, {}))
+        html = self.md.renderer.render(tokens, self.md.options, {})
+        if not _keeps_every_word(text, html):
+            # Past markdown-it's nesting limit text is dropped: show the text as written.
+            paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+            html = "".join(f"<p>{escape(p)}</p>\n" for p in paragraphs)
+        return Markup(html)
 
     def inline(self, text: str | None) -> Markup:
         if not text:
@@ -61,7 +86,15 @@ class Markdown:
         tokens = self.md.parseInline(text)
         for tok in tokens:
             _harden_links(tok)
-        return Markup(self.md.renderer.render(tokens, self.md.options, {}))
+        html = self.md.renderer.render(tokens, self.md.options, {})
+        return Markup(html) if _keeps_every_word(text, html) else escape(text)
+
+
+def _keeps_every_word(source: str, html: str) -> bool:
+    """Does the rendering still hold every word of the source (in text or attributes)?"""
+    rendered = Counter(_WORDS.findall(unescape(html)))
+    wanted = Counter(_WORDS.findall(unescape(source)))
+    return not (wanted - rendered)
 
 
 def _harden_links(tok: Token) -> None:

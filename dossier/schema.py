@@ -18,8 +18,11 @@ from .problems import Pos, Problem, error
 from .yamlread import Mapping, Node, Scalar, Sequence
 
 ID_RE = re.compile(r"[a-z][a-z0-9-]*\Z")
-_URL_RE = re.compile(r"https?://[^\s/?#]+[^\s]*\Z", re.IGNORECASE)
-_PARTIAL_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?\Z")
+_URL_RE = re.compile(r"https?://[^\s/?#\x00-\x1f\x7f]+[^\s\x00-\x1f\x7f]*\Z", re.IGNORECASE)
+_PARTIAL_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?\Z")
+# C0 controls other than tab and line breaks, DEL and C1 controls: invisible, and a NUL
+# or an escape sequence has no business in a claim or a title.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _INT_RE = re.compile(r"[0-9]+\Z")
 _SHA_RE = re.compile(r"[0-9a-f]{64}\Z")
 
@@ -274,6 +277,15 @@ def convert(node: Node, kind: FieldType, problems: list[Problem], label: str) ->
         problems.append(error(node.pos, "invalid-value", f"'{label}' is empty; give it a value or remove it"))
         return None
     text = node.text
+    if bad := _CONTROL_RE.search(text):
+        problems.append(
+            error(
+                node.pos,
+                "invalid-value",
+                f"'{label}' contains the control character U+{ord(bad.group()):04X}; remove it",
+            )
+        )
+        return None
     if isinstance(kind, Text):
         return text
     if isinstance(kind, Choice):
@@ -390,7 +402,7 @@ def _id(node: Node, problems: list[Problem], label: str) -> Ref | None:
 
 
 def _date(node: Scalar, kind: Date, problems: list[Problem], label: str) -> object | None:
-    text = node.text.strip()
+    text = node.text
     m = _PARTIAL_RE.match(text)
     try:
         if m:

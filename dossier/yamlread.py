@@ -105,7 +105,10 @@ def parse(text: str, file: str, *, allow_anchors: bool = False) -> tuple[Node | 
     several documents or deep nesting takes the event-by-event path, which reports those.
     """
     if _CParser is not None and not _needs_events(text):
-        return _parse_fast(text, file)
+        try:
+            return _parse_fast(text, file)
+        except RecursionError:  # nesting deeper than the cheap test saw: the event path reports it
+            pass
     return _parse_events(text, file, allow_anchors=allow_anchors)
 
 

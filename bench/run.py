@@ -53,6 +53,7 @@ def bench(n: int, work: Path, hugo: str | None) -> list[tuple[str, float, int, f
         return wall
 
     run("dossier check (cold, --no-cache)", [str(DOSSIER), "check", str(content), "--no-cache"])
+    run("dossier check (first, filling the cache)", [str(DOSSIER), "check", str(content)])
     run("dossier check (warm cache)", [str(DOSSIER), "check", str(content)])
     shutil.rmtree(site, ignore_errors=True)
     build = run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -13,6 +14,7 @@ from . import generators, publish
 from .cache import Cache
 from .check import CheckResult, check
 from .generators import Site
+from .pause import collector_paused
 from .render import Renderer, plain, theme_dirs
 
 STATIC_FILES = ("static/style.css", "static/print.css", "static/dossier.js")
@@ -40,22 +42,56 @@ def build(
     Raises ``publish.PublishError`` when ``out`` may not be replaced, and template errors
     as they come; in every failing case the previous site is left as it was.
     """
+    with collector_paused():
+        return _build(content_dir, out, strict, built, cache)
+
+
+def _build(
+    content_dir: Path, out: Path, strict: bool, built: dt.datetime | None, cache: Cache | None
+) -> BuildResult:
     t0 = time.perf_counter()
     result = check(content_dir, strict=strict, cache=cache)
     t1 = time.perf_counter()
     if result.errors:
         return BuildResult(result, timings={"check": t1 - t0})
     publish.check_target(out, content_dir)
-    files = render_site(result, content_dir, built)
+    # Pages go to the temporary tree as they are rendered, so the site never sits in memory
+    # whole; the swap at the end is still all or nothing.
+    timer = _Timer(render_files(result, content_dir, built))
+    published = publish.publish(timer, out, content_dir)
     t2 = time.perf_counter()
-    published = publish.publish(files, out, content_dir)
-    t3 = time.perf_counter()
-    pages = sum(1 for name in files if name.endswith(".html"))
-    return BuildResult(result, published, pages, {"check": t1 - t0, "render": t2 - t1, "publish": t3 - t2})
+    timings = {"check": t1 - t0, "render": timer.spent, "publish": t2 - t1 - timer.spent}
+    return BuildResult(result, published, timer.pages, timings)
+
+
+class _Timer:
+    """Passes the rendered files on, counting pages and the time spent making them."""
+
+    def __init__(self, files: Iterator[tuple[str, bytes]]) -> None:
+        self.files = files
+        self.spent = 0.0
+        self.pages = 0
+
+    def __iter__(self) -> Iterator[tuple[str, bytes]]:
+        while True:
+            start = time.perf_counter()
+            item = next(self.files, None)
+            self.spent += time.perf_counter() - start
+            if item is None:
+                return
+            self.pages += item[0].endswith(".html")
+            yield item
 
 
 def render_site(result: CheckResult, content_dir: Path, built: dt.datetime | None = None) -> dict[str, bytes]:
-    """Every file of the site, in memory. ``built`` (from SOURCE_DATE_EPOCH) is the only clock."""
+    """Every file of the site, in memory (for tests and tools; builds stream them)."""
+    return dict(render_files(result, content_dir, built))
+
+
+def render_files(
+    result: CheckResult, content_dir: Path, built: dt.datetime | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """Every file of the site, one at a time. ``built`` (SOURCE_DATE_EPOCH) is the only clock."""
     site = generators.generate(result)
     dirs = theme_dirs(content_dir)
     renderer = Renderer(dirs)
@@ -68,40 +104,40 @@ def render_site(result: CheckResult, content_dir: Path, built: dt.datetime | Non
         "quote_count": result.quote_count,
         "built": built,
     }
-    files: dict[str, bytes] = {}
+    pages: list[str] = []
 
-    def page(path: str, template: str, absolute: str | None = None, **extra: object) -> None:
-        files[path] = renderer.render(template, path, absolute=absolute, **common, **extra)
+    def page(path: str, template: str, absolute: str | None = None, **extra: object) -> tuple[str, bytes]:
+        pages.append(path)
+        return path, renderer.render(template, path, absolute=absolute, **common, **extra)
 
-    page("index.html", "index.html")
-    page("timeline.html", "timeline.html")
-    page("entities.html", "entities.html")
-    page("disputed.html", "disputed.html")
-    page("sources.html", "sources.html")
+    yield page("index.html", "index.html")
+    yield page("timeline.html", "timeline.html")
+    yield page("entities.html", "entities.html")
+    yield page("disputed.html", "disputed.html")
+    yield page("sources.html", "sources.html")
     # A host serves 404.html at any depth, where relative links would break: with a
     # base_url its links are absolute.
-    page("404.html", "404.html", absolute=dossier.base_url)
+    yield page("404.html", "404.html", absolute=dossier.base_url)
     for view in site.facts:
-        page(view.href, "fact.html", view=view, claim_review=claim_review(site, view))
+        yield page(view.href, "fact.html", view=view, claim_review=claim_review(site, view))
     for sv in site.sources:
-        page(sv.href, "source.html", sv=sv)
+        yield page(sv.href, "source.html", sv=sv)
     for sv in site.sources:
         if sv.file_href and sv.source.path is not None:  # the PDF itself, for #page= links
-            files[sv.file_href] = sv.source.path.read_bytes()
+            yield sv.file_href, sv.source.path.read_bytes()
     for name in STATIC_FILES:
-        files[name] = _theme_file(dirs, name)
-    files["search-index.js"] = search_index(site)
+        yield name, _theme_file(dirs, name)
+    yield "search-index.js", search_index(site)
     doc = data(site)
     doc["built"] = built.isoformat() if built else None
     # Compact: the C encoder only runs without indent, and the file is for machines.
-    files["dossier.json"] = (
-        json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
-    ).encode()
+    yield (
+        "dossier.json",
+        (json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode(),
+    )
     if dossier.base_url:
-        files["sitemap.xml"] = sitemap(
-            dossier.base_url, sorted(f for f in files if f.endswith(".html") and f != "404.html"), built
-        )
-    return files
+        listed = sorted(p for p in pages if p != "404.html")
+        yield "sitemap.xml", sitemap(dossier.base_url, listed, built)
 
 
 def _theme_file(dirs: list[Path], name: str) -> bytes:

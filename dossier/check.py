@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import multiprocessing as mp
 import os
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +13,7 @@ from . import quotes
 from .cache import Cache
 from .cache import key as cache_key
 from .model import Content
+from .pause import collector_paused
 from .problems import Problem, Severity, error, warning
 from .readers import read_content
 
@@ -49,22 +47,8 @@ PARALLEL_MIN = 3000
 
 def check(root: Path, *, strict: bool = False, cache: Cache | None = None) -> CheckResult:
     """Read CONTENT_DIR and verify every quote; ``cache`` (updated in place) skips known work."""
-    with _collector_paused():
+    with collector_paused():
         return _check(root, strict, cache)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Reading builds hundreds of thousands of small objects and no reference cycles; the
-    cycle collector would otherwise rescan them all, again and again (about a third of
-    the time of a large check)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _check(root: Path, strict: bool, cache: Cache | None) -> CheckResult:

@@ -9,7 +9,6 @@ import re
 import urllib.parse
 from bisect import bisect_right
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from . import quotes
 from .check import CheckResult
@@ -240,13 +239,19 @@ def generate(result: CheckResult) -> Site:
     loose = tuple(v for v in views if v.section is None)
     if loose:
         by_section.append(SectionView(None, loose))
+    quotes_of: dict[str, list[QuoteView]] = {}
+    facts_of: dict[str, list[FactView]] = {}
+    for v in views:
+        for q in v.quotes:
+            quotes_of.setdefault(q.source.id, []).append(q)
+        for ent in dict.fromkeys(e.id for e in v.entities):
+            facts_of.setdefault(ent, []).append(v)
     source_views = tuple(
-        _source_view(src, [q for v in views for q in v.quotes if q.source.id == sid])
-        for sid, src in sorted(content.sources.items())
+        _source_view(src, quotes_of.get(sid, [])) for sid, src in sorted(content.sources.items())
     )
     entity_views = tuple(
-        EntityView(ent, tuple(v for v in views if ent in v.entities))
-        for _, ent in sorted(content.entities.items(), key=lambda kv: kv[1].name.lower())
+        EntityView(ent, tuple(facts_of.get(eid, ())))
+        for eid, ent in sorted(content.entities.items(), key=lambda kv: kv[1].name.lower())
     )
     timeline = tuple(sorted((v for v in views if v.fact.date), key=lambda v: _order(v.fact)))
     contested = tuple(v for v in views if v.contested)
@@ -363,9 +368,3 @@ def text_fragment_url(source: Source, prepared: quotes.Source, match: quotes.Mat
             parts.append("-" + _fragment_escape(suffix))
     base = source.url.split("#", 1)[0]
     return f"{base}#:~:text={','.join(parts)}"
-
-
-def relative(from_page: str, target: str) -> str:
-    """A link from one page of the site to another path in it, relative."""
-    depth = len(PurePosixPath(from_page).parts) - 1
-    return "../" * depth + target

@@ -14,7 +14,7 @@ import errno
 import os
 import shutil
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +52,8 @@ def check_target(out: Path, content_dir: Path) -> None:
             )
 
 
-def publish(files: Mapping[str, bytes], out: Path, content_dir: Path) -> Published:
+def publish(files: Iterable[tuple[str, bytes]], out: Path, content_dir: Path) -> Published:
+    """Write ``files`` (relative name, bytes) as the new site at ``out``, all or nothing."""
     check_target(out, content_dir)
     parent = out.parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -65,8 +66,7 @@ def publish(files: Mapping[str, bytes], out: Path, content_dir: Path) -> Publish
     try:
         tmp.mkdir()
         made: set[Path] = {tmp}
-        for rel in sorted(files):
-            data = files[rel]
+        for rel, data in files:
             target = tmp / rel
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)

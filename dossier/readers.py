@@ -154,13 +154,14 @@ def _t(rec: Rec, name: str) -> tuple[str, ...]:
 def read_content(root: Path, cache: Cache | None = None) -> tuple[Content | None, list[Problem]]:
     """Read and validate CONTENT_DIR; the content is ``None`` when it cannot be used at all.
 
-    ``cache`` keeps the text extracted from HTML and PDF sources between runs.
+    ``cache`` keeps parsed cards and the text extracted from HTML and PDF sources between
+    runs, keyed by the files' bytes.
     """
     r = _Reader(root)
     dossier = _read_dossier(r, root / "dossier.yaml")
     entities = _read_entities(r, root / "entities.yaml")
     sources, source_ids = _read_sources(r, root / "sources", cache)
-    facts, fact_ids = _read_facts(r, root / "facts")
+    facts, fact_ids = _read_facts(r, root / "facts", cache)
     if dossier is None:
         return None, r.problems
     content = Content(root, dossier, sources, entities, facts)
@@ -407,7 +408,8 @@ def _extracted(
     return result.text, result.pages
 
 
-def _read_facts(r: _Reader, folder: Path) -> tuple[dict[str, Fact], set[str]]:
+def _read_facts(r: _Reader, folder: Path, cache: Cache | None) -> tuple[dict[str, Fact], set[str]]:
+    """Every card below facts/; with a cache, a card whose bytes are known is not parsed."""
     out: dict[str, Fact] = {}
     files: dict[str, str] = {}
     for path in _listing(r, folder):
@@ -430,7 +432,16 @@ def _read_facts(r: _Reader, folder: Path) -> tuple[dict[str, Fact], set[str]]:
         data = r.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable")
         if data is None:
             continue
-        fact, problems = parse_card(data, shown, fid)
+        if cache is None:
+            fact, problems = parse_card(data, shown, fid)
+        else:
+            key = (shown, hashlib.sha256(data).hexdigest())
+            hit = cache.card(key)
+            if hit is None:
+                fact, problems = parse_card(data, shown, fid)
+                cache.put_card(key, fact, problems)
+            else:
+                fact, problems = hit
         r.problems.extend(problems)
         if fact is not None:
             out[fid] = fact

@@ -21,8 +21,6 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 
-from .generators import relative
-
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -64,6 +62,7 @@ class Markdown:
         self.md = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
         self.md.disable("image")
         self.md.validateLink = safe_link  # type: ignore[method-assign]
+        self._inline: dict[str, Markup] = {}
 
     def block(self, text: str | None, shift: int = 2) -> Markup:
         if not text:
@@ -81,8 +80,15 @@ class Markdown:
         return Markup(html)
 
     def inline(self, text: str | None) -> Markup:
+        """Inline Markdown (claims): memoised, since one claim shows on several pages."""
         if not text:
             return Markup("")
+        done = self._inline.get(text)
+        if done is None:
+            done = self._inline[text] = self._inline_uncached(text)
+        return done
+
+    def _inline_uncached(self, text: str) -> Markup:
         tokens = self.md.parseInline(text)
         for tok in tokens:
             _harden_links(tok)
@@ -155,6 +161,7 @@ class Renderer:
             root = absolute.rstrip("/") + "/"
             url: Callable[[str], str] = lambda target: root + target  # noqa: E731
         else:
-            url = lambda target: relative(page, target)  # noqa: E731
+            prefix = "../" * page.count("/")  # pages sit at most one folder deep
+            url = lambda target: prefix + target  # noqa: E731
         html = self.env.get_template(template).render(page=page, url=url, **context)
         return html.encode("utf-8")

@@ -129,3 +129,29 @@ def test_two_process_verification_gives_the_same_result(tmp_path: Path, monkeypa
     finally:
         mp.undo()
     assert problem.code == "quote-not-found" and problem.nearest
+
+
+def test_cards_come_back_from_the_cache_exactly(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parent.parent
+    fresh = check(repo / "content")
+    store = cache.Cache()
+    check(repo / "content", cache=store)
+    assert len(store.cards) == len(fresh.content.facts)  # type: ignore[union-attr]
+    again = cache.load_bytes(cache.dump(store))
+    cached = check(repo / "content", cache=again)
+    assert cached.content is not None and fresh.content is not None
+    assert cached.content.facts == fresh.content.facts
+    assert cached.problems == fresh.problems
+
+
+def test_a_broken_card_is_cached_with_its_problems(tmp_path: Path) -> None:
+    content = make_content(
+        tmp_path / "content", {"a.yaml": CARD.replace("status: confirmed", "status: maybe")}
+    )
+    store = cache.Cache()
+    first = check(content, cache=store)
+    second = check(content, cache=cache.load_bytes(cache.dump(store)))
+    assert [p.code for p in first.errors] == [p.code for p in second.errors] == ["invalid-value"]
+    assert first.problems == second.problems
+    write(content, "facts/a.yaml", CARD)
+    assert check(content, cache=store).errors == []

@@ -52,7 +52,11 @@ def build(
     # Pages go to the temporary tree as they are rendered, so the site never sits in memory
     # whole; the swap at the end is still all or nothing.
     timer = _Timer(render_files(result, content_dir, built))
-    published = publish.publish(timer, out, content_dir)
+    site_key = str(out.resolve())
+    before = cache.sites.get(site_key) if cache is not None else None
+    published = publish.publish(timer, out, content_dir, before)
+    if cache is not None:
+        cache.sites[site_key] = published.manifest
     t2 = time.perf_counter()
     timings = {"check": t1 - t0, "render": timer.spent, "publish": t2 - t1 - timer.spent}
     return BuildResult(result, published, timer.pages, timings)

@@ -11,14 +11,19 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import hashlib
 import os
 import shutil
 import stat
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MARKER = ".dossier-build"
+
+#: What a build wrote: name -> (blake2b of the bytes, size, mtime_ns, inode). Kept by the
+#: caller (in the cache folder, not in the site, whose bytes must not depend on the clock).
+Manifest = dict[str, tuple[str, int, int, int]]
 MARKER_TEXT = b"This folder is written by 'dossier build'; it is replaced whole on every build.\n"
 
 
@@ -30,6 +35,7 @@ class PublishError(Exception):
 class Published:
     written: int  # files whose bytes are new
     kept: int  # files unchanged since the previous build (hard-linked, mtime kept)
+    manifest: Manifest = field(default_factory=dict)
 
 
 def check_target(out: Path, content_dir: Path) -> None:
@@ -52,8 +58,14 @@ def check_target(out: Path, content_dir: Path) -> None:
             )
 
 
-def publish(files: Iterable[tuple[str, bytes]], out: Path, content_dir: Path) -> Published:
-    """Write ``files`` (relative name, bytes) as the new site at ``out``, all or nothing."""
+def publish(
+    files: Iterable[tuple[str, bytes]], out: Path, content_dir: Path, before: Manifest | None = None
+) -> Published:
+    """Write ``files`` (relative name, bytes) as the new site at ``out``, all or nothing.
+
+    ``before`` is the manifest the previous build returned: with it, an unchanged file is
+    recognised without reading it back.
+    """
     check_target(out, content_dir)
     parent = out.parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +75,8 @@ def publish(files: Iterable[tuple[str, bytes]], out: Path, content_dir: Path) ->
         if leftover.exists():
             shutil.rmtree(leftover)
     written = kept = 0
+    before = before or {}
+    after: Manifest = {}
     try:
         tmp.mkdir()
         made: set[Path] = {tmp}
@@ -71,12 +85,15 @@ def publish(files: Iterable[tuple[str, bytes]], out: Path, content_dir: Path) ->
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
-            if _same(out / rel, data):
+            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+            if _unchanged(out / rel, data, digest, before.get(rel)):
                 os.link(out / rel, target)
                 kept += 1
             else:
                 target.write_bytes(data)
                 written += 1
+            st = os.lstat(target)
+            after[rel] = (digest, st.st_size, st.st_mtime_ns, st.st_ino)
         (tmp / MARKER).write_bytes(MARKER_TEXT)
         if out.exists():
             if _exchange(tmp, out):
@@ -93,7 +110,23 @@ def publish(files: Iterable[tuple[str, bytes]], out: Path, content_dir: Path) ->
         if old.exists() and not out.exists():
             os.rename(old, out)
         raise
-    return Published(written, kept)
+    return Published(written, kept, after)
+
+
+def _unchanged(path: Path, data: bytes, digest: str, entry: tuple[str, int, int, int] | None) -> bool:
+    """Does ``path`` hold exactly ``data``? The manifest answers without reading the file
+    when the file is as the last build left it (same size, mtime and inode); otherwise the
+    bytes are compared."""
+    if entry is not None and len(entry) == 4:
+        if entry[0] != digest:
+            return False
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        if stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ino) == tuple(entry[1:]):
+            return True
+    return _same(path, data)
 
 
 def _same(path: Path, data: bytes) -> bool:

@@ -155,3 +155,36 @@ def test_a_broken_card_is_cached_with_its_problems(tmp_path: Path) -> None:
     assert first.problems == second.problems
     write(content, "facts/a.yaml", CARD)
     assert check(content, cache=store).errors == []
+
+
+def test_unchanged_pages_are_recognised_from_the_manifest_without_reading(
+    tmp_path: Path, monkeypatch: object
+) -> None:
+    import pytest
+
+    from dossier import publish
+
+    content = make_content(tmp_path / "content")
+    out = tmp_path / "site"
+    store = cache.Cache()
+    first = build(content, out, cache=store)
+    assert first.published is not None and first.published.kept == 0
+    mp = pytest.MonkeyPatch()
+
+    def never(path: Path, data: bytes) -> bool:
+        raise AssertionError(f"read back {path}")
+
+    mp.setattr(publish, "_same", never)
+    try:
+        second = build(content, out, cache=store)
+    finally:
+        mp.undo()
+    assert second.published is not None
+    assert second.published.written == 0 and second.published.kept == first.published.written
+    # A page changed by hand (same size) is noticed: its mtime differs from the manifest's.
+    page = out / "facts/gift.html"
+    text = page.read_text()
+    page.write_text(text.replace("Putin", "Pudin"))
+    third = build(content, out, cache=store)
+    assert third.published is not None and third.published.written == 1
+    assert page.read_text() == text

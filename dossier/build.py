@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing as mp
+import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from . import generators, publish
@@ -81,6 +85,62 @@ class _Timer:
             yield item
 
 
+#: The pages that list facts; each is rendered from the template of the same name.
+LIST_PAGES = ("index.html", "timeline.html", "entities.html", "disputed.html", "sources.html")
+#: From this many pages on, fact and source pages are rendered in two processes.
+PARALLEL_PAGES = 2000
+_CHUNK = 250
+
+
+class _Pages:
+    """Renders one fact or source page by its index: what a worker process needs."""
+
+    def __init__(self, site: Site, renderer: Renderer, common: dict[str, Any]) -> None:
+        self.site, self.renderer, self.common = site, renderer, common
+
+    def one(self, kind: str, index: int) -> tuple[str, bytes]:
+        if kind == "list":
+            name = LIST_PAGES[index]
+            return name, self.renderer.render(name, name, **self.common)
+        if kind == "fact":
+            view = self.site.facts[index]
+            review = claim_review(self.site, view)
+            return view.href, self.renderer.render(
+                "fact.html", view.href, view=view, claim_review=review, **self.common
+            )
+        sv = self.site.sources[index]
+        return sv.href, self.renderer.render("source.html", sv.href, sv=sv, **self.common)
+
+    def chunk(self, items: list[tuple[str, int]]) -> list[tuple[str, bytes]]:
+        return [self.one(kind, index) for kind, index in items]
+
+
+def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[tuple[str, bytes]]:
+    """The pages in order; with many of them, rendered by two forked processes (which
+    inherit the site and the compiled templates) while this one writes them out."""
+    if len(items) < PARALLEL_PAGES or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        for kind, index in items:
+            yield maker.one(kind, index)
+        return
+    chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+    ctx = mp.get_context("fork")
+    with ProcessPoolExecutor(2, mp_context=ctx, initializer=_worker_init, initargs=(maker,)) as pool:
+        for done in pool.map(_worker_chunk, chunks):
+            yield from done
+
+
+# Set once in each worker process by _worker_init; never touched in the main process.
+_worker: dict[str, _Pages] = {}
+
+
+def _worker_init(maker: _Pages) -> None:
+    _worker["pages"] = maker
+
+
+def _worker_chunk(items: list[tuple[str, int]]) -> list[tuple[str, bytes]]:
+    return _worker["pages"].chunk(items)
+
+
 def render_site(result: CheckResult, content_dir: Path, built: dt.datetime | None = None) -> dict[str, bytes]:
     """Every file of the site, in memory (for tests and tools; builds stream them)."""
     return dict(render_files(result, content_dir, built))
@@ -108,18 +168,16 @@ def render_files(
         pages.append(path)
         return path, renderer.render(template, path, absolute=absolute, **common, **extra)
 
-    yield page("index.html", "index.html")
-    yield page("timeline.html", "timeline.html")
-    yield page("entities.html", "entities.html")
-    yield page("disputed.html", "disputed.html")
-    yield page("sources.html", "sources.html")
     # A host serves 404.html at any depth, where relative links would break: with a
     # base_url its links are absolute.
     yield page("404.html", "404.html", absolute=dossier.base_url)
-    for view in site.facts:
-        yield page(view.href, "fact.html", view=view, claim_review=claim_review(site, view))
-    for sv in site.sources:
-        yield page(sv.href, "source.html", sv=sv)
+    maker = _Pages(site, renderer, common)
+    lists = [("list", i) for i in range(len(LIST_PAGES))]
+    facts = [("fact", i) for i in range(len(site.facts))]
+    items = lists + facts + [("source", i) for i in range(len(site.sources))]
+    for path, html in _render_many(maker, items):
+        pages.append(path)
+        yield path, html
     for sv in site.sources:
         if sv.file_href and sv.source.path is not None:  # the PDF itself, for #page= links
             yield sv.file_href, sv.source.path.read_bytes()

@@ -316,3 +316,13 @@ def test_malformed_source_date_epoch_is_a_clean_error(tmp_path: Path, value: str
     assert "SOURCE_DATE_EPOCH" in result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "s").exists()
+
+
+def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dossier import build as build_module
+
+    build(REPO / "content", tmp_path / "one")
+    monkeypatch.setattr(build_module, "PARALLEL_PAGES", 1)
+    monkeypatch.setattr(build_module, "_CHUNK", 7)
+    build(REPO / "content", tmp_path / "two")
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONTENT ?= content
 
-.PHONY: all venv site check test lint unit golden bench fuzz clean
+.PHONY: all venv site check test lint unit golden bench fuzz screenshot clean
 
 all: check test
 
@@ -24,7 +24,7 @@ check: $(STAMP)
 	$(BIN)/dossier check $(CONTENT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check dossier tests bench
+	$(BIN)/ruff check dossier tests bench docs
 	$(BIN)/mypy
 
 unit: $(STAMP)
@@ -43,6 +43,10 @@ bench: $(STAMP)
 # A longer fuzz run than CI's (5,000 examples a property, a few minutes).
 fuzz: $(STAMP)
 	DOSSIER_FUZZ_EXAMPLES=5000 $(BIN)/pytest tests/test_hardening.py -k fuzz -p no:cacheprovider
+
+# The README's screenshot of the briefing (Playwright with Debian's chromium).
+screenshot: $(STAMP)
+	$(BIN)/python docs/screenshot.py
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -27,7 +27,7 @@ from .problems import Pos, Problem, Severity
 from .quotes import Match, Settings
 from .schema import PartialDate, Ref
 
-FORMAT = 5
+FORMAT = 6
 
 Entry = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], tuple[tuple[str, str], ...]]
 
@@ -63,6 +63,8 @@ class Cache:
     used: set[bytes] = field(default_factory=set)
     used_extracted: set[str] = field(default_factory=set)
     used_cards: set[tuple[str, str]] = field(default_factory=set)
+    #: shown path of a card -> (size, mtime_ns, ctime_ns, inode, device, sha256) when last read
+    card_stats: dict[str, tuple[int, int, int, int, int, str]] = field(default_factory=dict)
     #: the real path of an output folder -> what the last build wrote there
     sites: dict[str, dict[str, tuple[str, int, int, int]]] = field(default_factory=dict)
     hits: int = 0
@@ -106,12 +108,12 @@ def load(path: Path) -> Cache:
 
 def load_bytes(data: bytes) -> Cache:
     try:
-        stamp, entries, extracted, cards, sites = marshal.loads(data)
+        stamp, entries, extracted, cards, stats, sites = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return Cache()
-    if stamp != _stamp() or not all(isinstance(x, dict) for x in (entries, extracted, cards, sites)):
+    if stamp != _stamp() or not all(isinstance(x, dict) for x in (entries, extracted, cards, stats, sites)):
         return Cache()
-    return Cache(entries, extracted, cards, sites=sites)
+    return Cache(entries, extracted, cards, card_stats=stats, sites=sites)
 
 
 def dump(cache: Cache) -> bytes:
@@ -119,7 +121,8 @@ def dump(cache: Cache) -> bytes:
     kept = {k: v for k, v in cache.entries.items() if k in cache.used}
     texts = {k: v for k, v in cache.extracted.items() if k in cache.used_extracted}
     cards = {k: v for k, v in cache.cards.items() if k in cache.used_cards}
-    return marshal.dumps((_stamp(), kept, texts, cards, cache.sites))
+    stats = {k: v for k, v in cache.card_stats.items() if (k, v[-1]) in cache.used_cards}
+    return marshal.dumps((_stamp(), kept, texts, cards, stats, cache.sites))
 
 
 # --- cards as plain tuples: marshal loads them ten times faster than pickle loads objects ---

@@ -429,23 +429,58 @@ def _read_facts(r: _Reader, folder: Path, cache: Cache | None) -> tuple[dict[str
             )
             continue
         files[fid] = shown
-        data = r.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable")
-        if data is None:
-            continue
-        if cache is None:
-            fact, problems = parse_card(data, shown, fid)
+        hit = _unchanged_card(r, path, shown, cache)
+        if hit is not None:
+            fact, problems = hit
         else:
-            key = (shown, hashlib.sha256(data).hexdigest())
-            hit = cache.card(key)
-            if hit is None:
+            data = r.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable")
+            if data is None:
+                continue
+            if cache is None:
                 fact, problems = parse_card(data, shown, fid)
-                cache.put_card(key, fact, problems)
             else:
-                fact, problems = hit
+                key = (shown, hashlib.sha256(data).hexdigest())
+                cached = cache.card(key)
+                if cached is None:
+                    fact, problems = parse_card(data, shown, fid)
+                    cache.put_card(key, fact, problems)
+                else:
+                    fact, problems = cached
+                _remember_stat(path, shown, key[1], cache)
         r.problems.extend(problems)
         if fact is not None:
             out[fid] = fact
     return out, set(files)
+
+
+def _stat_key(path: Path) -> tuple[int, int, int, int, int] | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    # ctime cannot be set back by a program, so a write always shows, whatever the mtime.
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+def _unchanged_card(
+    r: _Reader, path: Path, shown: str, cache: Cache | None
+) -> tuple[Fact | None, list[Problem]] | None:
+    """A card untouched since it was last read (same size, mtime, ctime and inode: not a
+    link, inside the content folder) comes from the cache without being read again."""
+    if cache is None:
+        return None
+    known = cache.card_stats.get(shown)
+    if known is None or _stat_key(path) != tuple(known[:-1]) or not r.inside(path):
+        return None
+    return cache.card((shown, known[-1]))
+
+
+def _remember_stat(path: Path, shown: str, digest: str, cache: Cache) -> None:
+    key = _stat_key(path)
+    if key is not None:
+        cache.card_stats[shown] = (*key, digest)
 
 
 def parse_card(data: bytes, shown: str, fid: str) -> tuple[Fact | None, list[Problem]]:

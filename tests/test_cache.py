@@ -188,3 +188,44 @@ def test_unchanged_pages_are_recognised_from_the_manifest_without_reading(
     third = build(content, out, cache=store)
     assert third.published is not None and third.published.written == 1
     assert page.read_text() == text
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(tmp_path: Path) -> None:
+    import os
+
+    content = make_content(tmp_path / "content")
+    card = content / "facts/gift.yaml"
+    store = cache.Cache()
+    assert check(content, cache=store).errors == []
+    st = card.stat()
+    card.write_text(CARD.replace("status: confirmed", "status: confirmex"))  # same size
+    os.utime(card, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the same mtime
+    assert card.stat().st_size == st.st_size and card.stat().st_mtime_ns == st.st_mtime_ns
+    assert [p.code for p in check(content, cache=store).errors] == ["invalid-value"]
+
+
+def test_unchanged_cards_are_not_read_again(tmp_path: Path, monkeypatch: object) -> None:
+    import pytest
+
+    from dossier import readers
+
+    content = make_content(tmp_path / "content")
+    store = cache.Cache()
+    check(content, cache=store)
+    store = cache.load_bytes(cache.dump(store))
+    mp = pytest.MonkeyPatch()
+    reads: list[str] = []
+    original = readers._Reader.read_bytes
+
+    def counting(
+        self: readers._Reader, path: Path, limit: int, code: str = "source-unreadable"
+    ) -> bytes | None:
+        reads.append(path.name)
+        return original(self, path, limit, code)
+
+    mp.setattr(readers._Reader, "read_bytes", counting)
+    try:
+        assert check(content, cache=store).errors == []
+    finally:
+        mp.undo()
+    assert "gift.yaml" not in reads

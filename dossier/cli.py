@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
-import jinja2
 
 from . import __version__, cache, publish, report, scaffold, schema
 from . import stats as stats_module
-from .build import build
 from .cache import Cache
 from .check import CheckResult, check
 from .problems import Problem
@@ -192,6 +190,10 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
 
     SOURCE_DATE_EPOCH, when set, is the build date shown in the site (reproducible builds).
     """
+    import jinja2  # the renderer's imports cost a tenth of a second: only builds pay it
+
+    from .build import build
+
     built = source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
     try:
         with cached(content_dir, no_cache) as store:

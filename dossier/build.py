@@ -141,11 +141,6 @@ def _worker_chunk(items: list[tuple[str, int]]) -> list[tuple[str, bytes]]:
     return _worker["pages"].chunk(items)
 
 
-def render_site(result: CheckResult, content_dir: Path, built: dt.datetime | None = None) -> dict[str, bytes]:
-    """Every file of the site, in memory (for tests and tools; builds stream them)."""
-    return dict(render_files(result, content_dir, built))
-
-
 def render_files(
     result: CheckResult, content_dir: Path, built: dt.datetime | None = None
 ) -> Iterator[tuple[str, bytes]]:

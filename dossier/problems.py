@@ -35,10 +35,6 @@ class Problem:
     #: Extra lines printed under the problem in the text format.
     details: tuple[str, ...] = field(default=())
 
-    @property
-    def is_error(self) -> bool:
-        return self.severity is Severity.ERROR
-
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.pos.file, self.pos.line, self.pos.column, self.code)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from . import generators, publish
+from . import generators, model, publish
 from .cache import Cache
 from .check import CheckResult, check
 from .generators import Site
@@ -55,9 +56,9 @@ def build(
     publish.check_target(out, content_dir)
     # Pages go to the temporary tree as they are rendered, so the site never sits in memory
     # whole; the swap at the end is still all or nothing.
-    timer = _Timer(render_files(result, content_dir, built))
     site_key = str(out.resolve())
     before = cache.sites.get(site_key) if cache is not None else None
+    timer = _Timer(render_files(result, content_dir, built, out, before))
     published = publish.publish(timer, out, content_dir, before)
     if cache is not None:
         cache.sites[site_key] = published.manifest
@@ -69,19 +70,19 @@ def build(
 class _Timer:
     """Passes the rendered files on, counting pages and the time spent making them."""
 
-    def __init__(self, files: Iterator[tuple[str, bytes]]) -> None:
+    def __init__(self, files: Iterator[publish.File]) -> None:
         self.files = files
         self.spent = 0.0
         self.pages = 0
 
-    def __iter__(self) -> Iterator[tuple[str, bytes]]:
+    def __iter__(self) -> Iterator[publish.File]:
         while True:
             start = time.perf_counter()
             item = next(self.files, None)
             self.spent += time.perf_counter() - start
             if item is None:
                 return
-            self.pages += item[0].endswith(".html")
+            self.pages += item.name.endswith(".html")
             yield item
 
 
@@ -93,10 +94,41 @@ _CHUNK = 250
 
 
 class _Pages:
-    """Renders one fact or source page by its index: what a worker process needs."""
+    """Renders one page by its index: what a worker process needs.
 
-    def __init__(self, site: Site, renderer: Renderer, common: dict[str, Any]) -> None:
+    A fact or source page sees only the dossier, the build date and its own view (not the
+    whole site), so what it is made from fits in a short key: a page whose key and file
+    are as the previous build left them is not rendered again.
+    """
+
+    def __init__(self, site: Site, renderer: Renderer, common: dict[str, Any], theme: str) -> None:
         self.site, self.renderer, self.common = site, renderer, common
+        self.page_common = {k: common[k] for k in ("dossier", "lang", "built")}
+        self.base = repr((theme, self.page_common))
+
+    def name(self, kind: str, index: int) -> str:
+        if kind == "list":
+            return LIST_PAGES[index]
+        return self.site.facts[index].href if kind == "fact" else self.site.sources[index].href
+
+    def inputs(self, kind: str, index: int) -> str:
+        """A digest of everything the page shows ("" for list pages: always rendered)."""
+        if kind == "list":
+            return ""
+        if kind == "fact":
+            v = self.site.facts[index]
+            made_of: object = (
+                v.fact,
+                v.section,
+                v.entities,
+                tuple((f.id, f.claim, f.status) for f in v.related),
+                tuple(_quote_inputs(q) for q in v.quotes),
+            )
+        else:
+            sv = self.site.sources[index]
+            made_of = (_source_inputs(sv.source), tuple((q.fact_id, q.index, q.spans) for q in sv.quotes))
+        raw = f"{self.base}\0{kind}\0{made_of!r}".encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
     def one(self, kind: str, index: int) -> tuple[str, bytes]:
         if kind == "list":
@@ -106,13 +138,28 @@ class _Pages:
             view = self.site.facts[index]
             review = claim_review(self.site, view)
             return view.href, self.renderer.render(
-                "fact.html", view.href, view=view, claim_review=review, **self.common
+                "fact.html", view.href, view=view, claim_review=review, **self.page_common
             )
         sv = self.site.sources[index]
-        return sv.href, self.renderer.render("source.html", sv.href, sv=sv, **self.common)
+        return sv.href, self.renderer.render("source.html", sv.href, sv=sv, **self.page_common)
 
     def chunk(self, items: list[tuple[str, int]]) -> list[tuple[str, bytes]]:
         return [self.one(kind, index) for kind, index in items]
+
+
+def _source_inputs(src: model.Source) -> tuple[object, ...]:
+    """A source as its page shows it: the metadata and the text's hash, not the text."""
+    return (
+        src.id, src.title, src.publisher, src.author, src.url, src.published, src.retrieved,
+        src.language, src.notes, src.sha256, src.kind, src.pages,
+    )  # fmt: skip
+
+
+def _quote_inputs(q: generators.QuoteView) -> tuple[object, ...]:
+    return (
+        _source_inputs(q.source), q.quote, q.stance, q.note,
+        q.spans, q.line, q.page, q.passage, q.original_href,
+    )  # fmt: skip
 
 
 def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[tuple[str, bytes]]:
@@ -142,9 +189,17 @@ def _worker_chunk(items: list[tuple[str, int]]) -> list[tuple[str, bytes]]:
 
 
 def render_files(
-    result: CheckResult, content_dir: Path, built: dt.datetime | None = None
-) -> Iterator[tuple[str, bytes]]:
-    """Every file of the site, one at a time. ``built`` (SOURCE_DATE_EPOCH) is the only clock."""
+    result: CheckResult,
+    content_dir: Path,
+    built: dt.datetime | None = None,
+    out: Path | None = None,
+    before: publish.Manifest | None = None,
+) -> Iterator[publish.File]:
+    """Every file of the site, one at a time. ``built`` (SOURCE_DATE_EPOCH) is the only clock.
+
+    With the previous build's manifest, a fact or source page whose inputs are unchanged
+    (and whose file in ``out`` is intact) is passed on as "keep" without rendering.
+    """
     site = generators.generate(result)
     dirs = theme_dirs(content_dir)
     renderer = Renderer(dirs)
@@ -159,36 +214,62 @@ def render_files(
     }
     pages: list[str] = []
 
-    def page(path: str, template: str, absolute: str | None = None, **extra: object) -> tuple[str, bytes]:
+    def page(path: str, template: str, absolute: str | None = None, **extra: object) -> publish.File:
         pages.append(path)
-        return path, renderer.render(template, path, absolute=absolute, **common, **extra)
+        return publish.File(path, renderer.render(template, path, absolute=absolute, **common, **extra))
 
     # A host serves 404.html at any depth, where relative links would break: with a
     # base_url its links are absolute.
     yield page("404.html", "404.html", absolute=dossier.base_url)
-    maker = _Pages(site, renderer, common)
+    maker = _Pages(site, renderer, common, theme_digest(dirs))
     lists = [("list", i) for i in range(len(LIST_PAGES))]
     facts = [("fact", i) for i in range(len(site.facts))]
     items = lists + facts + [("source", i) for i in range(len(site.sources))]
-    for path, html in _render_many(maker, items):
+    keys = {item: maker.inputs(*item) for item in items}
+    previous = before or {}
+    todo = []
+    for item in items:
+        name, key = maker.name(*item), keys[item]
+        entry = previous.get(name)
+        if (
+            out is not None
+            and key
+            and entry is not None
+            and entry[4] == key
+            and publish.intact(out, name, entry)
+        ):
+            pages.append(name)
+            yield publish.File(name, None, key)
+        else:
+            todo.append(item)
+    for item, (path, html) in zip(todo, _render_many(maker, todo), strict=True):
         pages.append(path)
-        yield path, html
+        yield publish.File(path, html, keys[item])
     for sv in site.sources:
         if sv.file_href and sv.source.path is not None:  # the PDF itself, for #page= links
-            yield sv.file_href, sv.source.path.read_bytes()
+            yield publish.File(sv.file_href, sv.source.path.read_bytes())
     for name in STATIC_FILES:
-        yield name, _theme_file(dirs, name)
-    yield "search-index.js", search_index(site)
+        yield publish.File(name, _theme_file(dirs, name))
+    yield publish.File("search-index.js", search_index(site))
     doc = data(site)
     doc["built"] = built.isoformat() if built else None
     # Compact: the C encoder only runs without indent, and the file is for machines.
-    yield (
-        "dossier.json",
-        (json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode(),
-    )
+    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    yield publish.File("dossier.json", (text + "\n").encode())
     if dossier.base_url:
         listed = sorted(p for p in pages if p != "404.html")
-        yield "sitemap.xml", sitemap(dossier.base_url, listed, built)
+        yield publish.File("sitemap.xml", sitemap(dossier.base_url, listed, built))
+
+
+def theme_digest(dirs: list[Path]) -> str:
+    """A digest of every file of the theme, overrides first: any change re-renders all."""
+    h = hashlib.blake2b(digest_size=16)
+    for d in dirs:
+        for path in sorted(p for p in d.rglob("*") if p.is_file()):
+            h.update(f"{path.relative_to(d).as_posix()}\0".encode())
+            h.update(path.read_bytes())
+        h.update(b"\1")
+    return h.hexdigest()
 
 
 def _theme_file(dirs: list[Path], name: str) -> bytes:

@@ -27,7 +27,7 @@ from .problems import Pos, Problem, Severity
 from .quotes import Match, Settings
 from .schema import PartialDate, Ref
 
-FORMAT = 6
+FORMAT = 7
 
 Entry = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], tuple[tuple[str, str], ...]]
 
@@ -66,7 +66,7 @@ class Cache:
     #: shown path of a card -> (size, mtime_ns, ctime_ns, inode, device, sha256) when last read
     card_stats: dict[str, tuple[int, int, int, int, int, str]] = field(default_factory=dict)
     #: the real path of an output folder -> what the last build wrote there
-    sites: dict[str, dict[str, tuple[str, int, int, int]]] = field(default_factory=dict)
+    sites: dict[str, dict[str, tuple[str, int, int, int, str]]] = field(default_factory=dict)
     hits: int = 0
 
     def card(self, key: tuple[str, str]) -> tuple[Fact | None, list[Problem]] | None:

@@ -23,7 +23,32 @@ MARKER = ".dossier-build"
 
 #: What a build wrote: name -> (blake2b of the bytes, size, mtime_ns, inode). Kept by the
 #: caller (in the cache folder, not in the site, whose bytes must not depend on the clock).
-Manifest = dict[str, tuple[str, int, int, int]]
+#: The last field is the page's input key (see build), "" for other files.
+Entry = tuple[str, int, int, int, str]
+Manifest = dict[str, Entry]
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """One file of a new site: its bytes, or ``None`` to keep the previous build's copy
+    (which ``intact`` has vouched for); ``inputs`` keys what it was made from."""
+
+    name: str
+    data: bytes | None
+    inputs: str = ""
+
+
+def intact(out: Path, name: str, entry: Entry | None) -> bool:
+    """Is the previous build's file still exactly as that build left it?"""
+    if entry is None:
+        return False
+    try:
+        st = os.lstat(out / name)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ino) == tuple(entry[1:4])
+
+
 MARKER_TEXT = b"This folder is written by 'dossier build'; it is replaced whole on every build.\n"
 
 
@@ -58,10 +83,8 @@ def check_target(out: Path, content_dir: Path) -> None:
             )
 
 
-def publish(
-    files: Iterable[tuple[str, bytes]], out: Path, content_dir: Path, before: Manifest | None = None
-) -> Published:
-    """Write ``files`` (relative name, bytes) as the new site at ``out``, all or nothing.
+def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifest | None = None) -> Published:
+    """Write ``files`` as the new site at ``out``, all or nothing.
 
     ``before`` is the manifest the previous build returned: with it, an unchanged file is
     recognised without reading it back.
@@ -80,20 +103,29 @@ def publish(
     try:
         tmp.mkdir()
         made: set[Path] = {tmp}
-        for rel, data in files:
+        for file in files:
+            rel, data = file.name, file.data
             target = tmp / rel
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
-            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-            if _unchanged(out / rel, data, digest, before.get(rel)):
+            previous = before.get(rel)
+            if data is None:  # the caller checked the old copy is intact and still right
+                if previous is None or not intact(out, rel, previous):
+                    raise PublishError(f"{out / rel} changed during the build; build again")
+                digest = previous[0]
                 os.link(out / rel, target)
                 kept += 1
             else:
-                target.write_bytes(data)
-                written += 1
+                digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+                if _unchanged(out / rel, data, digest, previous):
+                    os.link(out / rel, target)
+                    kept += 1
+                else:
+                    target.write_bytes(data)
+                    written += 1
             st = os.lstat(target)
-            after[rel] = (digest, st.st_size, st.st_mtime_ns, st.st_ino)
+            after[rel] = (digest, st.st_size, st.st_mtime_ns, st.st_ino, file.inputs)
         (tmp / MARKER).write_bytes(MARKER_TEXT)
         if out.exists():
             if _exchange(tmp, out):
@@ -113,18 +145,14 @@ def publish(
     return Published(written, kept, after)
 
 
-def _unchanged(path: Path, data: bytes, digest: str, entry: tuple[str, int, int, int] | None) -> bool:
+def _unchanged(path: Path, data: bytes, digest: str, entry: Entry | None) -> bool:
     """Does ``path`` hold exactly ``data``? The manifest answers without reading the file
     when the file is as the last build left it (same size, mtime and inode); otherwise the
     bytes are compared."""
-    if entry is not None and len(entry) == 4:
+    if entry is not None:
         if entry[0] != digest:
             return False
-        try:
-            st = os.lstat(path)
-        except OSError:
-            return False
-        if stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ino) == tuple(entry[1:]):
+        if intact(path.parent, path.name, entry):
             return True
     return _same(path, data)
 

@@ -229,3 +229,47 @@ def test_unchanged_cards_are_not_read_again(tmp_path: Path, monkeypatch: object)
     finally:
         mp.undo()
     assert "gift.yaml" not in reads
+
+
+def test_unchanged_pages_are_not_rendered_again_but_every_dependent_page_is(
+    tmp_path: Path, monkeypatch: object
+) -> None:
+    import pytest
+
+    from dossier import render
+
+    other = CARD.replace("claim: Putin gave Kim a car.", "claim: Another claim.") + "related: [gift]\n"
+    content = make_content(tmp_path / "content", {"gift.yaml": CARD, "other.yaml": other})
+    out = tmp_path / "site"
+    store = cache.Cache()
+    build(content, out, cache=store)
+    rendered: list[str] = []
+    original = render.Renderer.render
+
+    def counting(self: render.Renderer, template: str, page: str, **context: object) -> bytes:
+        rendered.append(page)
+        return original(self, template, page, **context)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(render.Renderer, "render", counting)
+    try:
+        build(content, out, cache=store)
+        assert not [p for p in rendered if p.startswith(("facts/", "sources/"))]  # all kept
+        rendered.clear()
+        write(
+            content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Putin gave Kim a limousine.")
+        )
+        build(content, out, cache=store)
+    finally:
+        mp.undo()
+    # The changed card and the card that shows it as related; the source page shows no
+    # claims, so it stays. The comparison with a fresh build below proves nothing is stale.
+    assert sorted(p for p in rendered if p.startswith(("facts/", "sources/"))) == [
+        "facts/gift.html",
+        "facts/other.html",
+    ]
+    assert "Putin gave Kim a limousine." in (out / "facts/other.html").read_text()
+    fresh = tmp_path / "fresh"
+    build(content, fresh)
+    for page in fresh.rglob("*.html"):
+        assert page.read_bytes() == (out / page.relative_to(fresh)).read_bytes(), page

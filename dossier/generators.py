@@ -152,11 +152,12 @@ class Segment:
 @dataclass(frozen=True, slots=True)
 class SourceView:
     source: Source
-    paragraphs: tuple[tuple[Segment, ...], ...]
-    quotes: tuple[QuoteView, ...]
+    quotes: tuple[QuoteView, ...]  # in the order they stand in the text
     cited_share: float  # of the source's non-space characters, how many are quoted
-    #: For PDFs, the page each paragraph starts on (else None for each).
-    paragraph_pages: tuple[int | None, ...] = ()
+
+    def layout(self) -> Layout:
+        """The text cut into paragraphs and highlighted runs: made only for the page itself."""
+        return _layout(self.source, self.quotes)
 
     @property
     def file_href(self) -> str | None:
@@ -169,6 +170,13 @@ class SourceView:
     @property
     def facts(self) -> tuple[str, ...]:
         return tuple(sorted({q.fact_id for q in self.quotes}))
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    paragraphs: tuple[tuple[Segment, ...], ...]
+    #: For PDFs, the page each paragraph starts on (else None for each).
+    pages: tuple[int | None, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,13 +275,26 @@ def _squash(text: str) -> str:
 
 
 def _source_view(source: Source, qs: list[QuoteView]) -> SourceView:
+    ordered = tuple(sorted(qs, key=lambda q: (q.start, q.fact_id, q.index)))
+    # The share cited: non-space characters inside the union of the quoted pieces.
+    cited = 0
+    reach = 0
+    for s, e in sorted(span for q in ordered for span in q.spans):
+        s = max(s, reach)
+        if e > s:
+            cited += len("".join(source.text[s:e].split()))
+            reach = e
+    total = len("".join(source.text.split())) or 1
+    return SourceView(source, ordered, cited / total)
+
+
+def _layout(source: Source, qs: tuple[QuoteView, ...]) -> Layout:
     """Cut the text into paragraphs (blank lines separate them) and runs of equal highlighting.
 
     One sweep over the sorted cut points, keeping the set of quotes whose pieces cover the
     current run: linear in the text's size plus the number of quoted pieces.
     """
     text = source.text
-    qs = sorted(qs, key=lambda q: (q.start, q.fact_id, q.index))
     rank = {q.anchor: i for i, q in enumerate(qs)}
     paras = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)]
     opens: dict[int, list[str]] = {}
@@ -296,7 +317,6 @@ def _source_view(source: Source, qs: list[QuoteView]) -> SourceView:
     out: list[tuple[Segment, ...]] = []
     segs: list[Segment] = []
     para = 0
-    cited = 0
     for i, a in enumerate(points):
         for anchor in closes.get(a, ()):
             active[anchor] -= 1
@@ -313,14 +333,10 @@ def _source_view(source: Source, qs: list[QuoteView]) -> SourceView:
         b = points[i + 1]
         chunk = text[a:b]
         marks = tuple(sorted(active, key=rank.__getitem__))
-        if marks:
-            cited += len("".join(chunk.split()))
         segs.append(Segment(chunk, marks, tuple(starts_at.get(a, ())), tuple(ends_at.get(b, ()))))
     if para < len(paras):
         out.append(tuple(segs))
-    total = len("".join(text.split())) or 1
-    pages = tuple(page_of(source, ps) for ps, _ in paras)
-    return SourceView(source, tuple(out), tuple(qs), cited / total, pages)
+    return Layout(tuple(out), tuple(page_of(source, ps) for ps, _ in paras))
 
 
 _PARAGRAPH = re.compile(r"\S(?:.*\S)?(?:\n[ \t\u00a0]*\S.*)*")

@@ -295,27 +295,17 @@ def _read_sources(r: _Reader, folder: Path, extracted: Cache | None) -> tuple[di
         sid = _id_of(r, path)
         if sid is None:
             continue
-        if suffix == ".yaml":
-            if sid in metas:
-                r.problems.append(
-                    error(
-                        Pos(r.display(path)),
-                        "duplicate-id",
-                        f"source '{sid}' has two metadata files: {metas[sid].name} and {path.name}; keep one",
-                    )
-                )
-                continue
-            metas[sid] = path
-        elif sid in texts:
+        found, what = (metas, "metadata") if suffix == ".yaml" else (texts, "text")
+        if sid in found:
             r.problems.append(
                 error(
                     Pos(r.display(path)),
                     "duplicate-id",
-                    f"source '{sid}' has two text files: {texts[sid].name} and {path.name}; keep one",
+                    f"source '{sid}' has two {what} files: {found[sid].name} and {path.name}; keep one",
                 )
             )
-        else:
-            texts[sid] = path
+            continue
+        found[sid] = path
     out: dict[str, Source] = {}
     for sid in sorted(set(texts) | set(metas)):
         if sid not in metas:

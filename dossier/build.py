@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import marshal
 import multiprocessing as mp
 import os
 import time
@@ -19,6 +20,7 @@ from . import generators, model, publish
 from .cache import Cache
 from .check import CheckResult, check
 from .generators import Site
+from .pause import heap_frozen
 from .render import Renderer, plain, theme_dirs
 
 STATIC_FILES = ("static/style.css", "static/print.css", "static/dossier.js")
@@ -47,7 +49,7 @@ def build(
     as they come; in every failing case the previous site is left as it was.
     """
     # check() pauses the cycle collector while it reads; rendering runs with it (Jinja's
-    # contexts do make cycles: paused, memory grew by a sixth and nothing got faster).
+    # contexts do make cycles: paused, memory grew by a sixth), the checked content frozen.
     t0 = time.perf_counter()
     result = check(content_dir, strict=strict, cache=cache)
     t1 = time.perf_counter()
@@ -58,8 +60,9 @@ def build(
     # whole; the swap at the end is still all or nothing.
     site_key = str(out.resolve())
     before = cache.sites.get(site_key) if cache is not None else None
-    timer = _Timer(render_files(result, content_dir, built, out, before))
-    published = publish.publish(timer, out, content_dir, before)
+    timer = _Timer(render_files(result, content_dir, built, out, before, cache))
+    with heap_frozen():
+        published = publish.publish(timer, out, content_dir, before)
     if cache is not None:
         cache.sites[site_key] = published.manifest
     t2 = time.perf_counter()
@@ -105,6 +108,7 @@ class _Pages:
         self.site, self.renderer, self.common = site, renderer, common
         self.page_common = {k: common[k] for k in ("dossier", "lang", "built")}
         self.base = repr((theme, self.page_common))
+        self._sources: dict[str, tuple[object, ...]] = {}
 
     def name(self, kind: str, index: int) -> str:
         if kind == "list":
@@ -115,20 +119,35 @@ class _Pages:
         """A digest of everything the page shows ("" for list pages: always rendered)."""
         if kind == "list":
             return ""
+        made_of: object
         if kind == "fact":
             v = self.site.facts[index]
-            made_of: object = (
-                v.fact,
-                v.section,
-                v.entities,
+            made_of = (
+                model.fact_record(v.fact),
+                model.section_record(v.section),
+                tuple(model.entity_record(e) for e in v.entities),
                 tuple((f.id, f.claim, f.status) for f in v.related),
-                tuple(_quote_inputs(q) for q in v.quotes),
+                tuple(self._quote(q) for q in v.quotes),
             )
         else:
             sv = self.site.sources[index]
-            made_of = (_source_inputs(sv.source), tuple((q.fact_id, q.index, q.spans) for q in sv.quotes))
-        raw = f"{self.base}\0{kind}\0{made_of!r}".encode("utf-8", "surrogatepass")
+            made_of = (self._source(sv.source), tuple((q.fact_id, q.index, q.spans) for q in sv.quotes))
+        # marshal's version 0: fast, and (unlike later versions, which write back-references
+        # to objects seen twice) its bytes depend only on the values.
+        raw = marshal.dumps((self.base, kind, made_of), 0)  # type: ignore[arg-type]
         return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+    def _source(self, src: model.Source) -> tuple[object, ...]:
+        done = self._sources.get(src.id)
+        if done is None:
+            done = self._sources[src.id] = model.source_record(src)
+        return done
+
+    def _quote(self, q: generators.QuoteView) -> tuple[object, ...]:
+        return (
+            self._source(q.source), q.quote, q.stance, q.note,
+            q.spans, q.line, q.page, q.passage, q.original_href,
+        )  # fmt: skip
 
     def one(self, kind: str, index: int) -> tuple[str, bytes]:
         if kind == "list":
@@ -145,21 +164,6 @@ class _Pages:
 
     def chunk(self, items: list[tuple[str, int]]) -> list[tuple[str, bytes]]:
         return [self.one(kind, index) for kind, index in items]
-
-
-def _source_inputs(src: model.Source) -> tuple[object, ...]:
-    """A source as its page shows it: the metadata and the text's hash, not the text."""
-    return (
-        src.id, src.title, src.publisher, src.author, src.url, src.published, src.retrieved,
-        src.language, src.notes, src.sha256, src.kind, src.pages,
-    )  # fmt: skip
-
-
-def _quote_inputs(q: generators.QuoteView) -> tuple[object, ...]:
-    return (
-        _source_inputs(q.source), q.quote, q.stance, q.note,
-        q.spans, q.line, q.page, q.passage, q.original_href,
-    )  # fmt: skip
 
 
 def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[tuple[str, bytes]]:
@@ -194,13 +198,16 @@ def render_files(
     built: dt.datetime | None = None,
     out: Path | None = None,
     before: publish.Manifest | None = None,
+    cache: Cache | None = None,
 ) -> Iterator[publish.File]:
     """Every file of the site, one at a time. ``built`` (SOURCE_DATE_EPOCH) is the only clock.
 
     With the previous build's manifest, a fact or source page whose inputs are unchanged
     (and whose file in ``out`` is intact) is passed on as "keep" without rendering.
     """
-    site = generators.generate(result)
+    site = generators.generate(result, cache.placements if cache is not None else None)
+    if cache is not None:
+        cache.placements = site.placements
     dirs = theme_dirs(content_dir)
     renderer = Renderer(dirs)
     content = site.content

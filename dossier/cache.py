@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .model import Evidence, Fact
+from .model import Fact, fact_from_record, fact_record
 from .problems import Pos, Problem, Severity
 from .quotes import Match, Settings
-from .schema import PartialDate, Ref
 
-FORMAT = 7
+FORMAT = 8
 
 Entry = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], tuple[tuple[str, str], ...]]
 
@@ -65,6 +64,9 @@ class Cache:
     used_cards: set[tuple[str, str]] = field(default_factory=set)
     #: shown path of a card -> (size, mtime_ns, ctime_ns, inode, device, sha256) when last read
     card_stats: dict[str, tuple[int, int, int, int, int, str]] = field(default_factory=dict)
+    #: (source sha256, matched spans) -> a quote's line, passage and text fragment (see
+    #: ``generators.generate``); replaced whole by each build
+    placements: dict[Any, tuple[int, str, str]] = field(default_factory=dict)
     #: the real path of an output folder -> what the last build wrote there
     sites: dict[str, dict[str, tuple[str, int, int, int, str]]] = field(default_factory=dict)
     hits: int = 0
@@ -108,12 +110,13 @@ def load(path: Path) -> Cache:
 
 def load_bytes(data: bytes) -> Cache:
     try:
-        stamp, entries, extracted, cards, stats, sites = marshal.loads(data)
+        stamp, entries, extracted, cards, stats, placements, sites = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return Cache()
-    if stamp != _stamp() or not all(isinstance(x, dict) for x in (entries, extracted, cards, stats, sites)):
+    parts = (entries, extracted, cards, stats, placements, sites)
+    if stamp != _stamp() or not all(isinstance(x, dict) for x in parts):
         return Cache()
-    return Cache(entries, extracted, cards, card_stats=stats, sites=sites)
+    return Cache(entries, extracted, cards, card_stats=stats, placements=placements, sites=sites)
 
 
 def dump(cache: Cache) -> bytes:
@@ -122,74 +125,23 @@ def dump(cache: Cache) -> bytes:
     texts = {k: v for k, v in cache.extracted.items() if k in cache.used_extracted}
     cards = {k: v for k, v in cache.cards.items() if k in cache.used_cards}
     stats = {k: v for k, v in cache.card_stats.items() if (k, v[-1]) in cache.used_cards}
-    return marshal.dumps((_stamp(), kept, texts, cards, stats, cache.sites))
+    return marshal.dumps((_stamp(), kept, texts, cards, stats, cache.placements, cache.sites))
 
 
-# --- cards as plain tuples: marshal loads them ten times faster than pickle loads objects ---
-
-
-def _pos(p: Pos) -> tuple[str, int, int]:
-    return (p.file, p.line, p.column)
-
-
-def _ref(r: Ref | None) -> tuple[str, tuple[str, int, int]] | None:
-    return None if r is None else (r.id, _pos(r.pos))
-
-
-def _unref(t: Any) -> Ref:
-    rid, pos = t
-    return Ref(rid, Pos(*pos))
+# --- cards as plain tuples (see model.fact_record) ---------------------------------------
 
 
 def _card_to_tuple(fact: Fact | None, problems: list[Problem]) -> tuple[object, ...]:
     probs = tuple(
-        (_pos(p.pos), p.code, p.message, p.severity.value, p.source, p.nearest, p.details) for p in problems
+        (tuple(p.pos), p.code, p.message, p.severity.value, p.source, p.nearest, p.details) for p in problems
     )
-    if fact is None:
-        return (None, probs)
-    d = fact.date
-    return (
-        (
-            fact.id,
-            fact.file,
-            fact.claim,
-            fact.status,
-            None if d is None else (d.year, d.month, d.day),
-            _ref(fact.section),
-            tuple(_ref(r) for r in fact.entities),
-            fact.tags,
-            tuple(_ref(r) for r in fact.related),
-            tuple((_ref(e.source), e.quote, _pos(e.quote_pos), e.stance, e.note) for e in fact.evidence),
-            fact.notes,
-        ),
-        probs,
-    )
+    return (None if fact is None else fact_record(fact), probs)
 
 
 def _card_from_tuple(stored: Any) -> tuple[Fact | None, list[Problem]]:
-    """The inverse of ``_card_to_tuple``; what marshal gives back is untyped (``Any``)."""
     raw, probs = stored
     problems = [
         Problem(Pos(*pos), code, message, Severity(sev), source, nearest, tuple(details))
         for pos, code, message, sev, source, nearest, details in probs
     ]
-    if raw is None:
-        return None, problems
-    fid, file, claim, status, date, section, entities, tags, related, evidence, notes = raw
-    fact = Fact(
-        id=fid,
-        file=file,
-        claim=claim,
-        status=status,
-        date=None if date is None else PartialDate(*date),
-        section=None if section is None else _unref(section),
-        entities=tuple(_unref(r) for r in entities),
-        tags=tuple(tags),
-        related=tuple(_unref(r) for r in related),
-        evidence=tuple(
-            Evidence(_unref(src), quote, Pos(*qpos), stance, note)
-            for src, quote, qpos, stance, note in evidence
-        ),
-        notes=notes,
-    )
-    return fact, problems
+    return (None if raw is None else fact_from_record(raw)), problems

@@ -70,6 +70,13 @@ def date_label(d: PartialDate) -> str:
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
+#: What a quote's place in its source gives the page: (line, passage, text-fragment
+#: directive or "" for PDFs), keyed by (the source's sha256, the matched spans). It depends
+#: on nothing else, so it may be kept between builds (the cache does): then a build never
+#: has to normalise a source whose quotes it already placed.
+Placements = dict[tuple[str, tuple[tuple[int, int], ...]], tuple[int, str, str]]
+
+
 @dataclass(frozen=True, slots=True)
 class QuoteView:
     fact_id: str
@@ -200,17 +207,22 @@ class Site:
     entities: tuple[EntityView, ...]
     timeline: tuple[FactView, ...]
     contested: tuple[FactView, ...]
+    #: The placements this site's quotes used (see ``generate``), to keep for the next build.
+    placements: Placements
 
 
-def generate(result: CheckResult) -> Site:
+def generate(result: CheckResult, placements: Placements | None = None) -> Site:
+    """The data of every page; ``placements`` are those an earlier build returned (its
+    ``Site.placements``), so that only quotes placed anew need their source normalised."""
     content = result.content
     assert content is not None, "generate() needs content that checked clean"
+    placed = _Placer(result, placements or {})
     qviews: dict[str, list[QuoteView]] = {}
     for fact in content.facts.values():
         for i, ev in enumerate(fact.evidence):
             match = result.matches[(fact.id, i)]
             source = content.sources[ev.source.id]
-            prepared = result.prepared[ev.source.id]
+            line, passage, directive = placed(source, match)
             qviews.setdefault(fact.id, []).append(
                 QuoteView(
                     fact_id=fact.id,
@@ -220,12 +232,14 @@ def generate(result: CheckResult) -> Site:
                     stance=ev.stance,
                     note=ev.note,
                     anchor=quote_anchor(fact.id, i + 1),
-                    passage=" … ".join(_squash(source.text[s:e]) for s, e in match.spans),
-                    line=prepared.line_of(match.start),
+                    passage=passage,
+                    line=line,
                     start=match.start,
                     end=match.end,
                     spans=match.spans,
-                    original_href=text_fragment_url(source, prepared, match),
+                    original_href=f"{source.url.split('#', 1)[0]}#:~:text={directive}"
+                    if source.url and directive
+                    else None,
                     page=page_of(source, match.start),
                 )
             )
@@ -263,7 +277,9 @@ def generate(result: CheckResult) -> Site:
     )
     timeline = tuple(sorted((v for v in views if v.fact.date), key=lambda v: _order(v.fact)))
     contested = tuple(v for v in views if v.contested)
-    return Site(content, views, tuple(by_section), source_views, entity_views, timeline, contested)
+    return Site(
+        content, views, tuple(by_section), source_views, entity_views, timeline, contested, placed.kept
+    )
 
 
 def _order(f: Fact) -> tuple[bool, tuple[int, int, int], str]:
@@ -353,10 +369,52 @@ def _fragment_escape(text: str) -> str:
     return urllib.parse.quote(text, safe="").replace("-", "%2D")
 
 
+class _Placer:
+    """Line, passage and text fragment of each match, from the placements kept (the
+    source's text is normalised, once, only for a match not placed before)."""
+
+    def __init__(self, result: CheckResult, placements: Placements) -> None:
+        self.result, self.known = result, placements
+        self.kept: Placements = {}
+        self.lines: dict[str, list[int]] = {}
+        self.lowered: dict[str, str] = {}
+
+    def __call__(self, source: Source, match: quotes.Match) -> tuple[int, str, str]:
+        key = (source.sha256, match.spans)
+        done = self.kept.get(key) or self.known.get(key)
+        if done is None:
+            text = source.text
+            passage = " … ".join(_squash(text[s:e]) for s, e in match.spans)
+            directive = "" if source.kind == "pdf" else self._directive(source, match)
+            done = (self._line(source, match.start), passage, directive)
+        self.kept[key] = done
+        return done
+
+    def _line(self, source: Source, offset: int) -> int:
+        starts = self.lines.get(source.id)
+        if starts is None:
+            starts = self.lines[source.id] = [0, *(m.end() for m in re.finditer("\n", source.text))]
+        return bisect_right(starts, offset)
+
+    def _directive(self, source: Source, match: quotes.Match) -> str:
+        lowered = self.lowered.get(source.id)
+        if lowered is None:  # text fragments match case-insensitively
+            lowered = self.lowered[source.id] = self.result.prepared[source.id].norm.text.lower()
+        return fragment_directive(source.text, lowered, match)
+
+
 def text_fragment_url(source: Source, prepared: quotes.Source, match: quotes.Match) -> str | None:
+    """The original's address with a text fragment that lands on the quoted passage."""
     if source.url is None or source.kind == "pdf":  # text fragments do not reach into PDFs
         return None
-    text = source.text
+    directive = fragment_directive(source.text, prepared.norm.text.lower(), match)
+    return f"{source.url.split('#', 1)[0]}#:~:text={directive}"
+
+
+def fragment_directive(text: str, lowered_norm: str, match: quotes.Match) -> str:
+    """The ``text=`` value: start (and end) words, with a prefix and suffix for context
+    where the start words also stand earlier in the source (``lowered_norm`` is the
+    source's normalised text in lower case)."""
     first = _squash(text[match.spans[0][0] : match.spans[0][1]]).split(" ")
     last = _squash(text[match.spans[-1][0] : match.spans[-1][1]]).split(" ")
     if len(match.spans) == 1 and len(first) <= 2 * _WORDS_PER_END:
@@ -366,10 +424,9 @@ def text_fragment_url(source: Source, prepared: quotes.Source, match: quotes.Mat
         end = " ".join(last[-_WORDS_PER_END:])
     parts = []
     # Where the start text also stands earlier in the source, say what precedes it.
-    norm = prepared.norm.text
     nstart = match.nspans[0][0]
-    lead = normalise_text(start).lower()  # text fragments match case-insensitively
-    if norm.lower().find(lead) not in (-1, nstart):
+    lead = normalise_text(start).lower()
+    if lowered_norm.find(lead) not in (-1, nstart):
         before = _squash(text[max(0, match.start - 200) : match.start]).split(" ")
         prefix = " ".join(w for w in before[-3:] if w)
         if prefix:
@@ -382,5 +439,4 @@ def text_fragment_url(source: Source, prepared: quotes.Source, match: quotes.Mat
         suffix = " ".join(w for w in after[:3] if w)
         if suffix:
             parts.append("-" + _fragment_escape(suffix))
-    base = source.url.split("#", 1)[0]
-    return f"{base}#:~:text={','.join(parts)}"
+    return ",".join(parts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .problems import Pos
 from .quotes import Settings
@@ -97,3 +98,73 @@ class Content:
     sources: dict[str, Source]
     entities: dict[str, Entity]
     facts: dict[str, Fact]
+
+
+# --- plain tuples: what the cache stores (marshal loads them ten times faster than pickle
+# loads objects) and what a page's input digest is made of -------------------------------
+
+
+def _ref(r: Ref | None) -> tuple[str, tuple[str, int, int]] | None:
+    return None if r is None else (r.id, tuple(r.pos))  # type: ignore[return-value]
+
+
+def _unref(t: Any) -> Ref:
+    rid, pos = t
+    return Ref(rid, Pos(*pos))
+
+
+def fact_record(fact: Fact) -> tuple[object, ...]:
+    """The fact as nested tuples of str, int and None: everything it holds, positions too."""
+    d = fact.date
+    return (
+        fact.id,
+        fact.file,
+        fact.claim,
+        fact.status,
+        None if d is None else (d.year, d.month, d.day),
+        _ref(fact.section),
+        tuple(_ref(r) for r in fact.entities),
+        fact.tags,
+        tuple(_ref(r) for r in fact.related),
+        tuple((_ref(e.source), e.quote, tuple(e.quote_pos), e.stance, e.note) for e in fact.evidence),
+        fact.notes,
+    )
+
+
+def fact_from_record(raw: Any) -> Fact:
+    """The inverse of ``fact_record``; what marshal gives back is untyped (``Any``)."""
+    fid, file, claim, status, date, section, entities, tags, related, evidence, notes = raw
+    return Fact(
+        id=fid,
+        file=file,
+        claim=claim,
+        status=status,
+        date=None if date is None else PartialDate(*date),
+        section=None if section is None else _unref(section),
+        entities=tuple(_unref(r) for r in entities),
+        tags=tuple(tags),
+        related=tuple(_unref(r) for r in related),
+        evidence=tuple(
+            Evidence(_unref(src), quote, Pos(*qpos), stance, note)
+            for src, quote, qpos, stance, note in evidence
+        ),
+        notes=notes,
+    )
+
+
+def source_record(src: Source) -> tuple[object, ...]:
+    """A source as its page shows it: the metadata and the text's hash, not the text."""
+    published = src.published.isoformat() if src.published else None
+    retrieved = src.retrieved.isoformat() if src.retrieved else None
+    return (
+        src.id, src.title, src.publisher, src.author, src.url, published, retrieved,
+        src.language, src.notes, src.sha256, src.kind, src.pages,
+    )  # fmt: skip
+
+
+def entity_record(e: Entity) -> tuple[object, ...]:
+    return (e.id, e.name, e.kind, e.description, e.aliases, tuple(e.pos))
+
+
+def section_record(s: Section | None) -> tuple[object, ...] | None:
+    return None if s is None else (s.id, s.title, s.intro, tuple(s.pos))

@@ -21,7 +21,7 @@ from .cache import Cache
 from .check import CheckResult, check
 from .generators import Site
 from .pause import heap_frozen
-from .render import Renderer, plain, theme_dirs
+from .render import ClaimText, Renderer, theme_dirs
 
 STATIC_FILES = ("static/style.css", "static/print.css", "static/dossier.js")
 
@@ -155,7 +155,7 @@ class _Pages:
             return name, self.renderer.render(name, name, **self.common)
         if kind == "fact":
             view = self.site.facts[index]
-            review = claim_review(self.site, view)
+            review = claim_review(self.site, view, self.renderer.claims)
             return view.href, self.renderer.render(
                 "fact.html", view.href, view=view, claim_review=review, **self.page_common
             )
@@ -209,7 +209,9 @@ def render_files(
     if cache is not None:
         cache.placements = site.placements
     dirs = theme_dirs(content_dir)
-    renderer = Renderer(dirs)
+    renderer = Renderer(dirs, cache.claims if cache is not None else None)
+    for v in site.facts:  # before rendering forks, so that every process knows them all
+        renderer.claims.plain(v.fact.claim)
     content = site.content
     dossier = content.dossier
     common = {
@@ -235,20 +237,15 @@ def render_files(
     keys = {item: maker.inputs(*item) for item in items}
     previous = before or {}
     todo = []
-    for item in items:
-        name, key = maker.name(*item), keys[item]
-        entry = previous.get(name)
-        if (
-            out is not None
-            and key
-            and entry is not None
-            and entry[4] == key
-            and publish.intact(out, name, entry)
-        ):
-            pages.append(name)
-            yield publish.File(name, None, key)
-        else:
-            todo.append(item)
+    with publish.Previous(out) as old:
+        for item in items:
+            name, key = maker.name(*item), keys[item]
+            entry = previous.get(name)
+            if key and entry is not None and entry[4] == key and old.intact(name, entry):
+                pages.append(name)
+                yield publish.File(name, None, key)
+            else:
+                todo.append(item)
     for item, (path, html) in zip(todo, _render_many(maker, todo), strict=True):
         pages.append(path)
         yield publish.File(path, html, keys[item])
@@ -257,7 +254,7 @@ def render_files(
             yield publish.File(sv.file_href, sv.source.path.read_bytes())
     for name in STATIC_FILES:
         yield publish.File(name, _theme_file(dirs, name))
-    yield publish.File("search-index.js", search_index(site))
+    yield publish.File("search-index.js", search_index(site, renderer.claims))
     doc = data(site)
     doc["built"] = built.isoformat() if built else None
     # Compact: the C encoder only runs without indent, and the file is for machines.
@@ -266,6 +263,8 @@ def render_files(
     if dossier.base_url:
         listed = sorted(p for p in pages if p != "404.html")
         yield publish.File("sitemap.xml", sitemap(dossier.base_url, listed, built))
+    if cache is not None:
+        cache.claims = renderer.claims.used
 
 
 def theme_digest(dirs: list[Path]) -> str:
@@ -287,12 +286,12 @@ def _theme_file(dirs: list[Path], name: str) -> bytes:
     raise FileNotFoundError(f"the theme has no {name}")
 
 
-def claim_review(site: Site, view: generators.FactView) -> dict[str, object]:
+def claim_review(site: Site, view: generators.FactView, claims: ClaimText) -> dict[str, object]:
     dossier = site.content.dossier
     review: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
-        "claimReviewed": plain(view.fact.claim),
+        "claimReviewed": claims.plain(view.fact.claim),
         "reviewRating": {"@type": "Rating", "alternateName": view.status_label},
         "itemReviewed": {
             "@type": "Claim",
@@ -315,12 +314,12 @@ def claim_review(site: Site, view: generators.FactView) -> dict[str, object]:
     return review
 
 
-def search_index(site: Site) -> bytes:
+def search_index(site: Site, claims: ClaimText) -> bytes:
     entries = [
         {
             "id": v.id,
             "href": v.href,
-            "claim": plain(v.fact.claim),
+            "claim": claims.plain(v.fact.claim),
             "status": v.fact.status,
             "text": " ".join([*(q.quote for q in v.quotes), *v.fact.tags, *(e.name for e in v.entities)]),
         }

@@ -26,7 +26,7 @@ from .model import Fact, fact_from_record, fact_record
 from .problems import Pos, Problem, Severity
 from .quotes import Match, Settings
 
-FORMAT = 8
+FORMAT = 9
 
 Entry = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], tuple[tuple[str, str], ...]]
 
@@ -67,6 +67,9 @@ class Cache:
     #: (source sha256, matched spans) -> a quote's line, passage and text fragment (see
     #: ``generators.generate``); replaced whole by each build
     placements: dict[Any, tuple[int, str, str]] = field(default_factory=dict)
+    #: a claim's text -> its inline Markdown as HTML and as plain text (see render.Claims);
+    #: replaced whole by each build
+    claims: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: the real path of an output folder -> what the last build wrote there
     sites: dict[str, dict[str, tuple[str, int, int, int, str]]] = field(default_factory=dict)
     hits: int = 0
@@ -110,13 +113,15 @@ def load(path: Path) -> Cache:
 
 def load_bytes(data: bytes) -> Cache:
     try:
-        stamp, entries, extracted, cards, stats, placements, sites = marshal.loads(data)
+        stamp, entries, extracted, cards, stats, placements, claims, sites = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return Cache()
-    parts = (entries, extracted, cards, stats, placements, sites)
+    parts = (entries, extracted, cards, stats, placements, claims, sites)
     if stamp != _stamp() or not all(isinstance(x, dict) for x in parts):
         return Cache()
-    return Cache(entries, extracted, cards, card_stats=stats, placements=placements, sites=sites)
+    return Cache(
+        entries, extracted, cards, card_stats=stats, placements=placements, claims=claims, sites=sites
+    )
 
 
 def dump(cache: Cache) -> bytes:
@@ -125,7 +130,7 @@ def dump(cache: Cache) -> bytes:
     texts = {k: v for k, v in cache.extracted.items() if k in cache.used_extracted}
     cards = {k: v for k, v in cache.cards.items() if k in cache.used_cards}
     stats = {k: v for k, v in cache.card_stats.items() if (k, v[-1]) in cache.used_cards}
-    return marshal.dumps((_stamp(), kept, texts, cards, stats, cache.placements, cache.sites))
+    return marshal.dumps((_stamp(), kept, texts, cards, stats, cache.placements, cache.claims, cache.sites))
 
 
 # --- cards as plain tuples (see model.fact_record) ---------------------------------------

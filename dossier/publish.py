@@ -38,17 +38,6 @@ class File:
     inputs: str = ""
 
 
-def intact(out: Path, name: str, entry: Entry | None) -> bool:
-    """Is the previous build's file still exactly as that build left it?"""
-    if entry is None:
-        return False
-    try:
-        st = os.lstat(out / name)
-    except OSError:
-        return False
-    return stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ino) == tuple(entry[1:4])
-
-
 MARKER_TEXT = b"This folder is written by 'dossier build'; it is replaced whole on every build.\n"
 
 
@@ -102,31 +91,30 @@ def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifes
     after: Manifest = {}
     try:
         tmp.mkdir()
-        made: set[Path] = {tmp}
-        for file in files:
-            rel, data = file.name, file.data
-            target = tmp / rel
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            previous = before.get(rel)
-            if data is None:  # the caller checked the old copy is intact and still right
-                if previous is None or not intact(out, rel, previous):
-                    raise PublishError(f"{out / rel} changed during the build; build again")
-                digest = previous[0]
-                os.link(out / rel, target)
-                kept += 1
-            else:
-                digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-                if _unchanged(out / rel, data, digest, previous):
-                    os.link(out / rel, target)
+        with _Folders(tmp, create=True) as new, _Folders(out, create=False) as prev:
+            for file in files:
+                folder, _, base = file.name.rpartition("/")
+                dst = new.fd(folder)
+                src = prev.fd(folder)
+                previous = before.get(file.name)
+                if file.data is None:  # the caller checked the old copy is intact and still right
+                    if src is None or previous is None or not _intact_at(src, base, previous):
+                        raise PublishError(f"{out / file.name} changed during the build; build again")
+                    digest = previous[0]
+                    os.link(base, base, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
+                    st = os.stat(base, dir_fd=dst, follow_symlinks=False)
                     kept += 1
                 else:
-                    target.write_bytes(data)
-                    written += 1
-            st = os.lstat(target)
-            after[rel] = (digest, st.st_size, st.st_mtime_ns, st.st_ino, file.inputs)
-        (tmp / MARKER).write_bytes(MARKER_TEXT)
+                    digest = hashlib.blake2b(file.data, digest_size=16).hexdigest()
+                    if src is not None and _unchanged_at(src, base, file.data, digest, previous):
+                        os.link(base, base, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
+                        st = os.stat(base, dir_fd=dst, follow_symlinks=False)
+                        kept += 1
+                    else:
+                        st = _write(dst, base, file.data)
+                        written += 1
+                after[file.name] = (digest, st.st_size, st.st_mtime_ns, st.st_ino, file.inputs)
+            _write(new.fd(""), MARKER, MARKER_TEXT)
         if out.exists():
             if _exchange(tmp, out):
                 shutil.rmtree(tmp)  # now holds the previous site
@@ -145,31 +133,110 @@ def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifes
     return Published(written, kept, after)
 
 
-def _unchanged(path: Path, data: bytes, digest: str, entry: Entry | None) -> bool:
-    """Does ``path`` hold exactly ``data``? The manifest answers without reading the file
+class _Folders:
+    """The folders of a site tree, each opened once (writing 11,000 files by folder
+    descriptor takes half the time of writing them by path). Links are never followed:
+    a folder that is a symbolic link in the previous site counts as missing."""
+
+    def __init__(self, root: Path, *, create: bool) -> None:
+        self.root, self.create = root, create
+        self.fds: dict[str, int | None] = {}
+
+    def __enter__(self) -> _Folders:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for fd in self.fds.values():
+            if fd is not None:
+                os.close(fd)
+
+    def fd(self, folder: str) -> int | None:
+        if folder in self.fds:
+            return self.fds[folder]
+        path = self.root / folder if folder else self.root
+        if self.create and folder:
+            path.mkdir(parents=True, exist_ok=True)
+        try:
+            fd: int | None = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            if self.create:
+                raise
+            fd = None
+        self.fds[folder] = fd
+        return fd
+
+
+class Previous:
+    """The previous build in ``out`` (None: there is none), asked whether a file of it is
+    still exactly as that build left it; a file in a linked folder never is."""
+
+    def __init__(self, out: Path | None) -> None:
+        self.folders = None if out is None else _Folders(out, create=False)
+
+    def __enter__(self) -> Previous:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.folders is not None:
+            self.folders.__exit__()
+
+    def intact(self, name: str, entry: Entry) -> bool:
+        if self.folders is None:
+            return False
+        folder, _, base = name.rpartition("/")
+        fd = self.folders.fd(folder)
+        return fd is not None and _intact_at(fd, base, entry)
+
+
+def _write(folder: int | None, name: str, data: bytes) -> os.stat_result:
+    """Create ``name`` in ``folder`` (never replacing anything) holding ``data``."""
+    assert folder is not None
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=folder)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
+
+
+def _intact_at(folder: int, name: str, entry: Entry) -> bool:
+    try:
+        st = os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ino) == tuple(entry[1:4])
+
+
+def _unchanged_at(folder: int, name: str, data: bytes, digest: str, entry: Entry | None) -> bool:
+    """Does ``name`` hold exactly ``data``? The manifest answers without reading the file
     when the file is as the last build left it (same size, mtime and inode); otherwise the
     bytes are compared."""
     if entry is not None:
         if entry[0] != digest:
             return False
-        if intact(path.parent, path.name, entry):
+        if _intact_at(folder, name, entry):
             return True
-    return _same(path, data)
+    return _same(name, data, folder)
 
 
-def _same(path: Path, data: bytes) -> bool:
-    """Is ``path`` a regular file (never a link) holding exactly ``data``?"""
+def _same(name: str | Path, data: bytes, folder: int | None = None) -> bool:
+    """Is ``name`` (in ``folder``) a regular file, never a link, holding exactly ``data``?"""
     try:
-        st = os.lstat(path)
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
     except OSError:
         return False
-    if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
-        return False
     try:
-        with open(path, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+            return False
+        with os.fdopen(os.dup(fd), "rb") as fh:
             return fh.read(len(data) + 1) == data
     except OSError:
         return False
+    finally:
+        os.close(fd)
 
 
 _RENAME_EXCHANGE = 2

@@ -116,7 +116,6 @@ def _zero() -> MarkdownIt:
     return MarkdownIt("zero")
 
 
-@functools.lru_cache(maxsize=8192)
 def plain(text: str) -> str:
     """Inline Markdown as plain text, for titles and metadata."""
     tokens = _zero().parseInline(text)
@@ -130,6 +129,32 @@ def plain(text: str) -> str:
     return "".join(out)
 
 
+#: A claim's inline Markdown rendered: its text -> (HTML, plain text). What a build used is
+#: kept (by the cache) for the next, since the same claims show on every list page.
+Claims = dict[str, tuple[str, str]]
+
+
+class ClaimText:
+    """Claims as HTML and as plain text, each rendered once per text."""
+
+    def __init__(self, markdown: Markdown, known: Claims | None = None) -> None:
+        self.markdown, self.known = markdown, known or {}
+        self.used: Claims = {}
+
+    def _get(self, text: str) -> tuple[str, str]:
+        done = self.used.get(text) or self.known.get(text)
+        if done is None:
+            done = (str(self.markdown.inline(text)), plain(text))
+        self.used[text] = done
+        return done
+
+    def html(self, text: str | None) -> Markup:
+        return Markup(self._get(text)[0]) if text else Markup("")
+
+    def plain(self, text: str) -> str:
+        return self._get(text)[1]
+
+
 def json_script(value: object) -> Markup:
     """JSON safe to place inside <script>: no '<', '>' or '&' survive unescaped."""
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, indent=None)
@@ -138,8 +163,9 @@ def json_script(value: object) -> Markup:
 
 
 class Renderer:
-    def __init__(self, dirs: list[Path]) -> None:
+    def __init__(self, dirs: list[Path], claims: Claims | None = None) -> None:
         self.markdown = Markdown()
+        self.claims = ClaimText(self.markdown, claims)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
             autoescape=True,
@@ -150,8 +176,8 @@ class Renderer:
             auto_reload=False,  # compiled once per build; serve makes a new Renderer per build
         )
         self.env.filters["md"] = self.markdown.block
-        self.env.filters["mdi"] = self.markdown.inline
-        self.env.filters["plain"] = plain
+        self.env.filters["mdi"] = self.claims.html
+        self.env.filters["plain"] = self.claims.plain
         self.env.filters["json_script"] = json_script
         self.env.filters["percent"] = lambda x: f"{x * 100:.0f}%"
 

@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from dossier import render
+from dossier import publish, render
 from dossier.build import build
 from dossier.cli import main
 from dossier.publish import MARKER
@@ -122,14 +122,14 @@ def test_publish_failure_while_writing_cleans_up(tmp_path: Path, monkeypatch: py
     build(content, out)
     before = tree(out)
     write(content, "facts/other.yaml", CARD.replace("Putin gave Kim a car.", "Another claim."))
-    real_write = Path.write_bytes
+    real_write = publish._write
 
-    def full_disk(self: Path, data: bytes) -> int:  # type: ignore[override]
-        if self.name == "other.html":
+    def full_disk(folder: int | None, name: str, data: bytes) -> os.stat_result:
+        if name == "other.html":
             raise OSError(28, "No space left on device")
-        return real_write(self, data)
+        return real_write(folder, name, data)
 
-    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    monkeypatch.setattr(publish, "_write", full_disk)
     with pytest.raises(OSError):
         build(content, out)
     assert tree(out) == before

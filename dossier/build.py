@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import marshal
 import multiprocessing as mp
 import os
@@ -14,14 +13,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
-from . import generators, model, publish
+from . import data, generators, model, publish
 from .cache import Cache
 from .check import CheckResult, check
 from .generators import Site
 from .pause import heap_frozen
-from .render import ClaimText, Renderer, theme_dirs
+from .render import Renderer, theme_dirs
 
 STATIC_FILES = ("static/style.css", "static/print.css", "static/dossier.js")
 
@@ -155,7 +153,7 @@ class _Pages:
             return name, self.renderer.render(name, name, **self.common)
         if kind == "fact":
             view = self.site.facts[index]
-            review = claim_review(self.site, view, self.renderer.claims)
+            review = data.claim_review(self.site, view, self.renderer.claims)
             return view.href, self.renderer.render(
                 "fact.html", view.href, view=view, claim_review=review, **self.page_common
             )
@@ -254,17 +252,16 @@ def render_files(
             yield publish.File(sv.file_href, sv.source.path.read_bytes())
     for name in STATIC_FILES:
         yield publish.File(name, _theme_file(dirs, name))
-    yield publish.File("search-index.js", search_index(site, renderer.claims))
-    doc = data(site)
-    doc["built"] = built.isoformat() if built else None
-    # Compact: the C encoder only runs without indent, and the file is for machines.
-    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    yield publish.File("dossier.json", (text + "\n").encode())
+    encoded = data.Encoded(site, renderer.claims, cache.entries_json if cache is not None else None)
+    entries = encoded.entries([keys[item] for item in facts])
+    yield publish.File("search-index.js", data.search_index(entries))
+    yield publish.File("dossier.json", data.dossier_json(site, entries, built))
     if dossier.base_url:
         listed = sorted(p for p in pages if p != "404.html")
-        yield publish.File("sitemap.xml", sitemap(dossier.base_url, listed, built))
+        yield publish.File("sitemap.xml", data.sitemap(dossier.base_url, listed, built))
     if cache is not None:
         cache.claims = renderer.claims.used
+        cache.entries_json = encoded.used
 
 
 def theme_digest(dirs: list[Path]) -> str:
@@ -284,133 +281,3 @@ def _theme_file(dirs: list[Path], name: str) -> bytes:
         if path.is_file():
             return path.read_bytes()
     raise FileNotFoundError(f"the theme has no {name}")
-
-
-def claim_review(site: Site, view: generators.FactView, claims: ClaimText) -> dict[str, object]:
-    dossier = site.content.dossier
-    review: dict[str, object] = {
-        "@context": "https://schema.org",
-        "@type": "ClaimReview",
-        "claimReviewed": claims.plain(view.fact.claim),
-        "reviewRating": {"@type": "Rating", "alternateName": view.status_label},
-        "itemReviewed": {
-            "@type": "Claim",
-            "appearance": [
-                {
-                    "@type": "CreativeWork",
-                    "name": q.source.title,
-                    **({"url": q.source.url} if q.source.url else {}),
-                }
-                for q in view.quotes
-            ],
-        },
-    }
-    if dossier.authors:
-        review["author"] = [{"@type": "Person", "name": a} for a in dossier.authors]
-    if dossier.updated:
-        review["datePublished"] = dossier.updated.isoformat()
-    if dossier.base_url:
-        review["url"] = f"{dossier.base_url.rstrip('/')}/{view.href}"
-    return review
-
-
-def search_index(site: Site, claims: ClaimText) -> bytes:
-    entries = [
-        {
-            "id": v.id,
-            "href": v.href,
-            "claim": claims.plain(v.fact.claim),
-            "status": v.fact.status,
-            "text": " ".join([*(q.quote for q in v.quotes), *v.fact.tags, *(e.name for e in v.entities)]),
-        }
-        for v in site.facts
-    ]
-    text = json.dumps(entries, ensure_ascii=False, sort_keys=True)
-    text = text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return f"window.DOSSIER_INDEX = {text};\n".encode()
-
-
-def data(site: Site) -> dict[str, object]:
-    content = site.content
-    d = content.dossier
-    return {
-        "dossier": {
-            "title": d.title,
-            "subtitle": d.subtitle,
-            "summary": d.summary,
-            "authors": list(d.authors),
-            "updated": d.updated.isoformat() if d.updated else None,
-            "base_url": d.base_url,
-            "sections": [{"id": s.id, "title": s.title, "intro": s.intro} for s in d.sections],
-        },
-        "facts": [
-            {
-                "id": v.id,
-                "page": v.href,
-                "claim": v.fact.claim,
-                "status": v.fact.status,
-                "date": v.fact.date.iso() if v.fact.date else None,
-                "section": v.fact.section.id if v.fact.section else None,
-                "entities": [r.id for r in v.fact.entities],
-                "tags": list(v.fact.tags),
-                "related": [r.id for r in v.fact.related],
-                "notes": v.fact.notes,
-                "evidence": [
-                    {
-                        "source": q.source.id,
-                        "quote": q.quote,
-                        "stance": q.stance,
-                        "note": q.note,
-                        "anchor": q.source_href,
-                        "line": q.line,
-                        "start": q.start,
-                        "end": q.end,
-                        "spans": [list(s) for s in q.spans],
-                        "passage": q.passage,
-                        "original": q.original_href,
-                    }
-                    for q in v.quotes
-                ],
-            }
-            for v in site.facts
-        ],
-        "sources": [
-            {
-                "id": sv.source.id,
-                "page": sv.href,
-                "title": sv.source.title,
-                "publisher": sv.source.publisher,
-                "author": sv.source.author,
-                "url": sv.source.url,
-                "published": sv.source.published.isoformat() if sv.source.published else None,
-                "retrieved": sv.source.retrieved.isoformat() if sv.source.retrieved else None,
-                "language": sv.source.language,
-                "sha256": sv.source.sha256,
-                "cited_share": round(sv.cited_share, 4),
-            }
-            for sv in site.sources
-        ],
-        "entities": [
-            {
-                "id": ev.entity.id,
-                "name": ev.entity.name,
-                "kind": ev.entity.kind,
-                "description": ev.entity.description,
-                "aliases": list(ev.entity.aliases),
-                "facts": [v.id for v in ev.facts],
-            }
-            for ev in site.entities
-        ],
-    }
-
-
-def sitemap(base_url: str, pages: list[str], built: dt.datetime | None = None) -> bytes:
-    base = base_url.rstrip("/")
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
-    ]
-    lastmod = f"<lastmod>{built.date().isoformat()}</lastmod>" if built else ""
-    lines += [f"  <url><loc>{escape(f'{base}/{p}')}</loc>{lastmod}</url>" for p in pages]
-    lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode()

@@ -26,7 +26,7 @@ from .model import Fact, fact_from_record, fact_record
 from .problems import Pos, Problem, Severity
 from .quotes import Match, Settings
 
-FORMAT = 9
+FORMAT = 10
 
 Entry = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], tuple[tuple[str, str], ...]]
 
@@ -70,6 +70,9 @@ class Cache:
     #: a claim's text -> its inline Markdown as HTML and as plain text (see render.Claims);
     #: replaced whole by each build
     claims: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: a fact page's input digest -> its entries in dossier.json and the search index
+    #: (see data.Entries); replaced whole by each build
+    entries_json: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: the real path of an output folder -> what the last build wrote there
     sites: dict[str, dict[str, tuple[str, int, int, int, str]]] = field(default_factory=dict)
     hits: int = 0
@@ -113,15 +116,16 @@ def load(path: Path) -> Cache:
 
 def load_bytes(data: bytes) -> Cache:
     try:
-        stamp, entries, extracted, cards, stats, placements, claims, sites = marshal.loads(data)
+        stamp, entries, extracted, cards, stats, placements, claims, entries_json, sites = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return Cache()
-    parts = (entries, extracted, cards, stats, placements, claims, sites)
+    parts = (entries, extracted, cards, stats, placements, claims, entries_json, sites)
     if stamp != _stamp() or not all(isinstance(x, dict) for x in parts):
         return Cache()
     return Cache(
-        entries, extracted, cards, card_stats=stats, placements=placements, claims=claims, sites=sites
-    )
+        entries, extracted, cards, card_stats=stats, placements=placements, claims=claims,
+        entries_json=entries_json, sites=sites,
+    )  # fmt: skip
 
 
 def dump(cache: Cache) -> bytes:
@@ -130,7 +134,8 @@ def dump(cache: Cache) -> bytes:
     texts = {k: v for k, v in cache.extracted.items() if k in cache.used_extracted}
     cards = {k: v for k, v in cache.cards.items() if k in cache.used_cards}
     stats = {k: v for k, v in cache.card_stats.items() if (k, v[-1]) in cache.used_cards}
-    return marshal.dumps((_stamp(), kept, texts, cards, stats, cache.placements, cache.claims, cache.sites))
+    built = (cache.placements, cache.claims, cache.entries_json, cache.sites)
+    return marshal.dumps((_stamp(), kept, texts, cards, stats, *built))
 
 
 # --- cards as plain tuples (see model.fact_record) ---------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 
 from . import __version__
 from .model import Fact, fact_from_record, fact_record
-from .problems import Pos, Problem, Severity
+from .problems import Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 
 FORMAT = 10
@@ -142,16 +142,33 @@ def dump(cache: Cache) -> bytes:
 
 
 def _card_to_tuple(fact: Fact | None, problems: list[Problem]) -> tuple[object, ...]:
-    probs = tuple(
-        (tuple(p.pos), p.code, p.message, p.severity.value, p.source, p.nearest, p.details) for p in problems
-    )
-    return (None if fact is None else fact_record(fact), probs)
+    return (None if fact is None else fact_record(fact), tuple(problem_record(p) for p in problems))
 
 
 def _card_from_tuple(stored: Any) -> tuple[Fact | None, list[Problem]]:
     raw, probs = stored
-    problems = [
-        Problem(Pos(*pos), code, message, Severity(sev), source, nearest, tuple(details))
-        for pos, code, message, sev, source, nearest, details in probs
-    ]
+    problems = [problem_from_record(p) for p in probs]
     return (None if raw is None else fact_from_record(raw)), problems
+
+
+# --- the last check's verdict, in a file of its own (small: read before anything else) ---
+
+
+def verdict_path(content_dir: Path, folder: Path | None = None) -> Path:
+    quotes = path_for(content_dir, folder)
+    return quotes.with_name("check-" + quotes.name.removeprefix("quotes-"))
+
+
+def load_verdict(path: Path) -> Verdict | None:
+    try:
+        stamp, fingerprint, probs, facts, quotes = marshal.loads(path.read_bytes())
+        if stamp != _stamp():
+            return None
+        return Verdict(fingerprint, [problem_from_record(p) for p in probs], facts, quotes)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+
+
+def dump_verdict(verdict: Verdict) -> bytes:
+    probs: Any = tuple(problem_record(p) for p in verdict.problems)
+    return marshal.dumps((_stamp(), verdict.fingerprint, probs, verdict.facts, verdict.quotes))

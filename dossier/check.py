@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from . import quotes
+from . import __version__, quotes, readers
 from .cache import Cache
 from .cache import key as cache_key
 from .model import Content
 from .pause import collector_paused
-from .problems import Problem, Severity, error, warning
+from .problems import Problem, Severity, Verdict, error, warning
 from .readers import read_content
 
 
@@ -39,6 +39,24 @@ class CheckResult:
         if self.content is None:
             return 0
         return sum(len(f.evidence) for f in self.content.facts.values())
+
+
+    def verdict(self, fingerprint: str) -> Verdict:
+        facts = len(self.content.facts) if self.content else 0
+        return Verdict(fingerprint, self.problems, facts, self.quote_count)
+
+
+def recall(root: Path, strict: bool, known: Verdict | None) -> tuple[Verdict | None, str | None]:
+    """``known`` if CONTENT_DIR is still exactly as it was when that verdict was reached
+    (else None), and the folder's fingerprint now (None: too fresh to vouch for).
+
+    Problems name files relative to the current directory, so that is part of the
+    fingerprint, as are the settings and the version of dossier that checked.
+    """
+    now = readers.fingerprint(root, __version__, f"strict={strict}", os.getcwd(), str(root))
+    if now is not None and known is not None and known.fingerprint == now:
+        return known, now
+    return None, now
 
 
 #: Below this many quotes to search, a second process costs more than it saves.

@@ -18,8 +18,8 @@ import click
 from . import __version__, cache, publish, report, scaffold, schema
 from . import stats as stats_module
 from .cache import Cache
-from .check import CheckResult, check
-from .problems import Problem
+from .check import CheckResult, check, recall
+from .problems import Problem, Severity, Verdict
 from .publish import PublishError
 
 FORMATS = ["text", "json", "github", "markdown"]
@@ -114,14 +114,14 @@ def _styled(line: str) -> str:
     return line
 
 
-def emit(result: CheckResult, fmt: str) -> None:
-    facts = len(result.content.facts) if result.content else 0
-    problems = result.problems
+def emit(result: CheckResult | Verdict, fmt: str) -> None:
+    verdict = result.verdict("") if isinstance(result, CheckResult) else result
+    problems, facts, quotes = verdict.problems, verdict.facts, verdict.quotes
     if fmt == "json":
-        click.echo(report.as_json(problems, facts, result.quote_count))
+        click.echo(report.as_json(problems, facts, quotes))
         return
     if fmt == "markdown":
-        click.echo(report.markdown(problems, facts, result.quote_count), nl=False)
+        click.echo(report.markdown(problems, facts, quotes), nl=False)
         return
     styled = [_styled(line) for line in report.text(problems)]
     lines = report.github(problems) if fmt == "github" else styled
@@ -131,7 +131,7 @@ def emit(result: CheckResult, fmt: str) -> None:
         # The full report, for the log: annotations are capped per step.
         for line in report.text(problems):
             click.echo(line, err=True)
-    click.echo(report.summary_line(problems, facts, result.quote_count), err=True)
+    click.echo(report.summary_line(problems, facts, quotes), err=True)
 
 
 @main.command("check")
@@ -149,11 +149,28 @@ def emit(result: CheckResult, fmt: str) -> None:
 @plainly
 def check_command(content_dir: Path, fmt: str, strict: bool, no_cache: bool) -> None:
     """Load, validate and verify every card and quote in CONTENT_DIR."""
-    with cached(content_dir, no_cache) as store:
-        result = check(content_dir, strict=strict, cache=store)
-    emit(result, fmt)
-    if result.errors:
+    verdict = None if no_cache else checked_before(content_dir, strict)
+    if verdict is None:
+        with cached(content_dir, no_cache) as store:
+            verdict = check(content_dir, strict=strict, cache=store).verdict("")
+    emit(verdict, fmt)
+    if any(p.severity is Severity.ERROR for p in verdict.problems):
         sys.exit(1)
+
+
+def checked_before(content_dir: Path, strict: bool) -> Verdict | None:
+    """The last check's verdict when nothing in CONTENT_DIR has changed since; otherwise
+    None, and the verdict this run reaches is stored (it is only a cache: a failure to
+    store it is not an error)."""
+    path = cache.verdict_path(content_dir)
+    known, now = recall(content_dir, strict, cache.load_verdict(path))
+    if known is not None or now is None:
+        return known
+    with cached(content_dir, False) as store:
+        verdict = check(content_dir, strict=strict, cache=store).verdict(now)
+    with contextlib.suppress(OSError):
+        publish.replace({path: cache.dump_verdict(verdict)})
+    return verdict
 
 
 def source_date_epoch(value: str | None) -> dt.datetime | None:

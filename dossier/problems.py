@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Severity(StrEnum):
@@ -53,3 +53,24 @@ def error(
 
 def warning(pos: Pos, code: str, message: str, *, source: str | None = None) -> Problem:
     return Problem(pos, code, message, Severity.WARNING, source)
+
+
+def problem_record(p: Problem) -> tuple[object, ...]:
+    """A problem as plain tuples (what the cache stores)."""
+    return (tuple(p.pos), p.code, p.message, p.severity.value, p.source, p.nearest, p.details)
+
+
+def problem_from_record(t: Any) -> Problem:
+    pos, code, message, sev, source, nearest, details = t
+    return Problem(Pos(*pos), code, message, Severity(sev), source, nearest, tuple(details))
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What one check of a content folder found, and a fingerprint of the folder as it was
+    then (see ``readers.fingerprint``): while the fingerprint holds, so does the verdict."""
+
+    fingerprint: str
+    problems: list[Problem]
+    facts: int
+    quotes: int

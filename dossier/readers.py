@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import os
 import stat
+import time
 from pathlib import Path
 from typing import cast
 
@@ -149,6 +150,47 @@ def _s(rec: Rec, name: str) -> str | None:
 
 def _t(rec: Rec, name: str) -> tuple[str, ...]:
     return cast(tuple[str, ...], rec.get(name, ()))
+
+
+def fingerprint(root: Path, *extra: str) -> str | None:
+    """A digest of what CONTENT_DIR holds, from a listing and one ``lstat`` per entry (size,
+    mtime, ctime, inode, device: ctime cannot be set back, so any write shows), plus
+    ``extra``; ``None`` while a file is too new to tell apart from a write to come in the
+    same clock tick (as git does for its index), or when the folder cannot be listed.
+
+    Links are fingerprinted as links (their target path): a link that leads inside the
+    folder has its target listed too, and one that leads outside is refused by the check.
+    """
+    h = hashlib.blake2b(digest_size=16)
+    for part in extra:
+        h.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    newest = 0
+    try:
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=_raise):
+            dirnames.sort()
+            for name in sorted(filenames + dirnames):
+                path = os.path.join(dirpath, name)
+                st = os.lstat(path)
+                link = os.readlink(path) if stat.S_ISLNK(st.st_mode) else ""
+                newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+                line = (
+                    f"{path}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}"
+                    f"\0{st.st_ino}\0{st.st_dev}\0{link}\n"
+                )
+                h.update(line.encode("utf-8", "surrogateescape"))
+    except OSError:
+        return None
+    if time.time_ns() - newest < RACY_NS:
+        return None
+    return h.hexdigest()
+
+
+#: A file changed less than this long ago may change again with the same stat.
+RACY_NS = 2_000_000_000
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
 
 
 def read_content(root: Path, cache: Cache | None = None) -> tuple[Content | None, list[Problem]]:

@@ -69,7 +69,7 @@ def test_cli_keeps_the_cache_in_the_cache_folder(in_tmp: Path, monkeypatch: obje
     folder = in_tmp / "cache-here"
     runner = CliRunner(env={"DOSSIER_CACHE_DIR": str(folder)})
     assert runner.invoke(main, ["check", "content"]).exit_code == 0
-    [stored] = folder.iterdir()
+    [stored] = folder.glob("quotes-*")
     assert len(cache.load(stored).entries) == 1
     assert runner.invoke(main, ["check", "content", "--no-cache"]).exit_code == 0
     assert not (in_tmp / "content" / ".dossier-cache").exists()

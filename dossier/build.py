@@ -62,7 +62,7 @@ def build(
     with heap_frozen():
         published = publish.publish(timer, out, content_dir, before)
     if cache is not None:
-        cache.sites[site_key] = published.manifest
+        cache.remember_site(site_key, published.manifest)
     t2 = time.perf_counter()
     timings = {"check": t1 - t0, "render": timer.spent, "publish": t2 - t1 - timer.spent}
     return BuildResult(result, published, timer.pages, timings)
@@ -89,7 +89,8 @@ class _Timer:
 
 #: The pages that list facts; each is rendered from the template of the same name.
 LIST_PAGES = ("index.html", "timeline.html", "entities.html", "disputed.html", "sources.html")
-#: From this many pages on, fact and source pages are rendered in two processes.
+#: From this much work on (a fact page is 1, a source page 4, a list page one per fact or
+#: source it lists), pages are rendered in two processes; chunks of about _CHUNK each.
 PARALLEL_PAGES = 2000
 _CHUNK = 250
 
@@ -147,6 +148,12 @@ class _Pages:
             q.spans, q.line, q.page, q.passage, q.original_href,
         )  # fmt: skip
 
+    def weight(self, kind: str) -> int:
+        """About how long the page takes to render, in fact pages."""
+        if kind == "list":
+            return len(self.site.facts) + len(self.site.sources)
+        return 4 if kind == "source" else 1
+
     def one(self, kind: str, index: int) -> tuple[str, bytes]:
         if kind == "list":
             name = LIST_PAGES[index]
@@ -167,11 +174,19 @@ class _Pages:
 def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[tuple[str, bytes]]:
     """The pages in order; with many of them, rendered by two forked processes (which
     inherit the site and the compiled templates) while this one writes them out."""
-    if len(items) < PARALLEL_PAGES or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+    weights = [maker.weight(kind) for kind, _ in items]
+    if sum(weights) < PARALLEL_PAGES or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
         for kind, index in items:
             yield maker.one(kind, index)
         return
-    chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+    chunks: list[list[tuple[str, int]]] = [[]]
+    load = 0
+    for item, w in zip(items, weights, strict=True):
+        if load and load + w > _CHUNK:
+            chunks.append([])
+            load = 0
+        chunks[-1].append(item)
+        load += w
     ctx = mp.get_context("fork")
     with ProcessPoolExecutor(2, mp_context=ctx, initializer=_worker_init, initargs=(maker,)) as pool:
         for done in pool.map(_worker_chunk, chunks):

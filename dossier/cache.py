@@ -26,7 +26,9 @@ from .model import Fact, fact_from_record, fact_record
 from .problems import Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 
-FORMAT = 10
+FORMAT = 11
+#: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
+SITES = 2
 
 Entry = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...], tuple[tuple[str, str], ...]]
 
@@ -57,8 +59,9 @@ class Cache:
     entries: dict[bytes, Entry] = field(default_factory=dict)
     #: sha256 of an HTML or PDF source's bytes -> its extracted text and page offsets
     extracted: dict[str, Extraction] = field(default_factory=dict)
-    #: (shown path, sha256 of a card's bytes) -> the card read, as plain tuples
-    cards: dict[tuple[str, str], Any] = field(default_factory=dict)
+    #: (shown path, sha256 of a card's bytes) -> the card read, as plain tuples in marshal's
+    #: bytes (one bytes object a card loads and stays far smaller than the tuples)
+    cards: dict[tuple[str, str], bytes] = field(default_factory=dict)
     used: set[bytes] = field(default_factory=set)
     used_extracted: set[str] = field(default_factory=set)
     used_cards: set[tuple[str, str]] = field(default_factory=set)
@@ -78,15 +81,22 @@ class Cache:
     hits: int = 0
 
     def card(self, key: tuple[str, str]) -> tuple[Fact | None, list[Problem]] | None:
-        stored: Any = self.cards.get(key)
+        stored = self.cards.get(key)
         if stored is None:
             return None
         self.used_cards.add(key)
-        return _card_from_tuple(stored)
+        return _card_from_tuple(marshal.loads(stored))
 
     def put_card(self, key: tuple[str, str], fact: Fact | None, problems: list[Problem]) -> None:
-        self.cards[key] = _card_to_tuple(fact, problems)
+        self.cards[key] = marshal.dumps(_card_to_tuple(fact, problems))  # type: ignore[arg-type]
         self.used_cards.add(key)
+
+    def remember_site(self, key: str, manifest: dict[str, tuple[str, int, int, int, str]]) -> None:
+        """Keep what a build wrote to an output folder: for the last SITES folders only."""
+        self.sites.pop(key, None)
+        self.sites[key] = manifest
+        for old in list(self.sites)[:-SITES]:
+            del self.sites[old]
 
     def get(self, k: bytes) -> Match | None:
         entry = self.entries.get(k)

@@ -276,3 +276,12 @@ def test_unchanged_pages_are_not_rendered_again_but_every_dependent_page_is(
     assert Path("dossier.json") in files and Path("search-index.js") in files
     for name in files:  # pages, dossier.json and the search index: nothing stale
         assert (fresh / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_manifests_are_kept_for_the_last_two_output_folders(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    store = cache.Cache()
+    for name in ("a", "b", "c", "b"):
+        build(content, tmp_path / name, cache=store)
+    assert list(store.sites) == [str((tmp_path / n).resolve()) for n in ("c", "b")]
+    assert cache.load_bytes(cache.dump(store)).sites == store.sites

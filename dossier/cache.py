@@ -171,14 +171,15 @@ def verdict_path(content_dir: Path, folder: Path | None = None) -> Path:
 
 def load_verdict(path: Path) -> Verdict | None:
     try:
-        stamp, fingerprint, probs, facts, quotes = marshal.loads(path.read_bytes())
-        if stamp != _stamp():
+        stamp, fingerprint, probs, facts, quotes, cards = marshal.loads(path.read_bytes())
+        if stamp != _stamp() or not isinstance(cards, dict):
             return None
-        return Verdict(fingerprint, [problem_from_record(p) for p in probs], facts, quotes)
+        return Verdict(fingerprint, [problem_from_record(p) for p in probs], facts, quotes, cards)
     except (OSError, EOFError, ValueError, TypeError):
         return None
 
 
 def dump_verdict(verdict: Verdict) -> bytes:
     probs: Any = tuple(problem_record(p) for p in verdict.problems)
-    return marshal.dumps((_stamp(), verdict.fingerprint, probs, verdict.facts, verdict.quotes))
+    cards: Any = verdict.cards
+    return marshal.dumps((_stamp(), verdict.fingerprint, probs, verdict.facts, verdict.quotes, cards))

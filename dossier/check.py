@@ -41,22 +41,60 @@ class CheckResult:
         return sum(len(f.evidence) for f in self.content.facts.values())
 
 
-    def verdict(self, fingerprint: str) -> Verdict:
-        facts = len(self.content.facts) if self.content else 0
-        return Verdict(fingerprint, self.problems, facts, self.quote_count)
+    def verdict(self, survey: readers.Survey | None = None) -> Verdict:
+        """The verdict, for the folder as ``survey`` found it before it was read."""
+        facts = self.content.facts if self.content else {}
+        if survey is None:
+            return Verdict("", self.problems, len(facts), self.quote_count)
+        cards: dict[str, tuple[object, bool, int]] = {}
+        if survey.clean:
+            read = {f.file: len(f.evidence) for f in facts.values()}
+            cards = {shown: (st, shown in read, read.get(shown, 0)) for shown, st in survey.cards.items()}
+        return Verdict(survey.digest, self.problems, len(facts), self.quote_count, cards)
 
 
-def recall(root: Path, strict: bool, known: Verdict | None) -> tuple[Verdict | None, str | None]:
-    """``known`` if CONTENT_DIR is still exactly as it was when that verdict was reached
-    (else None), and the folder's fingerprint now (None: too fresh to vouch for).
+def survey(root: Path, strict: bool) -> readers.Survey | None:
+    """CONTENT_DIR surveyed for a verdict: problems name files relative to the current
+    directory, so that is part of the digest, as are the settings and dossier's version."""
+    return readers.survey(root, __version__, f"strict={strict}", os.getcwd(), str(root))
 
-    Problems name files relative to the current directory, so that is part of the
-    fingerprint, as are the settings and the version of dossier that checked.
+
+#: Up to this many edited cards are checked on their own; past it, everything is.
+RECHECK_MAX = 200
+
+
+def recall(root: Path, strict: bool, known: Verdict | None) -> tuple[Verdict | None, readers.Survey | None]:
+    """The verdict on CONTENT_DIR as it is now, from ``known`` (the last one) without
+    reading the folder again when only a few cards changed, or None; and the survey.
+
+    While everything but the cards is as it was (the same files, the same names of cards),
+    a card's problems depend on its own bytes alone, so the cards that changed are read and
+    checked on their own and the rest of ``known`` stands.
     """
-    now = readers.fingerprint(root, __version__, f"strict={strict}", os.getcwd(), str(root))
-    if now is not None and known is not None and known.fingerprint == now:
+    now = survey(root, strict)
+    if now is None or known is None or known.fingerprint != now.digest:
+        return None, now
+    changed = {
+        shown for shown, st in now.cards.items() if st is None or known.cards.get(shown, (None,))[0] != st
+    }
+    if not changed:
         return known, now
-    return None, now
+    if not known.cards or not now.clean or len(changed) > RECHECK_MAX:
+        return None, now
+    with collector_paused():
+        content, problems = read_content(root, only=changed)
+        if content is None:
+            return None, now
+        fresh = _verify(content, problems, strict, None).problems
+    kept = [p for p in known.problems if p.pos.file not in changed]
+    cards = dict(known.cards)
+    read = {f.file: len(f.evidence) for f in content.facts.values()}
+    for shown in changed:
+        cards[shown] = (now.cards[shown], shown in read, read.get(shown, 0))
+    merged = sorted(kept + [p for p in fresh if p.pos.file in changed], key=Problem.sort_key)
+    facts = sum(1 for c in cards.values() if c[1])
+    quotes = sum(c[2] for c in cards.values())
+    return Verdict(now.digest, merged, facts, quotes, cards), now
 
 
 #: Below this many quotes to search, a second process costs more than it saves.
@@ -73,6 +111,11 @@ def _check(root: Path, strict: bool, cache: Cache | None) -> CheckResult:
     content, problems = read_content(root, cache)
     if content is None:
         return CheckResult(None, _finish(problems, strict))
+    return _verify(content, problems, strict, cache)
+
+
+def _verify(content: Content, problems: list[Problem], strict: bool, cache: Cache | None) -> CheckResult:
+    """Verify every quote of ``content``; ``problems`` are the reading's, added to."""
     prepared = _Prepared(content)
     settings = content.dossier.quotes
     # Which quotes need a search: those the cache cannot answer.

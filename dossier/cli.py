@@ -115,7 +115,7 @@ def _styled(line: str) -> str:
 
 
 def emit(result: CheckResult | Verdict, fmt: str) -> None:
-    verdict = result.verdict("") if isinstance(result, CheckResult) else result
+    verdict = result.verdict() if isinstance(result, CheckResult) else result
     problems, facts, quotes = verdict.problems, verdict.facts, verdict.quotes
     if fmt == "json":
         click.echo(report.as_json(problems, facts, quotes))
@@ -152,24 +152,25 @@ def check_command(content_dir: Path, fmt: str, strict: bool, no_cache: bool) -> 
     verdict = None if no_cache else checked_before(content_dir, strict)
     if verdict is None:
         with cached(content_dir, no_cache) as store:
-            verdict = check(content_dir, strict=strict, cache=store).verdict("")
+            verdict = check(content_dir, strict=strict, cache=store).verdict()
     emit(verdict, fmt)
     if any(p.severity is Severity.ERROR for p in verdict.problems):
         sys.exit(1)
 
 
 def checked_before(content_dir: Path, strict: bool) -> Verdict | None:
-    """The last check's verdict when nothing in CONTENT_DIR has changed since; otherwise
-    None, and the verdict this run reaches is stored (it is only a cache: a failure to
-    store it is not an error)."""
+    """The verdict on CONTENT_DIR from the last one, where nothing or only a few cards
+    changed since; otherwise None, after a full check whose verdict is stored for next
+    time (it is only a cache: a failure to store it is not an error)."""
     path = cache.verdict_path(content_dir)
-    known, now = recall(content_dir, strict, cache.load_verdict(path))
-    if known is not None or now is None:
-        return known
-    with cached(content_dir, False) as store:
-        verdict = check(content_dir, strict=strict, cache=store).verdict(now)
-    with contextlib.suppress(OSError):
-        publish.replace({path: cache.dump_verdict(verdict)})
+    known = cache.load_verdict(path)
+    verdict, now = recall(content_dir, strict, known)
+    if verdict is None and now is not None:
+        with cached(content_dir, False) as store:
+            verdict = check(content_dir, strict=strict, cache=store).verdict(now)
+    if verdict is not None and verdict is not known:
+        with contextlib.suppress(OSError):
+            publish.replace({path: cache.dump_verdict(verdict)})
     return verdict
 
 

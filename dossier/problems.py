@@ -74,3 +74,6 @@ class Verdict:
     problems: list[Problem]
     facts: int
     quotes: int
+    #: Each card's path as shown -> (its stat when checked, whether it was read into a fact,
+    #: how many quotes it holds); empty when the cards' problems cannot be told apart.
+    cards: dict[str, tuple[object, bool, int]] = field(default_factory=dict)

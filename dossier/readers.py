@@ -12,6 +12,7 @@ import hashlib
 import os
 import stat
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
@@ -46,11 +47,11 @@ class _Reader:
         self.dirs_inside: dict[Path, bool] = {}
         self.problems: list[Problem] = []
 
-    def display(self, path: Path) -> str:
+    def display(self, path: Path | str) -> str:
         """``display(path)`` for paths below the root, without a relpath call per file."""
         text = str(path)
         if not text.startswith(self.root_prefix):
-            return display(path)
+            return display(Path(path))
         rel = text[len(self.root_prefix) :]
         return rel if self.shown_root == "." else os.path.join(self.shown_root, rel)
 
@@ -152,19 +153,38 @@ def _t(rec: Rec, name: str) -> tuple[str, ...]:
     return cast(tuple[str, ...], rec.get(name, ()))
 
 
-def fingerprint(root: Path, *extra: str) -> str | None:
-    """A digest of what CONTENT_DIR holds, from a listing and one ``lstat`` per entry (size,
-    mtime, ctime, inode, device: ctime cannot be set back, so any write shows), plus
-    ``extra``; ``None`` while a file is too new to tell apart from a write to come in the
-    same clock tick (as git does for its index), or when the folder cannot be listed.
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """What CONTENT_DIR holds, from a listing and one ``lstat`` per entry (size, mtime,
+    ctime, inode, device: ctime cannot be set back, so any write shows)."""
 
-    Links are fingerprinted as links (their target path): a link that leads inside the
-    folder has its target listed too, and one that leads outside is refused by the check.
+    #: Everything but the cards' own bytes: every other file, and the cards' names.
+    digest: str
+    #: Each card, by its path as problems show it -> its stat; None when it changed too
+    #: recently to vouch for (a write in the same clock tick would not show, as in git).
+    cards: dict[str, tuple[object, ...] | None]
+    #: Every card has a valid id of its own, so each card's problems are its own.
+    clean: bool
+
+
+def survey(root: Path, *extra: str) -> Survey | None:
+    """The survey of CONTENT_DIR, ``extra`` folded into its digest; None when the folder
+    cannot be listed, or a file other than a card changed too recently to vouch for.
+
+    Only what the check reads counts: dossier.yaml, entities.yaml, what is in sources/,
+    the cards, and every folder's name. Links are surveyed as links (their target path);
+    a card that is a link also carries its target's stat, so an edit of the target shows.
     """
     h = hashlib.blake2b(digest_size=16)
     for part in extra:
         h.update(part.encode("utf-8", "surrogatepass") + b"\0")
-    newest = 0
+    r = _Reader(root)
+    facts = os.path.join(str(root), "facts") + os.sep
+    sources = os.path.join(str(root), "sources") + os.sep
+    top = {os.path.join(str(root), name) for name in ("dossier.yaml", "entities.yaml")}
+    now = time.time_ns()
+    cards: dict[str, tuple[object, ...] | None] = {}
+    ids: list[str] = []
     try:
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=_raise):
             dirnames.sort()
@@ -172,17 +192,44 @@ def fingerprint(root: Path, *extra: str) -> str | None:
                 path = os.path.join(dirpath, name)
                 st = os.lstat(path)
                 link = os.readlink(path) if stat.S_ISLNK(st.st_mode) else ""
-                newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
-                line = (
-                    f"{path}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}"
-                    f"\0{st.st_ino}\0{st.st_dev}\0{link}\n"
+                entry: tuple[object, ...] = (
+                    st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, link,
+                )  # fmt: skip
+                recent = now - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS
+                is_card = (
+                    path.startswith(facts)
+                    and name.lower().endswith((".yaml", ".yml"))
+                    and not stat.S_ISDIR(st.st_mode)
                 )
-                h.update(line.encode("utf-8", "surrogateescape"))
+                if link:  # what the check reads is the target
+                    target = _stat_or_none(path)
+                    entry = (*entry, target)
+                    recent = recent or (target is not None and now - max(target[2:4]) < RACY_NS)
+                if is_card:
+                    ids.append(name.rsplit(".", 1)[0])
+                    cards[r.display(path)] = None if recent else entry
+                    h.update(f"card\0{path}\n".encode("utf-8", "surrogateescape"))
+                    continue
+                if stat.S_ISDIR(st.st_mode):  # its name is what counts: its entries show below
+                    h.update(f"dir\0{path}\n".encode("utf-8", "surrogateescape"))
+                    continue
+                if not path.startswith(sources) and path not in top:
+                    continue  # never read: an editor's swap file beside a card, a README
+                if recent:
+                    return None
+                h.update(f"{path}\0{entry!r}\n".encode("utf-8", "surrogateescape"))
     except OSError:
         return None
-    if time.time_ns() - newest < RACY_NS:
+    clean = len(set(ids)) == len(ids) and all(ID_RE.match(i) for i in ids)
+    return Survey(h.hexdigest(), cards, clean)
+
+
+def _stat_or_none(path: str) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
         return None
-    return h.hexdigest()
+    return (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 #: A file changed less than this long ago may change again with the same stat.
@@ -193,17 +240,26 @@ def _raise(exc: OSError) -> None:
     raise exc
 
 
-def read_content(root: Path, cache: Cache | None = None) -> tuple[Content | None, list[Problem]]:
+def read_content(
+    root: Path, cache: Cache | None = None, *, only: set[str] | None = None
+) -> tuple[Content | None, list[Problem]]:
     """Read and validate CONTENT_DIR; the content is ``None`` when it cannot be used at all.
 
     ``cache`` keeps parsed cards and the text extracted from HTML and PDF sources between
-    runs, keyed by the files' bytes.
+    runs, keyed by the files' bytes. ``only`` (cards' paths as problems show them) reads
+    just those cards and the sources they cite, for a recheck of a few edited cards: the
+    content then holds only those, and ids are still checked against every file.
     """
     r = _Reader(root)
     dossier = _read_dossier(r, root / "dossier.yaml")
     entities = _read_entities(r, root / "entities.yaml")
-    sources, source_ids = _read_sources(r, root / "sources", cache)
-    facts, fact_ids = _read_facts(r, root / "facts", cache)
+    if only is None:
+        sources, source_ids = _read_sources(r, root / "sources", cache)
+        facts, fact_ids = _read_facts(r, root / "facts", cache)
+    else:
+        facts, fact_ids = _read_facts(r, root / "facts", cache, only)
+        cited = {ev.source.id for f in facts.values() for ev in f.evidence}
+        sources, source_ids = _read_sources(r, root / "sources", cache, cited)
     if dossier is None:
         return None, r.problems
     content = Content(root, dossier, sources, entities, facts)
@@ -325,7 +381,10 @@ def _id_of(r: _Reader, path: Path) -> str | None:
     return None
 
 
-def _read_sources(r: _Reader, folder: Path, extracted: Cache | None) -> tuple[dict[str, Source], set[str]]:
+def _read_sources(
+    r: _Reader, folder: Path, extracted: Cache | None, wanted: set[str] | None = None
+) -> tuple[dict[str, Source], set[str]]:
+    """Every source (or those ``wanted``), and the ids of all there are."""
     texts: dict[str, Path] = {}
     metas: dict[str, Path] = {}
     for path in _listing(r, folder):
@@ -350,6 +409,8 @@ def _read_sources(r: _Reader, folder: Path, extracted: Cache | None) -> tuple[di
         found[sid] = path
     out: dict[str, Source] = {}
     for sid in sorted(set(texts) | set(metas)):
+        if wanted is not None and sid not in wanted:
+            continue
         if sid not in metas:
             r.problems.append(
                 error(
@@ -440,8 +501,11 @@ def _extracted(
     return result.text, result.pages
 
 
-def _read_facts(r: _Reader, folder: Path, cache: Cache | None) -> tuple[dict[str, Fact], set[str]]:
-    """Every card below facts/; with a cache, a card whose bytes are known is not parsed."""
+def _read_facts(
+    r: _Reader, folder: Path, cache: Cache | None, only: set[str] | None = None
+) -> tuple[dict[str, Fact], set[str]]:
+    """Every card below facts/ (or those ``only`` names), and the ids of all there are;
+    with a cache, a card whose bytes are known is not parsed."""
     out: dict[str, Fact] = {}
     files: dict[str, str] = {}
     for path in _listing(r, folder):
@@ -461,6 +525,8 @@ def _read_facts(r: _Reader, folder: Path, cache: Cache | None) -> tuple[dict[str
             )
             continue
         files[fid] = shown
+        if only is not None and shown not in only:
+            continue
         hit = _unchanged_card(r, path, shown, cache)
         if hit is not None:
             fact, problems = hit
@@ -558,7 +624,8 @@ def parse_card(data: bytes, shown: str, fid: str) -> tuple[Fact | None, list[Pro
 
 
 def check_references(content: Content, source_ids: set[str], fact_ids: set[str]) -> list[Problem]:
-    """Every id a card names must exist (a file that failed to load still exists)."""
+    """Every id a card names must exist (a file that failed to load still exists, and is
+    what a hint suggests: a card's problems depend on the other files' names, not bytes)."""
     problems: list[Problem] = []
     sections = {s.id for s in content.dossier.sections}
     for fact in content.facts.values():
@@ -569,12 +636,12 @@ def check_references(content: Content, source_ids: set[str], fact_ids: set[str])
                 problems.append(_unknown(ref, "unknown-entity", "entity", content.entities))
         for ref in fact.related:
             if ref.id not in fact_ids:
-                problems.append(_unknown(ref, "unknown-fact", "fact", content.facts))
+                problems.append(_unknown(ref, "unknown-fact", "fact", fact_ids))
             elif ref.id == fact.id:
                 problems.append(error(ref.pos, "invalid-value", "a fact cannot be related to itself"))
         for ev in fact.evidence:
             if ev.source.id not in source_ids:
-                problems.append(_unknown(ev.source, "unknown-source", "source", content.sources))
+                problems.append(_unknown(ev.source, "unknown-source", "source", source_ids))
     return problems
 
 

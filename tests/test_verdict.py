@@ -139,3 +139,132 @@ def test_a_damaged_verdict_is_ignored(in_tmp: Path, settled: None) -> None:
     assert cache.load_verdict(stored) is None
     again = run(in_tmp)
     assert (again.exit_code, again.output) == (first.exit_code, first.output) == (1, first.output)
+
+
+# --- a few edited cards are checked on their own ------------------------------------------
+
+
+def spy_on_reading(monkeypatch: pytest.MonkeyPatch) -> list[set[str] | None]:
+    """The ``only`` of every read of the content folder (None: everything was read)."""
+    calls: list[set[str] | None] = []
+    real = check.read_content
+
+    def spying(root: Path, cache: object = None, *, only: set[str] | None = None) -> object:
+        calls.append(only)
+        return real(root, cache, only=only)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(check, "read_content", spying)
+    return calls
+
+
+OTHER = CARD.replace("Putin gave Kim a car.", "Another claim.")
+EDITS = [
+    ("b", OTHER.replace("status: confirmed", "status: maybe")),  # invalid value
+    ("b", OTHER.replace("a car", "a bus")),  # back to valid, but the quote is not found
+    ("c", OTHER.replace("entities: [putin]", "entities: [putin, nobody]\nstatus: again")),
+    ("a", CARD + "related: [zz, b]\n"),  # an unknown fact, with a hint
+    ("a", CARD),  # and fixed again
+    ("d", "claim: [unclosed\n"),  # YAML that does not parse
+    ("d", OTHER + "notes: fine now\n"),
+]
+
+
+def test_edited_cards_are_rechecked_alone_and_agree_with_a_full_check(
+    in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cards = {"a.yaml": CARD, "b.yaml": OTHER, "c.yaml": OTHER, "sub/d.yaml": OTHER + "related: [a]\n"}
+    content = make_content(in_tmp / "content", cards)
+    assert run(in_tmp).exit_code == 0
+    calls = spy_on_reading(monkeypatch)
+    for card, text in EDITS:
+        path = next((content / "facts").rglob(f"{card}.yaml"))
+        path.write_text(text)
+        calls.clear()
+        recalled = run(in_tmp, "--format", "json")
+        assert calls == [{f"content/facts/{path.relative_to(content / 'facts')}"}], (card, calls)
+        fresh = run(in_tmp, "--format", "json", "--no-cache")
+        assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout), (card, text)
+        again = run(in_tmp, "--format", "json")  # the rechecked verdict was stored
+        assert again.stdout == fresh.stdout
+    assert calls[-1] is None  # the last --no-cache run
+
+
+def test_two_cards_edited_at_once(in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = make_content(in_tmp / "content", {"a.yaml": CARD, "b.yaml": OTHER})
+    assert run(in_tmp).exit_code == 0
+    calls = spy_on_reading(monkeypatch)
+    write(content, "facts/a.yaml", CARD.replace("wire", "nope"))
+    write(content, "facts/b.yaml", OTHER.replace("a car", "a bus"))
+    recalled = run(in_tmp, "--format", "json")
+    assert calls == [{"content/facts/a.yaml", "content/facts/b.yaml"}]
+    fresh = run(in_tmp, "--format", "json", "--no-cache")
+    assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout)
+
+
+@pytest.mark.parametrize("change", ["new-card", "source-edited", "entities-edited"])
+def test_a_change_beyond_the_cards_checks_everything(
+    in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    content = make_content(in_tmp / "content", {"a.yaml": CARD})
+    assert run(in_tmp).exit_code == 0
+    calls = spy_on_reading(monkeypatch)
+    if change == "new-card":
+        write(content, "facts/b.yaml", OTHER)
+    elif change == "source-edited":
+        write(content, "sources/wire.yaml", "title: Changed\n")
+    else:
+        write(content, "entities.yaml", "kim:\n  name: Kim\n")
+    recalled = run(in_tmp, "--format", "json")
+    assert calls == [None]
+    fresh = run(in_tmp, "--format", "json", "--no-cache")
+    assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout)
+
+
+def test_cards_sharing_an_id_are_never_rechecked_alone(
+    in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = make_content(in_tmp / "content", {"a.yaml": CARD, "sub/a.yaml": OTHER})
+    first = run(in_tmp)
+    assert first.exit_code == 1 and "duplicate-id" in first.stdout
+    calls = spy_on_reading(monkeypatch)
+    write(content, "facts/sub/a.yaml", OTHER.replace("status: confirmed", "status: maybe"))
+    recalled = run(in_tmp, "--format", "json")
+    assert calls == [None]
+    fresh = run(in_tmp, "--format", "json", "--no-cache")
+    assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout)
+
+
+def test_an_editors_swap_file_beside_a_card_changes_nothing(
+    in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = make_content(in_tmp / "content", {"a.yaml": CARD, "b.yaml": OTHER})
+    assert run(in_tmp).exit_code == 0
+    calls = spy_on_reading(monkeypatch)
+    write(content, "facts/.b.yaml.swp", b"\x00vim swap")
+    write(content, "facts/b.yaml~", OTHER)
+    assert run(in_tmp).exit_code == 0
+    assert calls == []
+    write(content, "facts/b.yaml", OTHER.replace("status: confirmed", "status: maybe"))
+    recalled = run(in_tmp, "--format", "json")
+    assert calls == [{"content/facts/b.yaml"}]
+    assert recalled.stdout == run(in_tmp, "--format", "json", "--no-cache").stdout
+
+
+@pytest.mark.parametrize(
+    ("linked", "old", "new"),
+    [
+        ("dossier.yaml", "id: gift", "id: other"),  # the card's section is gone
+        ("sources/wire.txt", "car", "cat"),  # the pinned hash no longer holds
+        ("facts/a.yaml", "status: confirmed", "status: x"),
+    ],
+)
+def test_an_edit_behind_a_link_shows(in_tmp: Path, settled: None, linked: str, old: str, new: str) -> None:
+    content = make_content(in_tmp / "content", {"a.yaml": CARD})
+    real = content / "kept" / Path(linked).name
+    real.parent.mkdir()
+    os.rename(content / linked, real)
+    (content / linked).symlink_to(real)
+    assert run(in_tmp).exit_code == 0
+    real.write_text(real.read_text().replace(old, new))
+    assert run(in_tmp).exit_code == 1
+    assert run(in_tmp, "--format", "json").stdout == run(in_tmp, "--format", "json", "--no-cache").stdout

@@ -8,8 +8,9 @@ import marshal
 import multiprocessing as mp
 import os
 import time
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,7 @@ LIST_PAGES = ("index.html", "timeline.html", "entities.html", "disputed.html", "
 #: source it lists), pages are rendered in two processes; chunks of about _CHUNK each.
 PARALLEL_PAGES = 2000
 _CHUNK = 250
+_IN_FLIGHT = 4
 
 
 class _Pages:
@@ -189,8 +191,15 @@ def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[tuple[
         load += w
     ctx = mp.get_context("fork")
     with ProcessPoolExecutor(2, mp_context=ctx, initializer=_worker_init, initargs=(maker,)) as pool:
-        for done in pool.map(_worker_chunk, chunks):
-            yield from done
+        # A few chunks in flight, not all: pages waiting to be written would pile up here
+        # (writing is the slower side), and the workers would inherit nothing they need.
+        pending: deque[Future[list[tuple[str, bytes]]]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_worker_chunk, chunk))
+            if len(pending) >= _IN_FLIGHT:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 # Set once in each worker process by _worker_init; never touched in the main process.

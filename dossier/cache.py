@@ -26,7 +26,7 @@ from .model import Fact, fact_from_record, fact_record
 from .problems import Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 
-FORMAT = 11
+FORMAT = 14
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 
@@ -41,8 +41,14 @@ def default_dir() -> Path:
 
 
 def path_for(content_dir: Path, folder: Path | None = None) -> Path:
+    """Where the check part of CONTENT_DIR's cache is kept (``build_path_for``: the rest)."""
     key = hashlib.sha256(str(content_dir.resolve()).encode()).hexdigest()[:20]
     return (folder or default_dir()) / f"quotes-{key}.marshal"
+
+
+def build_path_for(content_dir: Path, folder: Path | None = None) -> Path:
+    quotes = path_for(content_dir, folder)
+    return quotes.with_name("build-" + quotes.name.removeprefix("quotes-"))
 
 
 def key(quote: str, source_sha256: str, settings: Settings) -> bytes:
@@ -67,18 +73,46 @@ class Cache:
     used_cards: set[tuple[str, str]] = field(default_factory=set)
     #: shown path of a card -> (size, mtime_ns, ctime_ns, inode, device, sha256) when last read
     card_stats: dict[str, tuple[int, int, int, int, int, str]] = field(default_factory=dict)
-    #: (source sha256, matched spans) -> a quote's line, passage and text fragment (see
-    #: ``generators.generate``); replaced whole by each build
-    placements: dict[Any, tuple[int, str, str]] = field(default_factory=dict)
+    #: (source sha256, matched spans) -> a quote's line and text fragment (see
+    #: ``generators.Placements``); replaced whole by each build
+    placements: dict[Any, tuple[int, str]] = field(default_factory=dict)
     #: a claim's text -> its inline Markdown as HTML and as plain text (see render.Claims);
     #: replaced whole by each build
     claims: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: a fact page's input digest -> its entries in dossier.json and the search index
     #: (see data.Entries); replaced whole by each build
-    entries_json: dict[str, tuple[str, str]] = field(default_factory=dict)
+    entries_json: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
     #: the real path of an output folder -> what the last build wrote there
     sites: dict[str, dict[str, tuple[str, int, int, int, str]]] = field(default_factory=dict)
     hits: int = 0
+    #: something was added since loading (so the check part must be written)
+    changed: bool = False
+
+    @classmethod
+    def of(cls, check_part: bytes | None, build_part: bytes | None) -> Cache:
+        """A cache from the stored bytes of its parts; a part that is unreadable or from
+        another version of dossier or Python counts as empty."""
+        out = cls()
+        try:
+            stamp, entries, extracted, cards, stats = marshal.loads(check_part or b"")
+            if stamp == _stamp() and all(isinstance(x, dict) for x in (entries, extracted, cards, stats)):
+                out.entries, out.extracted, out.cards, out.card_stats = entries, extracted, cards, stats
+        except (EOFError, ValueError, TypeError):
+            pass
+        try:
+            stamp, placements, claims, entries_json, sites = marshal.loads(build_part or b"")
+            if stamp == _stamp() and all(
+                isinstance(x, dict) for x in (placements, claims, entries_json, sites)
+            ):
+                out.placements, out.claims, out.entries_json, out.sites = (
+                    placements,
+                    claims,
+                    entries_json,
+                    sites,
+                )
+        except (EOFError, ValueError, TypeError):
+            pass
+        return out
 
     def card(self, key: tuple[str, str]) -> tuple[Fact | None, list[Problem]] | None:
         stored = self.cards.get(key)
@@ -90,6 +124,7 @@ class Cache:
     def put_card(self, key: tuple[str, str], fact: Fact | None, problems: list[Problem]) -> None:
         self.cards[key] = marshal.dumps(_card_to_tuple(fact, problems))  # type: ignore[arg-type]
         self.used_cards.add(key)
+        self.changed = True
 
     def remember_site(self, key: str, manifest: dict[str, tuple[str, int, int, int, str]]) -> None:
         """Keep what a build wrote to an output folder: for the last SITES folders only."""
@@ -107,7 +142,9 @@ class Cache:
         return Match(*entry)
 
     def put(self, k: bytes, match: Match) -> None:
-        self.entries[k] = (match.spans, match.nspans, match.warnings)
+        if self.entries.get(k) != (match.spans, match.nspans, match.warnings):
+            self.entries[k] = (match.spans, match.nspans, match.warnings)
+            self.changed = True
         self.used.add(k)
 
 
@@ -115,37 +152,48 @@ def _stamp() -> tuple[int, str, str]:
     return (FORMAT, __version__, sys.version)
 
 
-def load(path: Path) -> Cache:
-    """The cache at ``path``, or an empty one when it is missing, unreadable or stale."""
+def load(path: Path, build_path: Path | None = None) -> Cache:
+    """The cache at ``path`` (what a check uses) and ``build_path`` (what only a build
+    uses), each empty when missing, unreadable or stale."""
+    return Cache.of(_read(path), _read(build_path) if build_path is not None else None)
+
+
+def _read(path: Path) -> bytes | None:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError:
-        return Cache()
-    return load_bytes(data)
+        return None
 
 
 def load_bytes(data: bytes) -> Cache:
+    """A cache from ``dump``'s bytes (both parts)."""
     try:
-        stamp, entries, extracted, cards, stats, placements, claims, entries_json, sites = marshal.loads(data)
+        check_part, build_part = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return Cache()
-    parts = (entries, extracted, cards, stats, placements, claims, entries_json, sites)
-    if stamp != _stamp() or not all(isinstance(x, dict) for x in parts):
-        return Cache()
-    return Cache(
-        entries, extracted, cards, card_stats=stats, placements=placements, claims=claims,
-        entries_json=entries_json, sites=sites,
-    )  # fmt: skip
+    return Cache.of(check_part, build_part)
 
 
 def dump(cache: Cache) -> bytes:
-    """The bytes to store: only what this run used, so deleted quotes do not pile up."""
+    """Both parts in one (see ``dump_parts``)."""
+    check_part, build_part = dump_parts(cache, always=True)
+    return marshal.dumps((check_part, build_part))
+
+
+def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, bytes]:
+    """The bytes to store of each part: only what this run used, so deleted quotes do not
+    pile up. The check part is None when it would be what was loaded (unless ``always``):
+    two files, so that each is written only when it changed and never both in memory."""
     kept = {k: v for k, v in cache.entries.items() if k in cache.used}
     texts = {k: v for k, v in cache.extracted.items() if k in cache.used_extracted}
     cards = {k: v for k, v in cache.cards.items() if k in cache.used_cards}
     stats = {k: v for k, v in cache.card_stats.items() if (k, v[-1]) in cache.used_cards}
+    same = not cache.changed and (len(kept), len(texts), len(cards), len(stats)) == (
+        len(cache.entries), len(cache.extracted), len(cache.cards), len(cache.card_stats)
+    )  # fmt: skip
+    check_part = None if same and not always else marshal.dumps((_stamp(), kept, texts, cards, stats))
     built = (cache.placements, cache.claims, cache.entries_json, cache.sites)
-    return marshal.dumps((_stamp(), kept, texts, cards, stats, *built))
+    return check_part, marshal.dumps((_stamp(), *built))
 
 
 # --- cards as plain tuples (see model.fact_record) ---------------------------------------

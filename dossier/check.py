@@ -40,7 +40,6 @@ class CheckResult:
             return 0
         return sum(len(f.evidence) for f in self.content.facts.values())
 
-
     def verdict(self, survey: readers.Survey | None = None) -> Verdict:
         """The verdict, for the folder as ``survey`` found it before it was read."""
         facts = self.content.facts if self.content else {}

@@ -47,17 +47,24 @@ NO_CACHE = click.option(
 
 
 @contextlib.contextmanager
-def cached(content_dir: Path, disabled: bool) -> Iterator[Cache | None]:
-    """The check cache for CONTENT_DIR, saved afterwards; a cache that cannot be saved is
-    only a slower next run, so that failure is not an error."""
+def cached(content_dir: Path, disabled: bool, *, build: bool = False) -> Iterator[Cache | None]:
+    """The cache for CONTENT_DIR (with ``build``, the part only builds use too), saved
+    afterwards; a cache that cannot be saved is only a slower next run, so that failure
+    is not an error."""
     if disabled:
         yield None
         return
     path = cache.path_for(content_dir)
-    store = cache.load(path)
+    build_path = cache.build_path_for(content_dir)
+    store = cache.load(path, build_path if build else None)
     yield store
-    with contextlib.suppress(OSError):
-        publish.replace({path: cache.dump(store)})
+    check_part, build_part = cache.dump_parts(store)
+    with contextlib.suppress(OSError):  # never compared: reading it back costs its size again
+        if check_part is not None:
+            publish.replace({path: check_part}, compare=False)
+        del check_part
+        if build:
+            publish.replace({build_path: build_part}, compare=False)
 
 
 class ContentErrors(click.ClickException):
@@ -214,8 +221,11 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
 
     built = source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
     try:
-        with cached(content_dir, no_cache) as store:
+        with cached(content_dir, no_cache, build=True) as store:
             result = build(content_dir, out, strict=strict, built=built, cache=store)
+            # Let the content go before the cache is written: both at once is the peak.
+            verdict, published, pages = result.check.verdict(), result.published, result.pages
+            del result
     except PublishError as exc:
         raise click.UsageError(str(exc)) from None
     except OSError as exc:  # a full disk, a read-only folder: not a bug, and nothing was lost
@@ -228,12 +238,12 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
         raise ContentErrors(
             f"{where}error[template] {type(exc).__name__}: {exc}; nothing was written"
         ) from None
-    emit(result.check, fmt)
-    if result.published is None:
+    emit(verdict, fmt)
+    if published is None:
         raise ContentErrors(f"dossier: not built: the content has errors; {out} was left as it was")
-    p = result.published
     click.echo(
-        f"built {result.pages} pages into {out} ({p.written} files written, {p.kept} unchanged)", err=True
+        f"built {pages} pages into {out} ({published.written} files written, {published.kept} unchanged)",
+        err=True,
     )
 
 

@@ -70,11 +70,11 @@ def date_label(d: PartialDate) -> str:
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
-#: What a quote's place in its source gives the page: (line, passage, text-fragment
-#: directive or "" for PDFs), keyed by (the source's sha256, the matched spans). It depends
-#: on nothing else, so it may be kept between builds (the cache does): then a build never
-#: has to normalise a source whose quotes it already placed.
-Placements = dict[tuple[str, tuple[tuple[int, int], ...]], tuple[int, str, str]]
+#: What a quote's place in its source gives the page that is costly to find: (line,
+#: text-fragment directive or "" for PDFs), keyed by (the source's sha256, the matched
+#: spans). It depends on nothing else, so it may be kept between builds (the cache does):
+#: then a build never has to normalise a source whose quotes it already placed.
+Placements = dict[tuple[str, tuple[tuple[int, int], ...]], tuple[int, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,15 +380,16 @@ class _Placer:
         self.lowered: dict[str, str] = {}
 
     def __call__(self, source: Source, match: quotes.Match) -> tuple[int, str, str]:
+        """(line, passage, directive) of a match."""
+        text = source.text
+        passage = " … ".join(_squash(text[s:e]) for s, e in match.spans)
         key = (source.sha256, match.spans)
         done = self.kept.get(key) or self.known.get(key)
         if done is None:
-            text = source.text
-            passage = " … ".join(_squash(text[s:e]) for s, e in match.spans)
             directive = "" if source.kind == "pdf" else self._directive(source, match)
-            done = (self._line(source, match.start), passage, directive)
+            done = (self._line(source, match.start), directive)
         self.kept[key] = done
-        return done
+        return done[0], passage, done[1]
 
     def _line(self, source: Source, offset: int) -> int:
         starts = self.lines.get(source.id)

@@ -279,11 +279,12 @@ def create(files: Mapping[Path, bytes]) -> None:
         raise
 
 
-def replace(files: Mapping[Path, bytes]) -> list[Path]:
-    """Write files whose bytes differ, each atomically; returns the ones written."""
+def replace(files: Mapping[Path, bytes], *, compare: bool = True) -> list[Path]:
+    """Write files whose bytes differ (with ``compare``; else every file), each atomically;
+    returns the ones written."""
     written = []
     for path, data in files.items():
-        if _same(path, data):
+        if compare and _same(path, data):
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

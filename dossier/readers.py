@@ -497,6 +497,7 @@ def _extracted(
         return None, ()
     if cache is not None:
         cache.extracted[digest] = (result.text, result.pages)
+        cache.changed = True
         cache.used_extracted.add(digest)
     return result.text, result.pages
 
@@ -577,8 +578,9 @@ def _unchanged_card(
 
 def _remember_stat(path: Path, shown: str, digest: str, cache: Cache) -> None:
     key = _stat_key(path)
-    if key is not None:
+    if key is not None and cache.card_stats.get(shown) != (*key, digest):
         cache.card_stats[shown] = (*key, digest)
+        cache.changed = True
 
 
 def parse_card(data: bytes, shown: str, fid: str) -> tuple[Fact | None, list[Problem]]:

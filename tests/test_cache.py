@@ -55,13 +55,38 @@ def test_a_moved_span_is_not_taken_from_the_cache(tmp_path: Path) -> None:
     assert second.matches[("gift", 0)].start == first.matches[("gift", 0)].start + len("Preface.\n\n")
 
 
-def test_unreadable_or_stale_cache_is_ignored(tmp_path: Path) -> None:
-    path = tmp_path / "c.marshal"
+def test_unreadable_or_stale_cache_is_ignored(content: Path, tmp_path: Path) -> None:
+    store = cache.Cache()
+    build(content, tmp_path / "site", cache=store)
+    check_part, build_part = cache.dump_parts(store, always=True)
+    path, build_path = tmp_path / "c.marshal", tmp_path / "b.marshal"
+    path.write_bytes(check_part or b"")
+    build_path.write_bytes(build_part)
+    loaded = cache.load(path, build_path)
+    assert loaded.entries and loaded.cards and loaded.placements and loaded.sites  # sound
     path.write_bytes(b"\x00garbage")
-    assert cache.load(path).entries == {}
-    path.write_bytes(cache.dump(cache.Cache()).replace(b"dossier", b"xossier"))
-    assert cache.load(path).entries == {}
-    assert cache.load(tmp_path / "missing").entries == {}
+    build_path.write_bytes(build_part[:-7])
+    assert cache.load(path, build_path) == cache.Cache()
+    from dossier import __version__
+
+    stale = __version__.encode() + b"-older"
+    path.write_bytes((check_part or b"").replace(__version__.encode(), stale))
+    build_path.write_bytes(build_part.replace(__version__.encode(), stale))
+    assert cache.load(path, build_path) == cache.Cache()
+    assert cache.load(tmp_path / "missing", tmp_path / "missing too") == cache.Cache()
+
+
+def test_the_check_part_is_written_only_when_it_changed(content: Path) -> None:
+    store = cache.Cache()
+    check(content, cache=store)
+    first, _ = cache.dump_parts(store)
+    assert first is not None
+    again = cache.load_bytes(cache.dump(store))
+    check(content, cache=again)
+    assert cache.dump_parts(again)[0] is None  # nothing new, nothing dropped
+    write(content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Another claim."))
+    check(content, cache=again)
+    assert cache.dump_parts(again)[0] is not None
 
 
 def test_cli_keeps_the_cache_in_the_cache_folder(in_tmp: Path, monkeypatch: object) -> None:

@@ -276,16 +276,13 @@ def render_files(
             yield publish.File(sv.file_href, sv.source.path.read_bytes())
     for name in STATIC_FILES:
         yield publish.File(name, _theme_file(dirs, name))
-    encoded = data.Encoded(site, renderer.claims, cache.entries_json if cache is not None else None)
-    entries = encoded.entries([keys[item] for item in facts])
-    yield publish.File("search-index.js", data.search_index(entries))
-    yield publish.File("dossier.json", data.dossier_json(site, entries, built))
+    yield publish.File("search-index.js", data.search_index(site, renderer.claims))
+    yield publish.File("dossier.json", data.dossier_json(site, built))
     if dossier.base_url:
         listed = sorted(p for p in pages if p != "404.html")
         yield publish.File("sitemap.xml", data.sitemap(dossier.base_url, listed, built))
     if cache is not None:
         cache.claims = renderer.claims.used
-        cache.entries_json = encoded.used
 
 
 def theme_digest(dirs: list[Path]) -> str:

@@ -26,7 +26,7 @@ from .model import Fact, fact_from_record, fact_record
 from .problems import Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 
-FORMAT = 14
+FORMAT = 15
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 
@@ -79,9 +79,6 @@ class Cache:
     #: a claim's text -> its inline Markdown as HTML and as plain text (see render.Claims);
     #: replaced whole by each build
     claims: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: a fact page's input digest -> its entries in dossier.json and the search index
-    #: (see data.Entries); replaced whole by each build
-    entries_json: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
     #: the real path of an output folder -> what the last build wrote there
     sites: dict[str, dict[str, tuple[str, int, int, int, str]]] = field(default_factory=dict)
     hits: int = 0
@@ -100,16 +97,9 @@ class Cache:
         except (EOFError, ValueError, TypeError):
             pass
         try:
-            stamp, placements, claims, entries_json, sites = marshal.loads(build_part or b"")
-            if stamp == _stamp() and all(
-                isinstance(x, dict) for x in (placements, claims, entries_json, sites)
-            ):
-                out.placements, out.claims, out.entries_json, out.sites = (
-                    placements,
-                    claims,
-                    entries_json,
-                    sites,
-                )
+            stamp, placements, claims, sites = marshal.loads(build_part or b"")
+            if stamp == _stamp() and all(isinstance(x, dict) for x in (placements, claims, sites)):
+                out.placements, out.claims, out.sites = placements, claims, sites
         except (EOFError, ValueError, TypeError):
             pass
         return out
@@ -192,7 +182,7 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
         len(cache.entries), len(cache.extracted), len(cache.cards), len(cache.card_stats)
     )  # fmt: skip
     check_part = None if same and not always else marshal.dumps((_stamp(), kept, texts, cards, stats))
-    built = (cache.placements, cache.claims, cache.entries_json, cache.sites)
+    built = (cache.placements, cache.claims, cache.sites)
     return check_part, marshal.dumps((_stamp(), *built))
 
 

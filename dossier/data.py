@@ -1,56 +1,49 @@
 """The site's machine-readable files: ``dossier.json``, the search index, the sitemap,
 and each fact page's ClaimReview.
 
-``dossier.json`` and the search index hold one entry per fact. Each entry is encoded on
-its own and kept, keyed by its fact page's input digest, so that a build after a small
-change encodes only the facts that changed; the files are the same bytes as one
-``json.dumps`` of the whole would give.
+``dossier.json`` and the search index hold one entry per fact, each encoded on its own
+(the files are the same bytes as one ``json.dumps`` of the whole would give, without
+ever holding the whole as Python objects).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
+from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
 from . import generators
 from .generators import Site
 from .render import ClaimText
 
-#: A fact page's input digest -> its entry in dossier.json and in the search index, encoded
-#: (UTF-8: half the memory of the str of a text with curly quotes).
-Entries = dict[str, tuple[bytes, bytes]]
-
-# Compact: the C encoder only runs without indent, and the file is for machines.
-_compact = functools.partial(json.dumps, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-_spaced = functools.partial(json.dumps, ensure_ascii=False, sort_keys=True)
+# Encoders made once: json.dumps with options builds a new one per call, which costs as
+# much as the encoding. Compact: the C encoder only runs without indent.
+_compact = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_spaced = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
-class Encoded:
-    """The facts' entries, encoded once per fact (``known``: an earlier build's ``used``)."""
-
-    def __init__(self, site: Site, claims: ClaimText, known: Entries | None = None) -> None:
-        self.site, self.claims, self.known = site, claims, known or {}
-        self.used: Entries = {}
-
-    def entries(self, keys: list[str]) -> list[tuple[bytes, bytes]]:
-        """The entries of ``site.facts``, given each fact page's input digest."""
-        out = []
-        for view, key in zip(self.site.facts, keys, strict=True):
-            done = self.used.get(key) or self.known.get(key)
-            if done is None:
-                done = (
-                    _compact(fact_entry(view)).encode(),
-                    _script_safe(_spaced(search_entry(view, self.claims))).encode(),
-                )
-            self.used[key] = done
-            out.append(done)
-        return out
+def _joined(pieces: Iterable[bytes], sep: bytes, size: int = 1 << 20) -> list[bytes]:
+    """``sep.join(pieces)`` in chunks of about ``size`` bytes: the pieces are let go as
+    they are joined, and the whole is never copied into one more object."""
+    out: list[bytes] = []
+    buf: list[bytes] = []
+    n = 0
+    for i, piece in enumerate(pieces):
+        if i:
+            buf.append(sep)
+        buf.append(piece)
+        n += len(piece)
+        if n >= size:
+            out.append(b"".join(buf))
+            buf, n = [], 0
+    out.append(b"".join(buf))
+    return out
 
 
-def dossier_json(site: Site, entries: list[tuple[bytes, bytes]], built: dt.datetime | None) -> bytes:
-    """Everything, machine-readable: ``{"built", "dossier", "entities", "facts", "sources"}``."""
+def dossier_json(site: Site, built: dt.datetime | None) -> list[bytes]:
+    """Everything, machine-readable: ``{"built", "dossier", "entities", "facts", "sources"}``,
+    in parts (see ``_joined``)."""
     d = site.content.dossier
     head = {
         "title": d.title,
@@ -95,7 +88,8 @@ def dossier_json(site: Site, entries: list[tuple[bytes, bytes]], built: dt.datet
         ',"facts":[',
     ])  # fmt: skip
     tail = "".join(['],"sources":', _compact(sources), "}\n"])
-    return b"".join([head_part.encode(), b",".join(e[0] for e in entries), tail.encode()])
+    facts = _joined((_compact(fact_entry(v)).encode() for v in site.facts), b",")
+    return [head_part.encode(), *facts, tail.encode()]
 
 
 def fact_entry(v: generators.FactView) -> dict[str, object]:
@@ -139,9 +133,11 @@ def search_entry(v: generators.FactView, claims: ClaimText) -> dict[str, object]
     }
 
 
-def search_index(entries: list[tuple[bytes, bytes]]) -> bytes:
-    """A script that sets ``window.DOSSIER_INDEX`` (a script, not JSON: it works from file://)."""
-    return b"".join([b"window.DOSSIER_INDEX = [", b", ".join(e[1] for e in entries), b"];\n"])
+def search_index(site: Site, claims: ClaimText) -> list[bytes]:
+    """A script that sets ``window.DOSSIER_INDEX`` (a script, not JSON: it works from
+    file://), in parts."""
+    found = _joined((_script_safe(_spaced(search_entry(v, claims))).encode() for v in site.facts), b", ")
+    return [b"window.DOSSIER_INDEX = [", *found, b"];\n"]
 
 
 def _script_safe(text: str) -> str:

@@ -9,7 +9,6 @@ previous site exactly as it was.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import hashlib
 import os
@@ -34,7 +33,8 @@ class File:
     (which ``intact`` has vouched for); ``inputs`` keys what it was made from."""
 
     name: str
-    data: bytes | None
+    #: the bytes, or for a large file its parts in order
+    data: bytes | list[bytes] | None
     inputs: str = ""
 
 
@@ -105,16 +105,20 @@ def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifes
                     st = os.stat(base, dir_fd=dst, follow_symlinks=False)
                     kept += 1
                 else:
-                    digest = hashlib.blake2b(file.data, digest_size=16).hexdigest()
-                    if src is not None and _unchanged_at(src, base, file.data, digest, previous):
+                    parts = [file.data] if isinstance(file.data, bytes) else file.data
+                    h = hashlib.blake2b(digest_size=16)
+                    for part in parts:
+                        h.update(part)
+                    digest = h.hexdigest()
+                    if src is not None and _unchanged_at(src, base, parts, digest, previous):
                         os.link(base, base, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
                         st = os.stat(base, dir_fd=dst, follow_symlinks=False)
                         kept += 1
                     else:
-                        st = _write(dst, base, file.data)
+                        st = _write(dst, base, parts)
                         written += 1
                 after[file.name] = (digest, st.st_size, st.st_mtime_ns, st.st_ino, file.inputs)
-            _write(new.fd(""), MARKER, MARKER_TEXT)
+            _write(new.fd(""), MARKER, [MARKER_TEXT])
         if out.exists():
             if _exchange(tmp, out):
                 shutil.rmtree(tmp)  # now holds the previous site
@@ -188,14 +192,15 @@ class Previous:
         return fd is not None and _intact_at(fd, base, entry)
 
 
-def _write(folder: int | None, name: str, data: bytes) -> os.stat_result:
-    """Create ``name`` in ``folder`` (never replacing anything) holding ``data``."""
+def _write(folder: int | None, name: str, parts: list[bytes]) -> os.stat_result:
+    """Create ``name`` in ``folder`` (never replacing anything) holding ``parts``."""
     assert folder is not None
     fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=folder)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        for part in parts:
+            view = memoryview(part)
+            while view:
+                view = view[os.write(fd, view) :]
         return os.fstat(fd)
     finally:
         os.close(fd)
@@ -209,8 +214,8 @@ def _intact_at(folder: int, name: str, entry: Entry) -> bool:
     return stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ino) == tuple(entry[1:4])
 
 
-def _unchanged_at(folder: int, name: str, data: bytes, digest: str, entry: Entry | None) -> bool:
-    """Does ``name`` hold exactly ``data``? The manifest answers without reading the file
+def _unchanged_at(folder: int, name: str, parts: list[bytes], digest: str, entry: Entry | None) -> bool:
+    """Does ``name`` hold exactly ``parts``? The manifest answers without reading the file
     when the file is as the last build left it (same size, mtime and inode); otherwise the
     bytes are compared."""
     if entry is not None:
@@ -218,21 +223,21 @@ def _unchanged_at(folder: int, name: str, data: bytes, digest: str, entry: Entry
             return False
         if _intact_at(folder, name, entry):
             return True
-    return _same(name, data, folder)
+    return _same(name, parts, folder)
 
 
-def _same(name: str | Path, data: bytes, folder: int | None = None) -> bool:
-    """Is ``name`` (in ``folder``) a regular file, never a link, holding exactly ``data``?"""
+def _same(name: str | Path, parts: list[bytes], folder: int | None = None) -> bool:
+    """Is ``name`` (in ``folder``) a regular file, never a link, holding exactly ``parts``?"""
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
     except OSError:
         return False
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+        if not stat.S_ISREG(st.st_mode) or st.st_size != sum(len(p) for p in parts):
             return False
         with os.fdopen(os.dup(fd), "rb") as fh:
-            return fh.read(len(data) + 1) == data
+            return all(fh.read(len(p)) == p for p in parts) and not fh.read(1)
     except OSError:
         return False
     finally:
@@ -245,10 +250,9 @@ _AT_FDCWD = -100
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically (Linux renameat2); False where the system cannot."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
+    # The C library this process already runs on: find_library would start a compiler or
+    # ldconfig (a fork of this whole process) to look for it.
+    libc = ctypes.CDLL(None, use_errno=True)
     fn = getattr(libc, "renameat2", None)
     if fn is None:
         return False
@@ -284,7 +288,7 @@ def replace(files: Mapping[Path, bytes], *, compare: bool = True) -> list[Path]:
     returns the ones written."""
     written = []
     for path, data in files.items():
-        if compare and _same(path, data):
+        if compare and _same(path, [data]):
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

@@ -155,9 +155,12 @@ class ClaimText:
         return self._get(text)[1]
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # made once: see data.py
+
+
 def json_script(value: object) -> Markup:
     """JSON safe to place inside <script>: no '<', '>' or '&' survive unescaped."""
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, indent=None)
+    text = _JSON(value)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
 

@@ -196,7 +196,7 @@ def test_unchanged_pages_are_recognised_from_the_manifest_without_reading(
     assert first.published is not None and first.published.kept == 0
     mp = pytest.MonkeyPatch()
 
-    def never(path: Path, data: bytes) -> bool:
+    def never(path: Path, *args: object) -> bool:
         raise AssertionError(f"read back {path}")
 
     mp.setattr(publish, "_same", never)

@@ -117,6 +117,35 @@ class FactView:
     section: Section | None
     entities: tuple[Entity, ...]
     related: tuple[Fact, ...]
+    # Worked out once here, not by each template that shows them (list pages show them
+    # for every fact, and a template's every call costs more than the work).
+    status_label: str = ""
+    date_label: str | None = None
+    supports: int = 0
+    contradicts: int = 0
+    contexts: int = 0
+    #: how many sources its quotes come from
+    n_sources: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        fact: Fact,
+        quotes: tuple[QuoteView, ...],
+        section: Section | None,
+        entities: tuple[Entity, ...],
+        related: tuple[Fact, ...],
+    ) -> FactView:
+        stances = [q.stance for q in quotes]
+        return cls(
+            fact, quotes, section, entities, related,
+            status_label=STATUS_LABELS[fact.status],
+            date_label=date_label(fact.date) if fact.date else None,
+            supports=stances.count("supports"),
+            contradicts=stances.count("contradicts"),
+            contexts=stances.count("context"),
+            n_sources=len({q.source.id for q in quotes}),
+        )  # fmt: skip
 
     @property
     def id(self) -> str:
@@ -126,16 +155,8 @@ class FactView:
     def href(self) -> str:
         return fact_path(self.fact.id)
 
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.fact.status]
-
-    @property
-    def date_label(self) -> str | None:
-        return date_label(self.fact.date) if self.fact.date else None
-
     def count(self, stance: str) -> int:
-        return sum(1 for q in self.quotes if q.stance == stance)
+        return {"supports": self.supports, "contradicts": self.contradicts, "context": self.contexts}[stance]
 
     @property
     def source_ids(self) -> tuple[str, ...]:
@@ -143,7 +164,7 @@ class FactView:
 
     @property
     def contested(self) -> bool:
-        return self.fact.status == "disputed" or self.count("contradicts") > 0
+        return self.fact.status == "disputed" or self.contradicts > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +267,7 @@ def generate(result: CheckResult, placements: Placements | None = None) -> Site:
     sections = {s.id: s for s in content.dossier.sections}
     base: dict[str, tuple[QuoteView, ...]] = {fid: tuple(v) for fid, v in qviews.items()}
     views = tuple(
-        FactView(
+        FactView.of(
             fact=f,
             quotes=base.get(f.id, ()),
             section=sections.get(f.section.id) if f.section else None,

@@ -5,17 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import marshal
-import multiprocessing as mp
-import os
 import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import data, generators, model, publish
+from . import data, generators, model, parallel, publish
 from .cache import Cache
 from .check import CheckResult, check
 from .generators import Site
@@ -177,7 +175,7 @@ def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[tuple[
     """The pages in order; with many of them, rendered by two forked processes (which
     inherit the site and the compiled templates) while this one writes them out."""
     weights = [maker.weight(kind) for kind, _ in items]
-    if sum(weights) < PARALLEL_PAGES or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+    if sum(weights) < PARALLEL_PAGES or not parallel.usable():
         for kind, index in items:
             yield maker.one(kind, index)
         return
@@ -189,29 +187,16 @@ def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[tuple[
             load = 0
         chunks[-1].append(item)
         load += w
-    ctx = mp.get_context("fork")
-    with ProcessPoolExecutor(2, mp_context=ctx, initializer=_worker_init, initargs=(maker,)) as pool:
+    with parallel.forked(maker.chunk) as pool:
         # A few chunks in flight, not all: pages waiting to be written would pile up here
-        # (writing is the slower side), and the workers would inherit nothing they need.
+        # (writing is the slower side).
         pending: deque[Future[list[tuple[str, bytes]]]] = deque()
         for chunk in chunks:
-            pending.append(pool.submit(_worker_chunk, chunk))
+            pending.append(pool.submit(parallel.call, chunk))
             if len(pending) >= _IN_FLIGHT:
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
-
-
-# Set once in each worker process by _worker_init; never touched in the main process.
-_worker: dict[str, _Pages] = {}
-
-
-def _worker_init(maker: _Pages) -> None:
-    _worker["pages"] = maker
-
-
-def _worker_chunk(items: list[tuple[str, int]]) -> list[tuple[str, bytes]]:
-    return _worker["pages"].chunk(items)
 
 
 def render_files(
@@ -232,8 +217,7 @@ def render_files(
         cache.placements = site.placements
     dirs = theme_dirs(content_dir)
     renderer = Renderer(dirs, cache.claims if cache is not None else None)
-    for v in site.facts:  # before rendering forks, so that every process knows them all
-        renderer.claims.plain(v.fact.claim)
+    renderer.claims.prime([v.fact.claim for v in site.facts])
     content = site.content
     dossier = content.dossier
     common = {

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
-from . import __version__, quotes, readers
+from . import __version__, parallel, quotes, readers
 from .cache import Cache
 from .cache import key as cache_key
 from .model import Content
@@ -132,7 +129,7 @@ def _verify(content: Content, problems: list[Problem], strict: bool, cache: Cach
                     results[(fact.id, i)] = hit
                     continue
             todo.append(((fact.id, i), ev.quote, ev.source.id))
-    if len(todo) >= PARALLEL_MIN and (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods():
+    if len(todo) >= PARALLEL_MIN and parallel.usable():
         results.update(_verify_in_two(todo, content, settings))
     else:
         for where, quote, sid in todo:
@@ -181,39 +178,21 @@ def _verify_in_two(
     by_source: dict[str, list[Task]] = {}
     for task in todo:
         by_source.setdefault(task[2], []).append(task)
-    halves: tuple[list[Task], list[Task]] = ([], [])
-    for tasks in sorted(by_source.values(), key=len, reverse=True):
-        min(halves, key=len).extend(tasks)
-    texts = {sid: src.text for sid, src in content.sources.items()}
-    ctx = mp.get_context("fork")  # the children inherit the texts instead of unpickling them
-    with ProcessPoolExecutor(2, mp_context=ctx, initializer=_worker_init, initargs=(texts, settings)) as pool:
-        out: dict[tuple[str, int], quotes.Match | quotes.Miss] = {}
-        for part in pool.map(_worker_verify, halves):
-            out.update(part)
-    return out
+    prepared: dict[str, quotes.Source] = {}  # in each child, its own
 
+    def verify(tasks: list[Task]) -> list[tuple[tuple[str, int], quotes.Match | quotes.Miss]]:
+        out = []
+        for where, quote, sid in tasks:
+            source = prepared.get(sid)
+            if source is None:
+                source = prepared[sid] = quotes.Source(content.sources[sid].text)
+            out.append((where, quotes.verify(quote, source, settings)))
+        return out
 
-# Set once in each worker process by _worker_init; never touched in the main process.
-_worker_state: dict[str, object] = {}
-
-
-def _worker_init(texts: dict[str, str], settings: quotes.Settings) -> None:
-    _worker_state["texts"] = texts
-    _worker_state["settings"] = settings
-    _worker_state["prepared"] = {}
-
-
-def _worker_verify(tasks: list[Task]) -> list[tuple[tuple[str, int], quotes.Match | quotes.Miss]]:
-    texts = cast(dict[str, str], _worker_state["texts"])
-    settings = cast(quotes.Settings, _worker_state["settings"])
-    prepared = cast(dict[str, quotes.Source], _worker_state["prepared"])
-    out = []
-    for where, quote, sid in tasks:
-        source = prepared.get(sid)
-        if source is None:
-            source = prepared[sid] = quotes.Source(texts[sid])
-        out.append((where, quotes.verify(quote, source, settings)))
-    return out
+    results: dict[tuple[str, int], quotes.Match | quotes.Miss] = {}
+    for part in parallel.in_two(verify, parallel.halves(list(by_source.values()))):
+        results.update(part)
+    return results
 
 
 _FIX = {

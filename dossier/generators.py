@@ -237,6 +237,8 @@ def generate(result: CheckResult, placements: Placements | None = None) -> Site:
     ``Site.placements``), so that only quotes placed anew need their source normalised."""
     content = result.content
     assert content is not None, "generate() needs content that checked clean"
+    # Placing in two processes did not pay (measured: 2.1 s either way for 30,000 quotes
+    # never placed, the forked children slowed by copying the pages they touch).
     placed = _Placer(result, placements or {})
     qviews: dict[str, list[QuoteView]] = {}
     for fact in content.facts.values():

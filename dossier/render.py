@@ -21,6 +21,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 
+from . import parallel
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -134,6 +136,10 @@ def plain(text: str) -> str:
 Claims = dict[str, tuple[str, str]]
 
 
+#: From this many claims never rendered before, they are rendered in two processes.
+PARALLEL_CLAIMS = 2000
+
+
 class ClaimText:
     """Claims as HTML and as plain text, each rendered once per text."""
 
@@ -147,6 +153,19 @@ class ClaimText:
             done = (str(self.markdown.inline(text)), plain(text))
         self.used[text] = done
         return done
+
+    def prime(self, texts: list[str]) -> None:
+        """Render every one of ``texts`` now (before rendering forks, so that every process
+        knows them all); with thousands not known, in two processes."""
+        new = [t for t in dict.fromkeys(texts) if t not in self.used and t not in self.known]
+        if len(new) >= PARALLEL_CLAIMS and parallel.usable():
+            for done in parallel.in_two(self._render_all, [new[::2], new[1::2]]):
+                self.used.update(done)
+        for t in texts:
+            self._get(t)
+
+    def _render_all(self, texts: list[str]) -> Claims:
+        return {t: self._get(t) for t in texts}
 
     def html(self, text: str | None) -> Markup:
         return Markup(self._get(text)[0]) if text else Markup("")

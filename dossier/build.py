@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import markdown_it
+
 from . import data, generators, model, parallel, publish
 from .cache import Cache
-from .check import CheckResult, check
+from .check import CheckResult, check, recall, survey
 from .generators import Site
 from .pause import heap_frozen
+from .problems import Severity, Verdict
+from .readers import Survey
 from .render import Renderer, theme_dirs
 
 STATIC_FILES = ("static/style.css", "static/print.css", "static/dossier.js")
@@ -30,6 +34,11 @@ class BuildResult:
     pages: int = 0
     #: Seconds spent in each stage: check, render, publish.
     timings: dict[str, float] = field(default_factory=dict)
+    #: The content folder as it was found before it was read (None: no cache, or too fresh).
+    survey: Survey | None = None
+    #: Set when nothing had changed since the last build of ``out``: the verdict recalled
+    #: (``check`` then holds only its problems), and nothing was rendered or written.
+    unchanged: Verdict | None = None
 
 
 def build(
@@ -39,8 +48,13 @@ def build(
     strict: bool = False,
     built: dt.datetime | None = None,
     cache: Cache | None = None,
+    known: Verdict | None = None,
 ) -> BuildResult:
     """Check; when clean, render the site and publish it to ``out``.
+
+    With a cache, and ``known`` (the last check's verdict), a build whose every input (the
+    content folder, the theme, ``built``) is as it was for the last build of ``out``, and
+    whose output is as that build left it, does nothing.
 
     Raises ``publish.PublishError`` when ``out`` may not be replaced, and template errors
     as they come; in every failing case the previous site is left as it was.
@@ -48,23 +62,60 @@ def build(
     # check() pauses the cycle collector while it reads; rendering runs with it (Jinja's
     # contexts do make cycles: paused, memory grew by a sixth), the checked content frozen.
     t0 = time.perf_counter()
+    now = survey(content_dir, strict) if cache is not None else None
+    site_key = str(out.resolve())
+    inputs = _inputs(now, content_dir, built)
+    if cache is not None and inputs is not None:
+        done = _unchanged(out, site_key, inputs, cache, recall(content_dir, strict, known)[0], known)
+        if done is not None:
+            return done
     result = check(content_dir, strict=strict, cache=cache)
     t1 = time.perf_counter()
     if result.errors:
-        return BuildResult(result, timings={"check": t1 - t0})
+        return BuildResult(result, timings={"check": t1 - t0}, survey=now)
     publish.check_target(out, content_dir)
     # Pages go to the temporary tree as they are rendered, so the site never sits in memory
     # whole; the swap at the end is still all or nothing.
-    site_key = str(out.resolve())
     before = cache.sites.get(site_key) if cache is not None else None
     timer = _Timer(render_files(result, content_dir, built, out, before, cache))
     with heap_frozen():
         published = publish.publish(timer, out, content_dir, before)
     if cache is not None:
-        cache.remember_site(site_key, published.manifest)
+        cache.remember_site(site_key, published.manifest, inputs or "")
     t2 = time.perf_counter()
     timings = {"check": t1 - t0, "render": timer.spent, "publish": t2 - t1 - timer.spent}
-    return BuildResult(result, published, timer.pages, timings)
+    return BuildResult(result, published, timer.pages, timings, now)
+
+
+def _inputs(now: Survey | None, content_dir: Path, built: dt.datetime | None) -> str | None:
+    """A digest of everything a build is made from: the content folder (each card's stat
+    too), the theme, the build date; None when the folder could not be vouched for."""
+    if now is None or any(st is None for st in now.cards.values()):
+        return None  # or a card written too recently to vouch for
+    cards = repr(sorted(now.cards.items()))
+    when = built.isoformat() if built else ""
+    raw = f"{now.digest}\0{cards}\0{theme_digest(theme_dirs(content_dir))}\0{when}"
+    return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _unchanged(
+    out: Path, site_key: str, inputs: str, cache: Cache, verdict: Verdict | None, known: Verdict | None
+) -> BuildResult | None:
+    """The result of a build that has nothing to do, or None when it has."""
+    manifest = cache.sites.get(site_key)
+    if verdict is None or verdict is not known or manifest is None:
+        return None
+    if cache.built_from.get(site_key) != inputs:
+        return None
+    if any(p.severity is Severity.ERROR for p in verdict.problems) or not (out / publish.MARKER).is_file():
+        return None
+    with publish.Previous(out) as old:
+        if not all(old.intact(name, entry) for name, entry in manifest.items()):
+            return None
+    cache.remember_site(site_key, manifest, inputs)
+    pages = sum(1 for name in manifest if name.endswith(".html"))
+    nothing = CheckResult(None, verdict.problems)
+    return BuildResult(nothing, publish.Published(0, len(manifest), manifest), pages, unchanged=verdict)
 
 
 class _Timer:
@@ -216,7 +267,9 @@ def render_files(
     if cache is not None:
         cache.placements = site.placements
     dirs = theme_dirs(content_dir)
-    renderer = Renderer(dirs, cache.claims if cache is not None else None)
+    # Claims rendered by another version of markdown-it-py are rendered again.
+    claims = cache.claims.get(markdown_it.__version__) if cache is not None else None
+    renderer = Renderer(dirs, claims)
     renderer.claims.prime([v.fact.claim for v in site.facts])
     content = site.content
     dossier = content.dossier
@@ -266,7 +319,7 @@ def render_files(
         listed = sorted(p for p in pages if p != "404.html")
         yield publish.File("sitemap.xml", data.sitemap(dossier.base_url, listed, built))
     if cache is not None:
-        cache.claims = renderer.claims.used
+        cache.claims = {markdown_it.__version__: renderer.claims.used}
 
 
 def theme_digest(dirs: list[Path]) -> str:

@@ -26,7 +26,7 @@ from .model import Fact, fact_from_record, fact_record
 from .problems import Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 
-FORMAT = 15
+FORMAT = 17
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 
@@ -76,9 +76,11 @@ class Cache:
     #: (source sha256, matched spans) -> a quote's line and text fragment (see
     #: ``generators.Placements``); replaced whole by each build
     placements: dict[Any, tuple[int, str]] = field(default_factory=dict)
-    #: a claim's text -> its inline Markdown as HTML and as plain text (see render.Claims);
-    #: replaced whole by each build
-    claims: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: markdown-it-py's version -> a claim's text -> its inline Markdown as HTML and as plain
+    #: text (see render.Claims); replaced whole by each build
+    claims: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    #: the real path of an output folder -> a digest of the last build's inputs
+    built_from: dict[str, str] = field(default_factory=dict)
     #: the real path of an output folder -> what the last build wrote there
     sites: dict[str, dict[str, tuple[str, int, int, int, str]]] = field(default_factory=dict)
     hits: int = 0
@@ -97,9 +99,9 @@ class Cache:
         except (EOFError, ValueError, TypeError):
             pass
         try:
-            stamp, placements, claims, sites = marshal.loads(build_part or b"")
-            if stamp == _stamp() and all(isinstance(x, dict) for x in (placements, claims, sites)):
-                out.placements, out.claims, out.sites = placements, claims, sites
+            stamp, *built = marshal.loads(build_part or b"")
+            if stamp == _stamp() and len(built) == 4 and all(isinstance(x, dict) for x in built):
+                out.placements, out.claims, out.sites, out.built_from = built
         except (EOFError, ValueError, TypeError):
             pass
         return out
@@ -116,12 +118,17 @@ class Cache:
         self.used_cards.add(key)
         self.changed = True
 
-    def remember_site(self, key: str, manifest: dict[str, tuple[str, int, int, int, str]]) -> None:
-        """Keep what a build wrote to an output folder: for the last SITES folders only."""
+    def remember_site(
+        self, key: str, manifest: dict[str, tuple[str, int, int, int, str]], inputs: str
+    ) -> None:
+        """Keep what a build wrote to an output folder, and a digest of what it was made
+        from (see build): for the last SITES folders only."""
         self.sites.pop(key, None)
         self.sites[key] = manifest
+        self.built_from[key] = inputs
         for old in list(self.sites)[:-SITES]:
             del self.sites[old]
+        self.built_from = {k: v for k, v in self.built_from.items() if k in self.sites}
 
     def get(self, k: bytes) -> Match | None:
         entry = self.entries.get(k)
@@ -182,7 +189,7 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
         len(cache.entries), len(cache.extracted), len(cache.cards), len(cache.card_stats)
     )  # fmt: skip
     check_part = None if same and not always else marshal.dumps((_stamp(), kept, texts, cards, stats))
-    built = (cache.placements, cache.claims, cache.sites)
+    built = (cache.placements, cache.claims, cache.sites, cache.built_from)
     return check_part, marshal.dumps((_stamp(), *built))
 
 

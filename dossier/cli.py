@@ -59,11 +59,13 @@ def cached(content_dir: Path, disabled: bool, *, build: bool = False) -> Iterato
     store = cache.load(path, build_path if build else None)
     yield store
     check_part, build_part = cache.dump_parts(store)
-    with contextlib.suppress(OSError):  # never compared: reading it back costs its size again
-        if check_part is not None:
+    # Never compared: reading it back would cost its size again.
+    if check_part is not None:
+        with contextlib.suppress(OSError):
             publish.replace({path: check_part}, compare=False)
         del check_part
-        if build:
+    if build:
+        with contextlib.suppress(OSError):
             publish.replace({build_path: build_part}, compare=False)
 
 
@@ -220,12 +222,18 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
     from .build import build
 
     built = source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
+    verdict_path = cache.verdict_path(content_dir)
+    known = None if no_cache else cache.load_verdict(verdict_path)
     try:
         with cached(content_dir, no_cache, build=True) as store:
-            result = build(content_dir, out, strict=strict, built=built, cache=store)
+            result = build(content_dir, out, strict=strict, built=built, cache=store, known=known)
             # Let the content go before the cache is written: both at once is the peak.
-            verdict, published, pages = result.check.verdict(), result.published, result.pages
+            verdict = result.unchanged or result.check.verdict(result.survey)
+            published, pages = result.published, result.pages
             del result
+        if verdict is not known and verdict.fingerprint:  # for the next check or build
+            with contextlib.suppress(OSError):
+                publish.replace({verdict_path: cache.dump_verdict(verdict)})
     except PublishError as exc:
         raise click.UsageError(str(exc)) from None
     except OSError as exc:  # a full disk, a read-only folder: not a bug, and nothing was lost

@@ -71,8 +71,8 @@ def date_label(d: PartialDate) -> str:
 
 
 #: What a quote's place in its source gives the page that is costly to find: (line,
-#: text-fragment directive or "" for PDFs), keyed by (the source's sha256, the matched
-#: spans). It depends on nothing else, so it may be kept between builds (the cache does):
+#: text-fragment directive or "" for PDFs), keyed by (the source's sha256 and kind, the
+#: matched spans). It depends on nothing else, so it may be kept between builds (the cache does):
 #: then a build never has to normalise a source whose quotes it already placed.
 Placements = dict[tuple[str, tuple[tuple[int, int], ...]], tuple[int, str]]
 
@@ -156,7 +156,9 @@ class FactView:
         return fact_path(self.fact.id)
 
     def count(self, stance: str) -> int:
-        return {"supports": self.supports, "contradicts": self.contradicts, "context": self.contexts}[stance]
+        return {"supports": self.supports, "contradicts": self.contradicts, "context": self.contexts}.get(
+            stance, 0
+        )
 
     @property
     def source_ids(self) -> tuple[str, ...]:
@@ -406,7 +408,7 @@ class _Placer:
         """(line, passage, directive) of a match."""
         text = source.text
         passage = " … ".join(_squash(text[s:e]) for s, e in match.spans)
-        key = (source.sha256, match.spans)
+        key = (f"{source.sha256}.{source.kind}", match.spans)  # the same bytes read as HTML or text differ
         done = self.kept.get(key) or self.known.get(key)
         if done is None:
             directive = "" if source.kind == "pdf" else self._directive(source, match)

@@ -169,55 +169,79 @@ class Survey:
 
 def survey(root: Path, *extra: str) -> Survey | None:
     """The survey of CONTENT_DIR, ``extra`` folded into its digest; None when the folder
-    cannot be listed, or a file other than a card changed too recently to vouch for.
+    cannot be listed, ``facts`` or ``sources`` is there but not a plain folder, or a file
+    other than a card changed too recently to vouch for.
 
-    Only what the check reads counts: dossier.yaml, entities.yaml, what is in sources/,
-    the cards, and every folder's name. Links are surveyed as links (their target path);
-    a card that is a link also carries its target's stat, so an edit of the target shows.
+    What the check reads is surveyed by the same paths the check reads it by:
+    dossier.yaml, entities.yaml, everything in sources/, and in facts/ the cards, every
+    folder's name and every link (other files there are never read: an editor's swap
+    file beside a card). A link carries its target's stat too, so an edit behind it shows.
     """
     h = hashlib.blake2b(digest_size=16)
     for part in extra:
         h.update(part.encode("utf-8", "surrogatepass") + b"\0")
     r = _Reader(root)
-    facts = os.path.join(str(root), "facts") + os.sep
-    sources = os.path.join(str(root), "sources") + os.sep
-    top = {os.path.join(str(root), name) for name in ("dossier.yaml", "entities.yaml")}
     now = time.time_ns()
     cards: dict[str, tuple[object, ...] | None] = {}
     ids: list[str] = []
+
+    def entry(path: str) -> tuple[tuple[object, ...], bool] | None:
+        """(what counts of the entry, whether it is too recent); None when missing."""
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        link = os.readlink(path) if stat.S_ISLNK(st.st_mode) else ""
+        out: tuple[object, ...] = (
+            st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, link,
+        )  # fmt: skip
+        recent = now - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS
+        if link:  # what the check reads is the target
+            target = _stat_or_none(path)
+            out = (*out, target)
+            recent = recent or (target is not None and now - max(target[2:4]) < RACY_NS)
+        return out, recent
+
     try:
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=_raise):
-            dirnames.sort()
-            for name in sorted(filenames + dirnames):
-                path = os.path.join(dirpath, name)
-                st = os.lstat(path)
-                link = os.readlink(path) if stat.S_ISLNK(st.st_mode) else ""
-                entry: tuple[object, ...] = (
-                    st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, link,
-                )  # fmt: skip
-                recent = now - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS
-                is_card = (
-                    path.startswith(facts)
-                    and name.lower().endswith((".yaml", ".yml"))
-                    and not stat.S_ISDIR(st.st_mode)
-                )
-                if link:  # what the check reads is the target
-                    target = _stat_or_none(path)
-                    entry = (*entry, target)
-                    recent = recent or (target is not None and now - max(target[2:4]) < RACY_NS)
-                if is_card:
-                    ids.append(name.rsplit(".", 1)[0])
-                    cards[r.display(path)] = None if recent else entry
-                    h.update(f"card\0{path}\n".encode("utf-8", "surrogateescape"))
-                    continue
-                if stat.S_ISDIR(st.st_mode):  # its name is what counts: its entries show below
-                    h.update(f"dir\0{path}\n".encode("utf-8", "surrogateescape"))
-                    continue
-                if not path.startswith(sources) and path not in top:
-                    continue  # never read: an editor's swap file beside a card, a README
-                if recent:
-                    return None
-                h.update(f"{path}\0{entry!r}\n".encode("utf-8", "surrogateescape"))
+        for name in ("dossier.yaml", "entities.yaml", "sources", "facts"):
+            path = str(root / name)
+            found = entry(path)
+            if found is None:
+                h.update(f"absent\0{name}\n".encode())
+                continue
+            if name in ("sources", "facts"):
+                if not stat.S_ISDIR(cast(int, found[0][0])):
+                    return None  # a link or a file: read another way than surveyed
+                continue
+            if found[1]:
+                return None
+            h.update(f"{path}\0{found[0]!r}\n".encode("utf-8", "surrogateescape"))
+        for folder in ("sources", "facts"):
+            top = str(root / folder)
+            if not os.path.isdir(top):
+                continue
+            for dirpath, dirnames, filenames in os.walk(top, followlinks=False, onerror=_raise):
+                dirnames.sort()
+                for name in sorted(filenames + dirnames):
+                    path = os.path.join(dirpath, name)
+                    found = entry(path)
+                    if found is None:
+                        return None  # removed while surveyed
+                    what, recent = found
+                    kind = cast(int, what[0])
+                    if stat.S_ISDIR(kind):  # its name is what counts: its entries show below
+                        h.update(f"dir\0{path}\n".encode("utf-8", "surrogateescape"))
+                        continue
+                    if folder == "facts" and name.lower().endswith((".yaml", ".yml")):
+                        ids.append(name.rsplit(".", 1)[0])
+                        cards[r.display(path)] = None if recent else what
+                        h.update(f"card\0{path}\n".encode("utf-8", "surrogateescape"))
+                        continue
+                    if folder == "facts" and not stat.S_ISLNK(kind):
+                        continue  # never read
+                    if recent:
+                        return None
+                    h.update(f"{path}\0{what!r}\n".encode("utf-8", "surrogateescape"))
     except OSError:
         return None
     clean = len(set(ids)) == len(ids) and all(ID_RE.match(i) for i in ids)

@@ -160,7 +160,7 @@ def spy_on_reading(monkeypatch: pytest.MonkeyPatch) -> list[set[str] | None]:
 OTHER = CARD.replace("Putin gave Kim a car.", "Another claim.")
 EDITS = [
     ("b", OTHER.replace("status: confirmed", "status: maybe")),  # invalid value
-    ("b", OTHER.replace("a car", "a bus")),  # back to valid, but the quote is not found
+    ("b", OTHER.replace("made car", "made bus")),  # back to valid, but the quote is not found
     ("c", OTHER.replace("entities: [putin]", "entities: [putin, nobody]\nstatus: again")),
     ("a", CARD + "related: [zz, b]\n"),  # an unknown fact, with a hint
     ("a", CARD),  # and fixed again
@@ -194,7 +194,7 @@ def test_two_cards_edited_at_once(in_tmp: Path, settled: None, monkeypatch: pyte
     assert run(in_tmp).exit_code == 0
     calls = spy_on_reading(monkeypatch)
     write(content, "facts/a.yaml", CARD.replace("wire", "nope"))
-    write(content, "facts/b.yaml", OTHER.replace("a car", "a bus"))
+    write(content, "facts/b.yaml", OTHER.replace("made car", "made bus"))
     recalled = run(in_tmp, "--format", "json")
     assert calls == [{"content/facts/a.yaml", "content/facts/b.yaml"}]
     fresh = run(in_tmp, "--format", "json", "--no-cache")
@@ -268,3 +268,130 @@ def test_an_edit_behind_a_link_shows(in_tmp: Path, settled: None, linked: str, o
     real.write_text(real.read_text().replace(old, new))
     assert run(in_tmp).exit_code == 1
     assert run(in_tmp, "--format", "json").stdout == run(in_tmp, "--format", "json", "--no-cache").stdout
+
+
+def test_the_content_folder_given_as_dot(
+    in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cards are named alike by the survey and the reader, whatever the folder is called."""
+    content = make_content(in_tmp / "content", {"a.yaml": CARD, "b.yaml": OTHER})
+    os.chdir(content)
+    runner = CliRunner(env={"DOSSIER_CACHE_DIR": str(in_tmp / "cache")})
+    assert runner.invoke(main, ["check", "."]).exit_code == 0
+    calls = spy_on_reading(monkeypatch)
+    write(content, "facts/b.yaml", OTHER.replace("made car", "made bus"))
+    recalled = runner.invoke(main, ["check", ".", "--format", "json"])
+    assert calls == [{"facts/b.yaml"}]
+    fresh = runner.invoke(main, ["check", ".", "--format", "json", "--no-cache"])
+    assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout) == (1, fresh.stdout)
+    write(content, "facts/b.yaml", OTHER)  # and fixed: the old error must not linger
+    recalled = runner.invoke(main, ["check", ".", "--format", "json"])
+    fresh = runner.invoke(main, ["check", ".", "--format", "json", "--no-cache"])
+    assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout) == (0, fresh.stdout)
+
+
+@pytest.mark.parametrize(
+    "case", ["link-to-folder-in-facts", "facts-is-a-link", "sources-is-a-link", "facts-file"]
+)
+def test_folders_that_are_links_or_files(in_tmp: Path, settled: None, case: str) -> None:
+    content = make_content(in_tmp / "content", {"a.yaml": CARD})
+    if case == "link-to-folder-in-facts":
+        (in_tmp / "elsewhere").mkdir()
+        (content / "facts/more").symlink_to(in_tmp / "elsewhere")
+    elif case in ("facts-is-a-link", "sources-is-a-link"):
+        folder = "facts" if case == "facts-is-a-link" else "sources"
+        os.rename(content / folder, content / "kept")
+        (content / folder).symlink_to(content / "kept")
+    else:
+        (content / "facts/a.yaml").unlink()
+        (content / "facts").rmdir()
+        (content / "facts").write_text("not a folder\n")
+    for step in range(3):
+        recalled = run(in_tmp, "--format", "json")
+        fresh = run(in_tmp, "--format", "json", "--no-cache")
+        assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout), (case, step)
+        if step == 0 and case in ("facts-is-a-link", "sources-is-a-link"):
+            kept = content / "kept" / ("a.yaml" if case == "facts-is-a-link" else "wire.txt")
+            kept.write_text(kept.read_text().replace("car", "cat").replace("confirmed", "x"))
+        elif step == 0 and case == "facts-file":
+            (content / "facts").unlink()
+        elif step == 0:
+            (content / "facts/more").unlink()
+
+
+# --- a build with nothing to do does nothing -----------------------------------------------
+
+
+def build_cli(in_tmp: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    runner = CliRunner(env={"DOSSIER_CACHE_DIR": str(in_tmp / "cache"), **(env or {})})
+    return runner.invoke(main, ["build", "content", "--out", "site", *args])
+
+
+def refuse_to_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dossier import build as build_module
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(build_module, "render_files", boom)
+    monkeypatch.setattr(check, "read_content", boom)
+
+
+def test_a_build_with_nothing_changed_reads_and_writes_nothing(
+    in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    skips_a_date = '"The car was handed over ... the agency reported on Tuesday"'
+    warns = CARD.replace('"Putin gave Kim Jong Un a Russian-made car"', skips_a_date)
+    make_content(in_tmp / "content", {"a.yaml": CARD, "b.yaml": warns})
+    first = build_cli(in_tmp)
+    assert first.exit_code == 0 and "warning[" in first.output, first.output
+    before = {p: p.stat().st_mtime_ns for p in (in_tmp / "site").rglob("*")}
+    with monkeypatch.context() as m:
+        refuse_to_render(m)
+        again = build_cli(in_tmp)
+        assert again.exit_code == 0, again.output
+        assert again.stdout == first.stdout  # the same warnings
+        assert "(0 files written" in again.stderr
+        assert run(in_tmp).exit_code == 0  # and the check is recalled from the build's verdict
+    assert {p: p.stat().st_mtime_ns for p in (in_tmp / "site").rglob("*")} == before
+
+
+@pytest.mark.parametrize(
+    "change", ["card", "template", "build-date", "page-edited", "page-deleted", "no-cache"]
+)
+def test_a_build_whose_inputs_or_output_changed_builds(
+    in_tmp: Path, settled: None, change: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dossier import build as build_module
+
+    content = make_content(in_tmp / "content", {"a.yaml": CARD})
+    assert build_cli(in_tmp).exit_code == 0
+    rendered: list[object] = []
+    real = build_module.render_files
+
+    def counting(*args: object, **kwargs: object) -> object:
+        rendered.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "render_files", counting)
+    env: dict[str, str] = {}
+    args: list[str] = []
+    if change == "card":
+        write(content, "facts/a.yaml", CARD.replace("Putin gave Kim a car.", "Putin gave Kim a limousine."))
+    elif change == "template":
+        write(in_tmp, "templates/404.html", "{% extends 'base.html' %}{% block main %}Lost.{% endblock %}\n")
+    elif change == "build-date":
+        env = {"SOURCE_DATE_EPOCH": "86400"}
+    elif change == "page-edited":
+        (in_tmp / "site/facts/a.html").write_text("vandalised")
+    elif change == "page-deleted":
+        (in_tmp / "site/index.html").unlink()
+    else:
+        args = ["--no-cache"]
+    again = build_cli(in_tmp, *args, env=env)
+    assert again.exit_code == 0, again.output
+    assert len(rendered) == 1, change
+    fresh = CliRunner(env=env).invoke(main, ["build", "content", "--out", "fresh", "--no-cache"])
+    assert fresh.exit_code == 0
+    for page in (in_tmp / "fresh").rglob("*.html"):
+        assert page.read_bytes() == (in_tmp / "site" / page.relative_to(in_tmp / "fresh")).read_bytes()

@@ -66,7 +66,8 @@ def build(
     site_key = str(out.resolve())
     inputs = _inputs(now, content_dir, built)
     if cache is not None and inputs is not None:
-        done = _unchanged(out, site_key, inputs, cache, recall(content_dir, strict, known)[0], known)
+        verdict = recall(content_dir, strict, known, recheck=False, surveyed=now)[0]
+        done = _unchanged(out, site_key, inputs, cache, verdict, known)
         if done is not None:
             return done
     result = check(content_dir, strict=strict, cache=cache)

@@ -179,8 +179,9 @@ def dump(cache: Cache) -> bytes:
 
 def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, bytes]:
     """The bytes to store of each part: only what this run used, so deleted quotes do not
-    pile up. The check part is None when it would be what was loaded (unless ``always``):
-    two files, so that each is written only when it changed and never both in memory."""
+    pile up. The check part is None when it would be what was loaded, or when this run did
+    not check at all (unless ``always``): two files, so that each is written only when it
+    changed and never both in memory."""
     kept = {k: v for k, v in cache.entries.items() if k in cache.used}
     texts = {k: v for k, v in cache.extracted.items() if k in cache.used_extracted}
     cards = {k: v for k, v in cache.cards.items() if k in cache.used_cards}
@@ -188,7 +189,11 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
     same = not cache.changed and (len(kept), len(texts), len(cards), len(stats)) == (
         len(cache.entries), len(cache.extracted), len(cache.cards), len(cache.card_stats)
     )  # fmt: skip
-    check_part = None if same and not always else marshal.dumps((_stamp(), kept, texts, cards, stats))
+    # Nothing asked of it (a build that had nothing to do): what is stored still stands.
+    unused = not (cache.changed or cache.used or cache.used_cards or cache.used_extracted)
+    check_part = (
+        None if (same or unused) and not always else marshal.dumps((_stamp(), kept, texts, cards, stats))
+    )
     built = (cache.placements, cache.claims, cache.sites, cache.built_from)
     return check_part, marshal.dumps((_stamp(), *built))
 

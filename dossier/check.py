@@ -59,15 +59,24 @@ def survey(root: Path, strict: bool) -> readers.Survey | None:
 RECHECK_MAX = 200
 
 
-def recall(root: Path, strict: bool, known: Verdict | None) -> tuple[Verdict | None, readers.Survey | None]:
+def recall(
+    root: Path,
+    strict: bool,
+    known: Verdict | None,
+    *,
+    recheck: bool = True,
+    surveyed: readers.Survey | None = None,
+) -> tuple[Verdict | None, readers.Survey | None]:
     """The verdict on CONTENT_DIR as it is now, from ``known`` (the last one) without
     reading the folder again when only a few cards changed, or None; and the survey.
 
     While everything but the cards is as it was (the same files, the same names of cards),
     a card's problems depend on its own bytes alone, so the cards that changed are read and
-    checked on their own and the rest of ``known`` stands.
+    checked on their own and the rest of ``known`` stands (unless not ``recheck``: for a
+    caller that will check everything anyway when anything changed). ``surveyed``: the
+    survey, when the caller has just made it.
     """
-    now = survey(root, strict)
+    now = surveyed or survey(root, strict)
     if now is None or known is None or known.fingerprint != now.digest:
         return None, now
     changed = {
@@ -75,7 +84,7 @@ def recall(root: Path, strict: bool, known: Verdict | None) -> tuple[Verdict | N
     }
     if not changed:
         return known, now
-    if not known.cards or not now.clean or len(changed) > RECHECK_MAX:
+    if not recheck or not known.cards or not now.clean or len(changed) > RECHECK_MAX:
         return None, now
     with collector_paused():
         content, problems = read_content(root, only=changed)

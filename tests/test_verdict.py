@@ -395,3 +395,24 @@ def test_a_build_whose_inputs_or_output_changed_builds(
     assert fresh.exit_code == 0
     for page in (in_tmp / "fresh").rglob("*.html"):
         assert page.read_bytes() == (in_tmp / "site" / page.relative_to(in_tmp / "fresh")).read_bytes()
+
+
+def test_a_build_that_did_nothing_keeps_the_cache_of_cards_and_quotes(
+    in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dossier import quotes
+
+    content = make_content(in_tmp / "content", {"a.yaml": CARD, "b.yaml": OTHER, "c.yaml": OTHER})
+    assert build_cli(in_tmp).exit_code == 0
+    assert "(0 files written" in build_cli(in_tmp).stderr  # did nothing
+    parsed: list[str] = []
+    searched: list[str] = []
+    real_parse, real_verify = readers.parse_card, quotes.verify
+    monkeypatch.setattr(
+        readers, "parse_card", lambda data, shown, fid: parsed.append(fid) or real_parse(data, shown, fid)
+    )
+    monkeypatch.setattr(quotes, "verify", lambda q, s, o: searched.append(q) or real_verify(q, s, o))
+    write(content, "facts/b.yaml", OTHER.replace("Another claim.", "Another claim, edited."))
+    assert build_cli(in_tmp).exit_code == 0
+    assert parsed == ["b"]  # the other cards, and every quote, came from the cache
+    assert searched == []

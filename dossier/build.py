@@ -32,7 +32,8 @@ class BuildResult:
     check: CheckResult
     published: publish.Published | None = None
     pages: int = 0
-    #: Seconds spent in each stage: check, render, publish.
+    #: Seconds spent in each stage: check, generate, claims, digests, data, pages (rendering
+    #: them, with two processes waited for), publish (writing the files).
     timings: dict[str, float] = field(default_factory=dict)
     #: The content folder as it was found before it was read (None: no cache, or too fresh).
     survey: Survey | None = None
@@ -78,13 +79,15 @@ def build(
     # Pages go to the temporary tree as they are rendered, so the site never sits in memory
     # whole; the swap at the end is still all or nothing.
     before = cache.sites.get(site_key) if cache is not None else None
-    timer = _Timer(render_files(result, content_dir, built, out, before, cache))
+    stages: dict[str, float] = {}
+    timer = _Timer(render_files(result, content_dir, built, out, before, cache, stages))
     with heap_frozen():
         published = publish.publish(timer, out, content_dir, before)
     if cache is not None:
         cache.remember_site(site_key, published.manifest, inputs or "")
     t2 = time.perf_counter()
-    timings = {"check": t1 - t0, "render": timer.spent, "publish": t2 - t1 - timer.spent}
+    pages = timer.spent - sum(stages.values())
+    timings = {"check": t1 - t0, **stages, "pages": pages, "publish": t2 - t1 - timer.spent}
     return BuildResult(result, published, timer.pages, timings, now)
 
 
@@ -258,12 +261,24 @@ def render_files(
     out: Path | None = None,
     before: publish.Manifest | None = None,
     cache: Cache | None = None,
+    stages: dict[str, float] | None = None,
 ) -> Iterator[publish.File]:
     """Every file of the site, one at a time. ``built`` (SOURCE_DATE_EPOCH) is the only clock.
 
     With the previous build's manifest, a fact or source page whose inputs are unchanged
     (and whose file in ``out`` is intact) is passed on as "keep" without rendering.
+    ``stages`` gets the seconds spent generating page data, rendering claims, making the
+    pages' input digests and encoding dossier.json and the search index.
     """
+    spent = {} if stages is None else stages
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        spent[stage] = spent.get(stage, 0.0) + now - clock
+        clock = now
+
     site = generators.generate(result, cache.placements if cache is not None else None)
     if cache is not None:
         cache.placements = site.placements
@@ -271,7 +286,9 @@ def render_files(
     # Claims rendered by another version of markdown-it-py are rendered again.
     claims = cache.claims.get(markdown_it.__version__) if cache is not None else None
     renderer = Renderer(dirs, claims)
+    lap("generate")
     renderer.claims.prime([v.fact.claim for v in site.facts])
+    lap("claims")
     content = site.content
     dossier = content.dossier
     common = {
@@ -295,6 +312,7 @@ def render_files(
     facts = [("fact", i) for i in range(len(site.facts))]
     items = lists + facts + [("source", i) for i in range(len(site.sources))]
     keys = {item: maker.inputs(*item) for item in items}
+    lap("digests")
     previous = before or {}
     todo = []
     with publish.Previous(out) as old:
@@ -314,8 +332,15 @@ def render_files(
             yield publish.File(sv.file_href, sv.source.path.read_bytes())
     for name in STATIC_FILES:
         yield publish.File(name, _theme_file(dirs, name))
-    yield publish.File("search-index.js", data.search_index(site, renderer.claims))
-    yield publish.File("dossier.json", data.dossier_json(site, built))
+    clock = time.perf_counter()
+    index = data.search_index(site, renderer.claims)
+    lap("data")
+    yield publish.File("search-index.js", index)
+    del index
+    clock = time.perf_counter()
+    doc = data.dossier_json(site, built)
+    lap("data")
+    yield publish.File("dossier.json", doc)
     if dossier.base_url:
         listed = sorted(p for p in pages if p != "404.html")
         yield publish.File("sitemap.xml", data.sitemap(dossier.base_url, listed, built))

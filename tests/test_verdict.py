@@ -157,6 +157,16 @@ def spy_on_reading(monkeypatch: pytest.MonkeyPatch) -> list[set[str] | None]:
     return calls
 
 
+def agrees_with_a_full_check(in_tmp: Path, calls: list[set[str] | None]) -> list[set[str] | None]:
+    """Check (recalled as far as it can be), then check afresh: the two must agree. Returns
+    the reads the first check made."""
+    recalled = run(in_tmp, "--format", "json")
+    made = list(calls)
+    fresh = run(in_tmp, "--format", "json", "--no-cache")
+    assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout)
+    return made
+
+
 OTHER = CARD.replace("Putin gave Kim a car.", "Another claim.")
 EDITS = [
     ("b", OTHER.replace("status: confirmed", "status: maybe")),  # invalid value
@@ -195,10 +205,7 @@ def test_two_cards_edited_at_once(in_tmp: Path, settled: None, monkeypatch: pyte
     calls = spy_on_reading(monkeypatch)
     write(content, "facts/a.yaml", CARD.replace("wire", "nope"))
     write(content, "facts/b.yaml", OTHER.replace("made car", "made bus"))
-    recalled = run(in_tmp, "--format", "json")
-    assert calls == [{"content/facts/a.yaml", "content/facts/b.yaml"}]
-    fresh = run(in_tmp, "--format", "json", "--no-cache")
-    assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout)
+    assert agrees_with_a_full_check(in_tmp, calls) == [{"content/facts/a.yaml", "content/facts/b.yaml"}]
 
 
 @pytest.mark.parametrize("change", ["new-card", "source-edited", "entities-edited"])
@@ -214,10 +221,7 @@ def test_a_change_beyond_the_cards_checks_everything(
         write(content, "sources/wire.yaml", "title: Changed\n")
     else:
         write(content, "entities.yaml", "kim:\n  name: Kim\n")
-    recalled = run(in_tmp, "--format", "json")
-    assert calls == [None]
-    fresh = run(in_tmp, "--format", "json", "--no-cache")
-    assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout)
+    assert agrees_with_a_full_check(in_tmp, calls) == [None]
 
 
 def test_cards_sharing_an_id_are_never_rechecked_alone(
@@ -228,10 +232,7 @@ def test_cards_sharing_an_id_are_never_rechecked_alone(
     assert first.exit_code == 1 and "duplicate-id" in first.stdout
     calls = spy_on_reading(monkeypatch)
     write(content, "facts/sub/a.yaml", OTHER.replace("status: confirmed", "status: maybe"))
-    recalled = run(in_tmp, "--format", "json")
-    assert calls == [None]
-    fresh = run(in_tmp, "--format", "json", "--no-cache")
-    assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout)
+    assert agrees_with_a_full_check(in_tmp, calls) == [None]
 
 
 def test_an_editors_swap_file_beside_a_card_changes_nothing(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import importlib.metadata
 import marshal
 import time
 from collections import deque
@@ -13,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import markdown_it
 
 from . import data, generators, model, parallel, publish
-from .cache import Cache
+from .cache import Cache, code_digest
 from .check import CheckResult, check, recall, survey
 from .generators import Site
 from .pause import heap_frozen
@@ -98,7 +101,8 @@ def _inputs(now: Survey | None, content_dir: Path, built: dt.datetime | None) ->
         return None  # or a card written too recently to vouch for
     cards = repr(sorted(now.cards.items()))
     when = built.isoformat() if built else ""
-    raw = f"{now.digest}\0{cards}\0{theme_digest(theme_dirs(content_dir))}\0{when}"
+    theme = theme_digest(theme_dirs(content_dir))
+    raw = f"{now.digest}\0{cards}\0{theme}\0{when}\0{render_digest()}"
     return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -113,6 +117,8 @@ def _unchanged(
         return None
     if any(p.severity is Severity.ERROR for p in verdict.problems) or not (out / publish.MARKER).is_file():
         return None
+    if publish.listing(out) != {*manifest, publish.MARKER}:
+        return None  # a file added to the site: a build replaces the folder whole
     with publish.Previous(out) as old:
         if not all(old.intact(name, entry) for name, entry in manifest.items()):
             return None
@@ -307,7 +313,8 @@ def render_files(
     # A host serves 404.html at any depth, where relative links would break: with a
     # base_url its links are absolute.
     yield page("404.html", "404.html", absolute=dossier.base_url)
-    maker = _Pages(site, renderer, common, theme_digest(dirs))
+    # A page's key holds the code that renders it, too: a new markdown-it-py renders again.
+    maker = _Pages(site, renderer, common, f"{theme_digest(dirs)}:{render_digest()}")
     lists = [("list", i) for i in range(len(LIST_PAGES))]
     facts = [("fact", i) for i in range(len(site.facts))]
     items = lists + facts + [("source", i) for i in range(len(site.sources))]
@@ -346,6 +353,14 @@ def render_files(
         yield publish.File("sitemap.xml", data.sitemap(dossier.base_url, listed, built))
     if cache is not None:
         cache.claims = {markdown_it.__version__: renderer.claims.used}
+
+
+@functools.cache
+def render_digest() -> str:
+    """dossier's code, and the versions of the libraries that make pages (MarkupSafe's from
+    its metadata: its ``__version__`` is deprecated)."""
+    libs = [f"{m.__name__} {m.__version__}" for m in (markdown_it, jinja2)]
+    return " ".join([code_digest(), *libs, f"markupsafe {importlib.metadata.version('markupsafe')}"])
 
 
 def theme_digest(dirs: list[Path]) -> str:

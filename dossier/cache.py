@@ -13,6 +13,7 @@ folder, never in the repository, so a pull request cannot plant one; it is store
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 import os
@@ -145,8 +146,25 @@ class Cache:
         self.used.add(k)
 
 
-def _stamp() -> tuple[int, str, str]:
-    return (FORMAT, __version__, sys.version)
+def _stamp() -> tuple[int, str, str, str]:
+    """What the stored results were made with: a cache from other code is not read."""
+    return (FORMAT, __version__, sys.version, code_digest())
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of dossier's own code and of PyYAML's version (it reads the cards), so that
+    an upgrade, or an edit of a checkout, never meets results of the old code. Made once a
+    process: reading dossier's sources takes about a millisecond. (The libraries that make
+    pages count for builds: see build.render_digest.)"""
+    import yaml
+
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"yaml {yaml.__version__}\0".encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def load(path: Path, build_path: Path | None = None) -> Cache:

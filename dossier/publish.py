@@ -41,6 +41,20 @@ class File:
 MARKER_TEXT = b"This folder is written by 'dossier build'; it is replaced whole on every build.\n"
 
 
+def listing(out: Path) -> set[str]:
+    """Every file and link below ``out``, by its path relative to it (links not followed);
+    a folder with nothing in it shows as its own name."""
+    found: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(out, followlinks=False):
+        rel = os.path.relpath(dirpath, out)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        found.update(prefix + name for name in filenames)
+        found.update(prefix + d for d in dirnames if os.path.islink(os.path.join(dirpath, d)))
+        if not filenames and not dirnames and prefix:
+            found.add(prefix)
+    return found
+
+
 class PublishError(Exception):
     """The output folder cannot be used; nothing was written."""
 

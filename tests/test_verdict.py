@@ -358,7 +358,18 @@ def test_a_build_with_nothing_changed_reads_and_writes_nothing(
 
 
 @pytest.mark.parametrize(
-    "change", ["card", "template", "build-date", "page-edited", "page-deleted", "no-cache"]
+    "change",
+    [
+        "card",
+        "template",
+        "build-date",
+        "page-edited",
+        "page-deleted",
+        "file-added",
+        "markdown-it-upgraded",
+        "dossier-edited",
+        "no-cache",
+    ],
 )
 def test_a_build_whose_inputs_or_output_changed_builds(
     in_tmp: Path, settled: None, change: str, monkeypatch: pytest.MonkeyPatch
@@ -387,13 +398,28 @@ def test_a_build_whose_inputs_or_output_changed_builds(
         (in_tmp / "site/facts/a.html").write_text("vandalised")
     elif change == "page-deleted":
         (in_tmp / "site/index.html").unlink()
+    elif change == "file-added":  # a build replaces the folder whole: it must go
+        write(in_tmp, "site/extra.html", "not ours")
+    elif change == "markdown-it-upgraded":
+        import markdown_it
+
+        monkeypatch.setattr(markdown_it, "__version__", markdown_it.__version__ + ".1")
+    elif change == "dossier-edited":  # a checkout's code changed, its version did not
+        edited = build_module.code_digest() + "-edited"
+        monkeypatch.setattr(build_module, "code_digest", lambda: edited)
     else:
         args = ["--no-cache"]
-    again = build_cli(in_tmp, *args, env=env)
+    build_module.render_digest.cache_clear()  # made once a process: as in a new one
+    try:
+        again = build_cli(in_tmp, *args, env=env)
+    finally:
+        build_module.render_digest.cache_clear()
     assert again.exit_code == 0, again.output
     assert len(rendered) == 1, change
     fresh = CliRunner(env=env).invoke(main, ["build", "content", "--out", "fresh", "--no-cache"])
     assert fresh.exit_code == 0
+    made = {p.relative_to(in_tmp / "fresh") for p in (in_tmp / "fresh").rglob("*")}
+    assert made == {p.relative_to(in_tmp / "site") for p in (in_tmp / "site").rglob("*")}, change
     for page in (in_tmp / "fresh").rglob("*.html"):
         assert page.read_bytes() == (in_tmp / "site" / page.relative_to(in_tmp / "fresh")).read_bytes()
 

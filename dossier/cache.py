@@ -1,14 +1,18 @@
-"""A cache of quote verifications and extracted texts keyed by content hashes, kept between runs.
+"""What is kept between runs, keyed by content hashes: in three files per content folder.
 
-Extracting a PDF's text is slow, so HTML and PDF sources are extracted once per version of
-their bytes (keyed by their sha256).
+- The check part: quote verifications, parsed cards, extracted texts. Finding a quote is
+  the costly part of a check; the result depends only on the quote, the source's bytes and
+  the settings, so that triple (hashed) is the key, and changing a source re-verifies every
+  quote from it. Only matches are kept (a miss is rare and is explained afresh). A card is
+  kept by its bytes' sha256 (and, to skip reading it, by its stat). HTML and PDF sources
+  are extracted once per version of their bytes.
+- The build part: where quotes stand, claims' Markdown, and per output folder what the
+  last build wrote and what it was made from.
+- The last check's verdict (see ``check.recall``).
 
-Finding a quote is the costly part of a check; the result depends only on the quote, the
-source's bytes and the settings, so that triple (hashed) is the key. Changing a source
-therefore re-verifies every quote from it; nothing is keyed on mtimes. Only matches are
-kept (a miss is rare and is explained afresh). The cache lives in the user's cache
-folder, never in the repository, so a pull request cannot plant one; it is stored with
-``marshal`` (plain tuples, fast to load) and is ignored when unreadable or stale.
+The cache lives in the user's cache folder, never in the repository, so a pull request
+cannot plant one; it is stored with ``marshal`` (plain tuples, fast to load), stamped with
+the code that made it, and ignored when unreadable or stale.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def problem_from_record(t: Any) -> Problem:
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """What one check of a content folder found, and a fingerprint of the folder as it was
-    then (see ``readers.fingerprint``): while the fingerprint holds, so does the verdict."""
+    then (``readers.Survey.digest``): while the fingerprint holds, so does the verdict."""
 
     fingerprint: str
     problems: list[Problem]

@@ -17,6 +17,7 @@ the code that made it, and ignored when unreadable or stale.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import marshal
@@ -28,10 +29,11 @@ from typing import Any
 
 from . import __version__
 from .model import Fact, fact_from_record, fact_record
-from .problems import Problem, Verdict, problem_from_record, problem_record
+from .problems import Pos, Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
+from .schema import Rec
 
-FORMAT = 17
+FORMAT = 18
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 
@@ -71,7 +73,8 @@ class Cache:
     #: sha256 of an HTML or PDF source's bytes -> its extracted text and page offsets
     extracted: dict[str, Extraction] = field(default_factory=dict)
     #: (shown path, sha256 of a card's bytes) -> the card read, as plain tuples in marshal's
-    #: bytes (one bytes object a card loads and stays far smaller than the tuples)
+    #: bytes (one bytes object a card loads and stays far smaller than the tuples); a
+    #: source's metadata file is kept here too, by the same kind of key
     cards: dict[tuple[str, str], bytes] = field(default_factory=dict)
     used: set[bytes] = field(default_factory=set)
     used_extracted: set[str] = field(default_factory=set)
@@ -134,6 +137,19 @@ class Cache:
         for old in list(self.sites)[:-SITES]:
             del self.sites[old]
         self.built_from = {k: v for k, v in self.built_from.items() if k in self.sites}
+
+    def meta(self, key: tuple[str, str]) -> tuple[Rec | None, list[Problem]] | None:
+        """A source's metadata read before (kept beside the cards, by the same kind of key)."""
+        stored = self.cards.get(key)
+        if stored is None:
+            return None
+        self.used_cards.add(key)
+        return _meta_from_tuple(marshal.loads(stored))
+
+    def put_meta(self, key: tuple[str, str], rec: Rec | None, problems: list[Problem]) -> None:
+        self.cards[key] = marshal.dumps(_meta_to_tuple(rec, problems))  # type: ignore[arg-type]
+        self.used_cards.add(key)
+        self.changed = True
 
     def get(self, k: bytes) -> Match | None:
         entry = self.entries.get(k)
@@ -231,6 +247,41 @@ def _card_from_tuple(stored: Any) -> tuple[Fact | None, list[Problem]]:
     raw, probs = stored
     problems = [problem_from_record(p) for p in probs]
     return (None if raw is None else fact_from_record(raw)), problems
+
+
+def _meta_to_tuple(rec: Rec | None, problems: list[Problem]) -> tuple[object, ...]:
+    probs = tuple(problem_record(p) for p in problems)
+    if rec is None:
+        return (None, probs)
+    values = tuple((name, _plain(v)) for name, v in rec.values.items())
+    where = tuple((name, tuple(pos)) for name, pos in rec.where.items())
+    return ((tuple(rec.pos), values, where), probs)
+
+
+def _meta_from_tuple(stored: Any) -> tuple[Rec | None, list[Problem]]:
+    raw, probs = stored
+    problems = [problem_from_record(p) for p in probs]
+    if raw is None:
+        return None, problems
+    pos, values, where = raw
+    rec = Rec(Pos(*pos), {name: _unplain(v) for name, v in values}, {n: Pos(*p) for n, p in where})
+    return rec, problems
+
+
+def _plain(value: object) -> tuple[str, object]:
+    """A metadata value for marshal: text, a date or a date and time."""
+    if isinstance(value, dt.datetime):
+        return ("datetime", value.isoformat())
+    if isinstance(value, dt.date):
+        return ("date", value.isoformat())
+    return ("", value)
+
+
+def _unplain(value: Any) -> object:
+    kind, v = value
+    if kind == "datetime":
+        return dt.datetime.fromisoformat(v)
+    return dt.date.fromisoformat(v) if kind == "date" else v
 
 
 # --- the last check's verdict, in a file of its own (small: read before anything else) ---

@@ -161,7 +161,9 @@ def test_cards_come_back_from_the_cache_exactly(tmp_path: Path) -> None:
     fresh = check(repo / "content")
     store = cache.Cache()
     check(repo / "content", cache=store)
-    assert len(store.cards) == len(fresh.content.facts)  # type: ignore[union-attr]
+    assert fresh.content is not None
+    # every card, and every source's metadata beside them
+    assert len(store.cards) == len(fresh.content.facts) + len(fresh.content.sources)
     again = cache.load_bytes(cache.dump(store))
     cached = check(repo / "content", cache=again)
     assert cached.content is not None and fresh.content is not None
@@ -310,3 +312,33 @@ def test_manifests_are_kept_for_the_last_two_output_folders(tmp_path: Path) -> N
         build(content, tmp_path / name, cache=store)
     assert list(store.sites) == [str((tmp_path / n).resolve()) for n in ("c", "b")]
     assert cache.load_bytes(cache.dump(store)).sites == store.sites
+
+
+def test_source_metadata_comes_back_from_the_cache_exactly(tmp_path: Path, monkeypatch: object) -> None:
+    import pytest
+
+    from dossier import readers
+
+    content = make_content(tmp_path / "content", pin=False)
+    write(
+        content,
+        "sources/wire.yaml",
+        "title: Wire report\nurl: https://example.org/wire\npublished: 2024-02-20T08:21:00+08:00\n"
+        "retrieved: 2024-02-21\nlanguage: en\nnotes: Saved *as is*.\nbogus: field\n",
+    )
+    store = cache.Cache()
+    first = check(content, cache=store)
+    assert [p.code for p in first.problems] == ["unknown-field"]
+    again = cache.load_bytes(cache.dump(store))
+    mp = pytest.MonkeyPatch()
+    mp.setattr(readers._Reader, "record_of", lambda *a: (_ for _ in ()).throw(AssertionError("parsed")))
+    try:
+        second = check(content, cache=again)
+    finally:
+        mp.undo()
+    assert second.problems == first.problems
+    assert first.content is not None and second.content is not None
+    assert second.content.sources == first.content.sources
+    write(content, "sources/wire.yaml", "title: Wire report, renamed\n")  # new bytes: read again
+    third = check(content, cache=again)
+    assert third.content is not None and third.content.sources["wire"].title == "Wire report, renamed"

@@ -115,14 +115,29 @@ class Cache:
         return out
 
     def card(self, key: tuple[str, str]) -> tuple[Fact | None, list[Problem]] | None:
+        stored = self._read(key)
+        return None if stored is None else _card_from_tuple(stored)
+
+    def put_card(self, key: tuple[str, str], fact: Fact | None, problems: list[Problem]) -> None:
+        self._keep(key, _card_to_tuple(fact, problems))
+
+    def meta(self, key: tuple[str, str]) -> tuple[Rec | None, list[Problem]] | None:
+        """A source's metadata read before (kept beside the cards, by the same kind of key)."""
+        stored = self._read(key)
+        return None if stored is None else _meta_from_tuple(stored)
+
+    def put_meta(self, key: tuple[str, str], rec: Rec | None, problems: list[Problem]) -> None:
+        self._keep(key, _meta_to_tuple(rec, problems))
+
+    def _read(self, key: tuple[str, str]) -> Any:
         stored = self.cards.get(key)
         if stored is None:
             return None
         self.used_cards.add(key)
-        return _card_from_tuple(marshal.loads(stored))
+        return marshal.loads(stored)
 
-    def put_card(self, key: tuple[str, str], fact: Fact | None, problems: list[Problem]) -> None:
-        self.cards[key] = marshal.dumps(_card_to_tuple(fact, problems))  # type: ignore[arg-type]
+    def _keep(self, key: tuple[str, str], record: Any) -> None:
+        self.cards[key] = marshal.dumps(record)
         self.used_cards.add(key)
         self.changed = True
 
@@ -137,19 +152,6 @@ class Cache:
         for old in list(self.sites)[:-SITES]:
             del self.sites[old]
         self.built_from = {k: v for k, v in self.built_from.items() if k in self.sites}
-
-    def meta(self, key: tuple[str, str]) -> tuple[Rec | None, list[Problem]] | None:
-        """A source's metadata read before (kept beside the cards, by the same kind of key)."""
-        stored = self.cards.get(key)
-        if stored is None:
-            return None
-        self.used_cards.add(key)
-        return _meta_from_tuple(marshal.loads(stored))
-
-    def put_meta(self, key: tuple[str, str], rec: Rec | None, problems: list[Problem]) -> None:
-        self.cards[key] = marshal.dumps(_meta_to_tuple(rec, problems))  # type: ignore[arg-type]
-        self.used_cards.add(key)
-        self.changed = True
 
     def get(self, k: bytes) -> Match | None:
         entry = self.entries.get(k)

@@ -115,8 +115,7 @@ def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifes
                     if src is None or previous is None or not _intact_at(src, base, previous):
                         raise PublishError(f"{out / file.name} changed during the build; build again")
                     digest = previous[0]
-                    os.link(base, base, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
-                    st = os.stat(base, dir_fd=dst, follow_symlinks=False)
+                    st = _link(src, dst, base)
                     kept += 1
                 else:
                     parts = [file.data] if isinstance(file.data, bytes) else file.data
@@ -125,8 +124,7 @@ def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifes
                         h.update(part)
                     digest = h.hexdigest()
                     if src is not None and _unchanged_at(src, base, parts, digest, previous):
-                        os.link(base, base, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
-                        st = os.stat(base, dir_fd=dst, follow_symlinks=False)
+                        st = _link(src, dst, base)
                         kept += 1
                     else:
                         st = _write(dst, base, parts)
@@ -218,6 +216,12 @@ def _write(folder: int | None, name: str, parts: list[bytes]) -> os.stat_result:
         return os.fstat(fd)
     finally:
         os.close(fd)
+
+
+def _link(src: int, dst: int | None, name: str) -> os.stat_result:
+    """Hard-link the previous build's ``name`` into the new tree (its mtime stays)."""
+    os.link(name, name, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
+    return os.stat(name, dir_fd=dst, follow_symlinks=False)
 
 
 def _intact_at(folder: int, name: str, entry: Entry) -> bool:

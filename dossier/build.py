@@ -68,7 +68,8 @@ def build(
     t0 = time.perf_counter()
     now = survey(content_dir, strict) if cache is not None else None
     site_key = str(out.resolve())
-    inputs = _inputs(now, content_dir, built)
+    theme = theme_digest(theme_dirs(content_dir))
+    inputs = _inputs(now, theme, built)
     if cache is not None and inputs is not None:
         verdict = recall(content_dir, strict, known, recheck=False, surveyed=now)[0]
         done = _unchanged(out, site_key, inputs, cache, verdict, known)
@@ -83,7 +84,7 @@ def build(
     # whole; the swap at the end is still all or nothing.
     before = cache.sites.get(site_key) if cache is not None else None
     stages: dict[str, float] = {}
-    timer = _Timer(render_files(result, content_dir, built, out, before, cache, stages))
+    timer = _Timer(render_files(result, content_dir, built, out, before, cache, stages, theme))
     with heap_frozen():
         published = publish.publish(timer, out, content_dir, before)
     if cache is not None:
@@ -94,14 +95,13 @@ def build(
     return BuildResult(result, published, timer.pages, timings, now)
 
 
-def _inputs(now: Survey | None, content_dir: Path, built: dt.datetime | None) -> str | None:
+def _inputs(now: Survey | None, theme: str, built: dt.datetime | None) -> str | None:
     """A digest of everything a build is made from: the content folder (each card's stat
     too), the theme, the build date; None when the folder could not be vouched for."""
     if now is None or any(st is None for st in now.cards.values()):
         return None  # or a card written too recently to vouch for
     cards = repr(sorted(now.cards.items()))
     when = built.isoformat() if built else ""
-    theme = theme_digest(theme_dirs(content_dir))
     raw = f"{now.digest}\0{cards}\0{theme}\0{when}\0{render_digest()}"
     return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
@@ -268,13 +268,15 @@ def render_files(
     before: publish.Manifest | None = None,
     cache: Cache | None = None,
     stages: dict[str, float] | None = None,
+    theme: str | None = None,
 ) -> Iterator[publish.File]:
     """Every file of the site, one at a time. ``built`` (SOURCE_DATE_EPOCH) is the only clock.
 
     With the previous build's manifest, a fact or source page whose inputs are unchanged
     (and whose file in ``out`` is intact) is passed on as "keep" without rendering.
     ``stages`` gets the seconds spent generating page data, rendering claims, making the
-    pages' input digests and encoding dossier.json and the search index.
+    pages' input digests and encoding dossier.json and the search index. ``theme`` is
+    ``theme_digest`` of the theme, when the caller has it.
     """
     spent = {} if stages is None else stages
     clock = time.perf_counter()
@@ -314,7 +316,7 @@ def render_files(
     # base_url its links are absolute.
     yield page("404.html", "404.html", absolute=dossier.base_url)
     # A page's key holds the code that renders it, too: a new markdown-it-py renders again.
-    maker = _Pages(site, renderer, common, f"{theme_digest(dirs)}:{render_digest()}")
+    maker = _Pages(site, renderer, common, f"{theme or theme_digest(dirs)}:{render_digest()}")
     lists = [("list", i) for i in range(len(LIST_PAGES))]
     facts = [("fact", i) for i in range(len(site.facts))]
     items = lists + facts + [("source", i) for i in range(len(site.sources))]

@@ -23,6 +23,7 @@ from .cache import Cache, code_digest
 from .check import CheckResult, check, recall, survey
 from .generators import Site
 from .pause import heap_frozen
+from .pieces import Old, Spans
 from .problems import Severity, Verdict
 from .readers import Survey
 from .render import Renderer, theme_dirs
@@ -84,11 +85,16 @@ def build(
     # whole; the swap at the end is still all or nothing.
     before = cache.sites.get(site_key) if cache is not None else None
     stages: dict[str, float] = {}
-    timer = _Timer(render_files(result, content_dir, built, out, before, cache, stages, theme))
+    assembled: dict[str, Spans] = {}
+    old_pieces = cache.pieces.get(site_key) if cache is not None else None
+    files = render_files(
+        result, content_dir, built, out, before, cache, stages, theme, (old_pieces, assembled)
+    )
+    timer = _Timer(files)
     with heap_frozen():
         published = publish.publish(timer, out, content_dir, before)
     if cache is not None:
-        cache.remember_site(site_key, published.manifest, inputs or "")
+        cache.remember_site(site_key, published.manifest, inputs or "", assembled)
     t2 = time.perf_counter()
     pages = timer.spent - sum(stages.values())
     timings = {"check": t1 - t0, **stages, "pages": pages, "publish": t2 - t1 - timer.spent}
@@ -169,6 +175,13 @@ class _Pages:
         self.page_common = {k: common[k] for k in ("dossier", "lang", "built")}
         self.base = repr((theme, self.page_common))
         self._sources: dict[str, tuple[object, ...]] = {}
+        #: a fact's id -> its page's input digest: the key of its rows and entries
+        self.fact_keys: dict[str, str] = {}
+        #: the previous build's copy of a list page, to take unchanged rows from
+        self.old: dict[str, Old] = {}
+
+    def fact_key(self, view: generators.FactView) -> str:
+        return self.fact_keys[view.id]
 
     def name(self, kind: str, index: int) -> str:
         if kind == "list":
@@ -215,24 +228,30 @@ class _Pages:
             return len(self.site.facts) + len(self.site.sources)
         return 4 if kind == "source" else 1
 
-    def one(self, kind: str, index: int) -> tuple[str, bytes]:
+    def one(self, kind: str, index: int) -> Page:
         if kind == "list":
             name = LIST_PAGES[index]
-            return name, self.renderer.render(name, name, **self.common)
+            asm = self.renderer.render_rows(name, name, self.fact_key, self.old.get(name), **self.common)
+            return name, asm.done(), asm.spans
         if kind == "fact":
             view = self.site.facts[index]
             review = data.claim_review(self.site, view, self.renderer.claims)
-            return view.href, self.renderer.render(
+            html = self.renderer.render(
                 "fact.html", view.href, view=view, claim_review=review, **self.page_common
             )
+            return view.href, html, None
         sv = self.site.sources[index]
-        return sv.href, self.renderer.render("source.html", sv.href, sv=sv, **self.page_common)
+        return sv.href, self.renderer.render("source.html", sv.href, sv=sv, **self.page_common), None
 
-    def chunk(self, items: list[tuple[str, int]]) -> list[tuple[str, bytes]]:
+    def chunk(self, items: list[tuple[str, int]]) -> list[Page]:
         return [self.one(kind, index) for kind, index in items]
 
 
-def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[tuple[str, bytes]]:
+#: A page rendered: its name, its bytes (or parts), and where its pieces stand (list pages).
+Page = tuple[str, bytes | list[bytes], Spans | None]
+
+
+def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[Page]:
     """The pages in order; with many of them, rendered by two forked processes (which
     inherit the site and the compiled templates) while this one writes them out."""
     weights = [maker.weight(kind) for kind, _ in items]
@@ -251,7 +270,7 @@ def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[tuple[
     with parallel.forked(maker.chunk) as pool:
         # A few chunks in flight, not all: pages waiting to be written would pile up here
         # (writing is the slower side).
-        pending: deque[Future[list[tuple[str, bytes]]]] = deque()
+        pending: deque[Future[list[Page]]] = deque()
         for chunk in chunks:
             pending.append(pool.submit(parallel.call, chunk))
             if len(pending) >= _IN_FLIGHT:
@@ -269,6 +288,7 @@ def render_files(
     cache: Cache | None = None,
     stages: dict[str, float] | None = None,
     theme: str | None = None,
+    pieces: tuple[dict[str, Spans] | None, dict[str, Spans]] | None = None,
 ) -> Iterator[publish.File]:
     """Every file of the site, one at a time. ``built`` (SOURCE_DATE_EPOCH) is the only clock.
 
@@ -277,7 +297,30 @@ def render_files(
     ``stages`` gets the seconds spent generating page data, rendering claims, making the
     pages' input digests and encoding dossier.json and the search index. ``theme`` is
     ``theme_digest`` of the theme, when the caller has it.
+
+    ``pieces`` is (where the pieces of the previous build's list pages and data files
+    stand, a dict that gets this build's): a fact's rows and entries are then taken from
+    the previous files where its page's inputs are unchanged.
     """
+    old_spans, new_spans = pieces or (None, {})
+    with publish.Previous(out) as old:
+        yield from _files(
+            result, content_dir, built, before or {}, cache, stages, theme, old, old_spans or {}, new_spans
+        )
+
+
+def _files(
+    result: CheckResult,
+    content_dir: Path,
+    built: dt.datetime | None,
+    previous: publish.Manifest,
+    cache: Cache | None,
+    stages: dict[str, float] | None,
+    theme: str | None,
+    old: publish.Previous,
+    old_spans: dict[str, Spans],
+    new_spans: dict[str, Spans],
+) -> Iterator[publish.File]:
     spent = {} if stages is None else stages
     clock = time.perf_counter()
 
@@ -321,20 +364,28 @@ def render_files(
     facts = [("fact", i) for i in range(len(site.facts))]
     items = lists + facts + [("source", i) for i in range(len(site.sources))]
     keys = {item: maker.inputs(*item) for item in items}
+    maker.fact_keys = {v.id: keys[("fact", i)] for i, v in enumerate(site.facts)}
+
+    def old_copy(name: str) -> Old | None:
+        entry, spans = previous.get(name), old_spans.get(name)
+        opened = old.open(name, entry) if entry is not None and spans else None
+        return None if opened is None or spans is None else Old(*opened, spans)
+
+    maker.old = {name: o for name in LIST_PAGES if (o := old_copy(name)) is not None}
     lap("digests")
-    previous = before or {}
     todo = []
-    with publish.Previous(out) as old:
-        for item in items:
-            name, key = maker.name(*item), keys[item]
-            entry = previous.get(name)
-            if key and entry is not None and entry[4] == key and old.intact(name, entry):
-                pages.append(name)
-                yield publish.File(name, None, key)
-            else:
-                todo.append(item)
-    for item, (path, html) in zip(todo, _render_many(maker, todo), strict=True):
+    for item in items:
+        name, key = maker.name(*item), keys[item]
+        entry = previous.get(name)
+        if key and entry is not None and entry[4] == key and old.intact(name, entry):
+            pages.append(name)
+            yield publish.File(name, None, key)
+        else:
+            todo.append(item)
+    for item, (path, html, spans) in zip(todo, _render_many(maker, todo), strict=True):
         pages.append(path)
+        if spans is not None:
+            new_spans[path] = spans
         yield publish.File(path, html, keys[item])
     for sv in site.sources:
         if sv.file_href and sv.source.path is not None:  # the PDF itself, for #page= links
@@ -342,14 +393,21 @@ def render_files(
     for name in STATIC_FILES:
         yield publish.File(name, _theme_file(dirs, name))
     clock = time.perf_counter()
-    index = data.search_index(site, renderer.claims)
-    lap("data")
-    yield publish.File("search-index.js", index)
+    index = data.search_index(site, renderer.claims, maker.fact_key, old_copy("search-index.js"))
+    new_spans["search-index.js"] = index.spans
+    parts = index.done()
     del index
-    clock = time.perf_counter()
-    doc = data.dossier_json(site, built)
     lap("data")
-    yield publish.File("dossier.json", doc)
+    yield publish.File("search-index.js", parts)
+    del parts
+    clock = time.perf_counter()
+    doc = data.dossier_json(site, built, maker.fact_key, old_copy("dossier.json"))
+    new_spans["dossier.json"] = doc.spans
+    parts = doc.done()
+    del doc
+    lap("data")
+    yield publish.File("dossier.json", parts)
+    del parts
     if dossier.base_url:
         listed = sorted(p for p in pages if p != "404.html")
         yield publish.File("sitemap.xml", data.sitemap(dossier.base_url, listed, built))

@@ -33,7 +33,7 @@ from .problems import Pos, Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 from .schema import Rec
 
-FORMAT = 18
+FORMAT = 19
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 
@@ -91,6 +91,9 @@ class Cache:
     built_from: dict[str, str] = field(default_factory=dict)
     #: the real path of an output folder -> what the last build wrote there
     sites: dict[str, dict[str, tuple[str, int, int, int, str]]] = field(default_factory=dict)
+    #: the real path of an output folder -> a file the last build assembled from pieces ->
+    #: where each piece stands in it (see ``pieces``)
+    pieces: dict[str, dict[str, dict[str, tuple[int, int]]]] = field(default_factory=dict)
     hits: int = 0
     #: something was added since loading (so the check part must be written)
     changed: bool = False
@@ -108,8 +111,8 @@ class Cache:
             pass
         try:
             stamp, *built = marshal.loads(build_part or b"")
-            if stamp == _stamp() and len(built) == 4 and all(isinstance(x, dict) for x in built):
-                out.placements, out.claims, out.sites, out.built_from = built
+            if stamp == _stamp() and len(built) == 5 and all(isinstance(x, dict) for x in built):
+                out.placements, out.claims, out.sites, out.built_from, out.pieces = built
         except (EOFError, ValueError, TypeError):
             pass
         return out
@@ -142,16 +145,24 @@ class Cache:
         self.changed = True
 
     def remember_site(
-        self, key: str, manifest: dict[str, tuple[str, int, int, int, str]], inputs: str
+        self,
+        key: str,
+        manifest: dict[str, tuple[str, int, int, int, str]],
+        inputs: str,
+        pieces: dict[str, dict[str, tuple[int, int]]] | None = None,
     ) -> None:
-        """Keep what a build wrote to an output folder, and a digest of what it was made
-        from (see build): for the last SITES folders only."""
+        """Keep what a build wrote to an output folder, a digest of what it was made from
+        (see build) and where the pieces of its assembled files stand (None: as they
+        were): for the last SITES folders only."""
         self.sites.pop(key, None)
         self.sites[key] = manifest
         self.built_from[key] = inputs
+        if pieces is not None:
+            self.pieces[key] = pieces
         for old in list(self.sites)[:-SITES]:
             del self.sites[old]
         self.built_from = {k: v for k, v in self.built_from.items() if k in self.sites}
+        self.pieces = {k: v for k, v in self.pieces.items() if k in self.sites}
 
     def get(self, k: bytes) -> Match | None:
         entry = self.entries.get(k)
@@ -234,7 +245,7 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
     check_part = (
         None if (same or unused) and not always else marshal.dumps((_stamp(), kept, texts, cards, stats))
     )
-    built = (cache.placements, cache.claims, cache.sites, cache.built_from)
+    built = (cache.placements, cache.claims, cache.sites, cache.built_from, cache.pieces)
     return check_part, marshal.dumps((_stamp(), *built))
 
 

@@ -3,18 +3,21 @@ and each fact page's ClaimReview.
 
 ``dossier.json`` and the search index hold one entry per fact, each encoded on its own
 (the files are the same bytes as one ``json.dumps`` of the whole would give, without
-ever holding the whole as Python objects).
+ever holding the whole as Python objects), each a piece that the next build may take
+from this build's file (see ``pieces``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from xml.sax.saxutils import escape
 
 from . import generators
 from .generators import Site
+from .pieces import Assembly, Old
 from .render import ClaimText
 
 # Encoders made once: json.dumps with options builds a new one per call, which costs as
@@ -23,27 +26,29 @@ _compact = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",",
 _spaced = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
-def _joined(pieces: Iterable[bytes], sep: bytes, size: int = 1 << 20) -> list[bytes]:
-    """``sep.join(pieces)`` in chunks of about ``size`` bytes: the pieces are let go as
-    they are joined, and the whole is never copied into one more object."""
-    out: list[bytes] = []
-    buf: list[bytes] = []
-    n = 0
-    for i, piece in enumerate(pieces):
+#: A fact's key (what its entry is made from): build gives the fact page's input digest.
+KeyOf = Callable[[generators.FactView], str]
+
+
+def _entries(
+    asm: Assembly, views: Iterable[generators.FactView], sep: bytes, key: KeyOf, make: KeyOf
+) -> None:
+    for i, v in enumerate(views):
         if i:
-            buf.append(sep)
-        buf.append(piece)
-        n += len(piece)
-        if n >= size:
-            out.append(b"".join(buf))
-            buf, n = [], 0
-    out.append(b"".join(buf))
-    return out
+            asm.text(sep)
+        asm.piece(key(v), functools.partial(_encoded, make, v))
 
 
-def dossier_json(site: Site, built: dt.datetime | None) -> list[bytes]:
-    """Everything, machine-readable: ``{"built", "dossier", "entities", "facts", "sources"}``,
-    in parts (see ``_joined``)."""
+def _encoded(make: KeyOf, v: generators.FactView) -> bytes:
+    return make(v).encode()
+
+
+def dossier_json(
+    site: Site, built: dt.datetime | None, key: KeyOf | None = None, old: Old | None = None
+) -> Assembly:
+    """Everything, machine-readable: ``{"built", "dossier", "entities", "facts", "sources"}``;
+    a fact's entry is taken from ``old`` (the previous build's file) when its ``key`` is
+    found there."""
     d = site.content.dossier
     head = {
         "title": d.title,
@@ -88,8 +93,15 @@ def dossier_json(site: Site, built: dt.datetime | None) -> list[bytes]:
         ',"facts":[',
     ])  # fmt: skip
     tail = "".join(['],"sources":', _compact(sources), "}\n"])
-    facts = _joined((_compact(fact_entry(v)).encode() for v in site.facts), b",")
-    return [head_part.encode(), *facts, tail.encode()]
+    asm = Assembly(old)
+    asm.text(head_part.encode())
+    _entries(asm, site.facts, b",", key or _own_key, lambda v: _compact(fact_entry(v)))
+    asm.text(tail.encode())
+    return asm
+
+
+def _own_key(v: generators.FactView) -> str:
+    return v.id
 
 
 def fact_entry(v: generators.FactView) -> dict[str, object]:
@@ -133,11 +145,17 @@ def search_entry(v: generators.FactView, claims: ClaimText) -> dict[str, object]
     }
 
 
-def search_index(site: Site, claims: ClaimText) -> list[bytes]:
+def search_index(
+    site: Site, claims: ClaimText, key: KeyOf | None = None, old: Old | None = None
+) -> Assembly:
     """A script that sets ``window.DOSSIER_INDEX`` (a script, not JSON: it works from
-    file://), in parts."""
-    found = _joined((_script_safe(_spaced(search_entry(v, claims))).encode() for v in site.facts), b", ")
-    return [b"window.DOSSIER_INDEX = [", *found, b"];\n"]
+    file://); entries taken from ``old`` as in ``dossier_json``."""
+    asm = Assembly(old)
+    asm.text(b"window.DOSSIER_INDEX = [")
+    entry: KeyOf = lambda v: _script_safe(_spaced(search_entry(v, claims)))  # noqa: E731
+    _entries(asm, site.facts, b", ", key or _own_key, entry)
+    asm.text(b"];\n")
+    return asm
 
 
 def _script_safe(text: str) -> str:

@@ -188,13 +188,37 @@ class Previous:
 
     def __init__(self, out: Path | None) -> None:
         self.folders = None if out is None else _Folders(out, create=False)
+        self.opened: list[int] = []
 
     def __enter__(self) -> Previous:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        for fd in self.opened:
+            os.close(fd)
+        self.opened.clear()
         if self.folders is not None:
             self.folders.__exit__()
+
+    def open(self, name: str, entry: Entry) -> tuple[int, int] | None:
+        """The previous build's ``name`` opened to read, and its size, when it is exactly
+        as that build left it (closed with this object)."""
+        if self.folders is None:
+            return None
+        folder, _, base = name.rpartition("/")
+        dir_fd = self.folders.fd(folder)
+        if dir_fd is None:
+            return None
+        try:
+            fd = os.open(base, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+        except OSError:
+            return None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or (st.st_size, st.st_mtime_ns, st.st_ino) != tuple(entry[1:4]):
+            os.close(fd)
+            return None
+        self.opened.append(fd)
+        return fd, st.st_size
 
     def intact(self, name: str, entry: Entry) -> bool:
         if self.folders is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import secrets
 from collections import Counter
 from collections.abc import Callable
 from html import unescape
@@ -22,6 +23,7 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 
 from . import parallel
+from .pieces import Assembly, Old
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -213,3 +215,42 @@ class Renderer:
             url = lambda target: prefix + target  # noqa: E731
         html = self.env.get_template(template).render(page=page, url=url, **context)
         return html.encode("utf-8")
+
+    def render_rows(
+        self, template: str, page: str, key: Callable[[Any], str], old: Old | None = None, **context: Any
+    ) -> Assembly:
+        """Render a page that lists facts, each row a piece (see ``pieces``).
+
+        The template calls ``row(macro, view, *args)``, a macro of ``_macros.html``; a row
+        is rendered only when ``old`` (this page as the previous build wrote it) does not
+        hold it under the same key (the macro, its arguments and ``key(view)``). A row sees
+        the page's context, as an imported macro ``with context`` would.
+        """
+        prefix = "../" * page.count("/")
+        url: Callable[[str], str] = lambda target: prefix + target  # noqa: E731
+        calls: list[tuple[str, Any, tuple[object, ...]]] = []
+        mark = f"\0{secrets.token_hex(8)}:"  # card text cannot hold it: nothing collides
+
+        def row(macro: str, view: Any, *args: object) -> Markup:
+            calls.append((macro, view, args))
+            return Markup(f"{mark}{len(calls) - 1}\0")
+
+        html = self.env.get_template(template).render(page=page, url=url, row=row, **context)
+        macros = self.env.get_template("_macros.html").make_module({**context, "page": page, "url": url})
+        made: dict[str, bytes] = {}  # a row twice on one page is made once
+
+        def make(k: str, macro: str, view: Any, args: tuple[object, ...]) -> bytes:
+            done = made.get(k)
+            if done is None:
+                done = made[k] = str(getattr(macros, macro)(view, *args)).encode("utf-8")
+            return done
+
+        asm = Assembly(old)
+        for i, chunk in enumerate(re.split(re.escape(mark) + r"(\d+)\0", html)):
+            if i % 2 == 0:
+                asm.text(chunk.encode("utf-8"))
+                continue
+            macro, view, args = calls[int(chunk)]
+            k = f"{macro}{args!r}:{key(view)}"
+            asm.piece(k, functools.partial(make, k, macro, view, args))
+        return asm

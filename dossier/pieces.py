@@ -1,0 +1,143 @@
+"""Files assembled from keyed pieces (a fact's entry in dossier.json, its row on a list
+page), so that a build takes each piece whose key did not change from the previous
+build's copy of the file instead of making it again.
+
+A piece's key names everything it is made from (build uses the fact page's input digest),
+so a piece found under the same key in the previous file is the same bytes. Nothing here
+writes: the old copy is only read (``os.pread``), and only once ``publish.Previous`` has
+vouched that it is exactly as the previous build left it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .publish import PublishError
+
+#: Where each piece of a file stands in it: key -> (offset, length).
+Spans = dict[str, tuple[int, int]]
+
+#: New bytes are gathered into parts of about this size (a part is one write).
+PART = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Old:
+    """The previous build's copy of a file, open, and where its pieces stand."""
+
+    fd: int
+    size: int
+    spans: Spans
+
+    def find(self, key: str) -> tuple[int, int] | None:
+        span = self.spans.get(key)
+        if span is None or span[0] < 0 or span[1] < 0 or span[0] + span[1] > self.size:
+            return None
+        return span
+
+
+@dataclass(slots=True)
+class Assembly:
+    """A file being put together, literal bytes and keyed pieces in order.
+
+    Pieces taken from the old file that stand next to each other there (with the same
+    bytes between them) are read as one stretch.
+    """
+
+    old: Old | None = None
+    parts: list[bytes] = field(default_factory=list)
+    spans: Spans = field(default_factory=dict)
+    size: int = 0
+    reused: int = 0
+    _new: list[bytes] = field(default_factory=list)
+    _new_size: int = 0
+    #: a stretch of the old file to read in one go: where it starts and ends there, and
+    #: the literal bytes added inside it, each by where the old file should hold it
+    _run: tuple[int, int] | None = None
+    _gaps: list[tuple[int, bytes]] = field(default_factory=list)
+    #: literal bytes added after the stretch, which the old file may hold next
+    _tail: list[bytes] = field(default_factory=list)
+
+    def text(self, data: bytes) -> None:
+        """Literal bytes (between pieces)."""
+        if self._run is not None:
+            self._tail.append(data)
+        else:
+            self._add_new(data)
+        self.size += len(data)
+
+    def piece(self, key: str, make: Callable[[], bytes]) -> None:
+        """The piece ``key``: from the old file when it has it, else ``make()``."""
+        span = self.old.find(key) if self.old is not None else None
+        if span is not None:
+            self._take(*span)
+            self.reused += 1
+            self.spans[key] = (self.size, span[1])
+            self.size += span[1]
+            return
+        self._end_run()
+        data = make()
+        self.spans[key] = (self.size, len(data))
+        self._add_new(data)
+        self.size += len(data)
+
+    def done(self) -> list[bytes]:
+        self._end_run()
+        self._flush_new()
+        return self.parts
+
+    def _take(self, start: int, length: int) -> None:
+        if self._run is not None:
+            gap = b"".join(self._tail)
+            run_start, run_end = self._run
+            if start == run_end + len(gap):
+                if gap:
+                    self._gaps.append((run_end, gap))
+                self._run, self._tail = (run_start, start + length), []
+                return
+            self._end_run()
+        self._flush_new()
+        self._run = (start, start + length)
+
+    def _end_run(self) -> None:
+        """Read the stretch; where a literal inside it is not what the old file holds there,
+        the new literal goes in its place."""
+        if self._run is None:
+            return
+        start, end = self._run
+        gaps, tail = self._gaps, self._tail
+        self._run, self._gaps, self._tail = None, [], []
+        data = self._read(start, end - start)
+        if any(data[at - start : at - start + len(gap)] != gap for at, gap in gaps):
+            pieces, at = [], start
+            for gap_at, gap in gaps:
+                pieces += [data[at - start : gap_at - start], gap]
+                at = gap_at + len(gap)
+            pieces.append(data[at - start :])
+            data = b"".join(pieces)
+        self.parts.append(data)
+        for literal in tail:
+            self._add_new(literal)
+
+    def _read(self, start: int, length: int) -> bytes:
+        assert self.old is not None
+        data = os.pread(self.old.fd, length, start)
+        while len(data) < length:  # pread may return less than asked
+            more = os.pread(self.old.fd, length - len(data), start + len(data))
+            if not more:
+                raise PublishError("a file of the previous build changed during the build; build again")
+            data += more
+        return data
+
+    def _add_new(self, data: bytes) -> None:
+        self._new.append(data)
+        self._new_size += len(data)
+        if self._new_size >= PART:
+            self._flush_new()
+
+    def _flush_new(self) -> None:
+        if self._new:
+            self.parts.append(b"".join(self._new))
+            self._new, self._new_size = [], 0

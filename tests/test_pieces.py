@@ -1,0 +1,254 @@
+"""Files assembled from pieces: a piece is taken from the previous build's file only under
+the same key, and the file always comes out as if every piece had been made afresh."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dossier import cache, data, pieces
+from dossier.build import build
+from dossier.pieces import Assembly, Old
+from dossier.publish import PublishError
+
+from .conftest import CARD, make_content, write
+
+# --- the assembly, on files made by hand ----------------------------------------------
+
+Op = tuple[str, str, bytes]  # ("text", "", bytes) or ("piece", key, bytes)
+
+
+@pytest.fixture
+def old_file(tmp_path: Path) -> Iterator[object]:
+    fds: list[int] = []
+
+    def make(ops: list[Op]) -> Old:
+        """The old file those ops give, opened, with its spans."""
+        asm = Assembly()
+        _apply(asm, ops)
+        path = tmp_path / f"old-{len(fds)}"
+        path.write_bytes(b"".join(asm.done()))
+        fd = os.open(path, os.O_RDONLY)
+        fds.append(fd)
+        return Old(fd, path.stat().st_size, asm.spans)
+
+    yield make
+    for fd in fds:
+        os.close(fd)
+
+
+def _apply(asm: Assembly, ops: list[Op], made: list[str] | None = None) -> None:
+    for kind, key, value in ops:
+        if kind == "text":
+            asm.text(value)
+        else:
+
+            def make(key: str = key, value: bytes = value) -> bytes:
+                if made is not None:
+                    made.append(key)
+                return value
+
+            asm.piece(key, make)
+
+
+def _plain(ops: list[Op]) -> bytes:
+    return b"".join(value for _, _, value in ops)
+
+
+def _list(keys: str, sep: bytes = b",", values: dict[str, bytes] | None = None) -> list[Op]:
+    ops: list[Op] = [("text", "", b"[")]
+    for i, k in enumerate(keys):
+        if i:
+            ops.append(("text", "", sep))
+        ops.append(("piece", k, (values or {}).get(k, k.encode() * 3)))
+    return [*ops, ("text", "", b"]\n")]
+
+
+CASES = {
+    # name: (old ops, new ops, pieces made anew, reads of the old file)
+    "all kept, read in one go": (_list("abc"), _list("abc"), [], 1),
+    "a new piece between kept ones": (_list("ac"), _list("abc"), ["b"], 2),
+    "a piece gone": (_list("abc"), _list("ac"), [], 2),
+    "new order": (_list("abc"), _list("cab"), [], 2),
+    "the separator changed": (_list("abc"), _list("abc", b";"), [], 1),
+    "no old copy of any piece": (_list("xy"), _list("ab"), ["a", "b"], 0),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_an_assembly_is_the_plain_join_of_its_ops(
+    case: str, old_file: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before, after, want_made, want_reads = CASES[case]
+    old = old_file(before)  # type: ignore[operator]
+    reads: list[int] = []
+    real = os.pread
+
+    def counting(fd: int, n: int, at: int) -> bytes:
+        reads.append(n)
+        return real(fd, n, at)
+
+    monkeypatch.setattr(pieces.os, "pread", counting)
+    asm = Assembly(old)
+    made: list[str] = []
+    _apply(asm, after, made)
+    assert b"".join(asm.done()) == _plain(after)
+    assert made == want_made
+    assert len(reads) == want_reads
+    assert asm.size == len(_plain(after))
+
+
+def test_the_spans_say_where_each_piece_stands() -> None:
+    asm = Assembly()
+    _apply(asm, _list("ab"))
+    out = b"".join(asm.done())
+    assert {k: out[s : s + n] for k, (s, n) in asm.spans.items()} == {"a": b"aaa", "b": b"bbb"}
+
+
+def test_a_span_past_the_end_of_the_old_file_is_made_again(old_file: object) -> None:
+    old = old_file(_list("ab"))  # type: ignore[operator]
+    bad = Old(old.fd, old.size, {"a": (old.size - 1, 10), "b": (-1, 2)})
+    asm = Assembly(bad)
+    made: list[str] = []
+    _apply(asm, _list("ab"), made)
+    assert b"".join(asm.done()) == _plain(_list("ab")) and made == ["a", "b"]
+
+
+def test_an_old_file_cut_short_after_it_was_vouched_for_stops_the_build(old_file: object) -> None:
+    old = old_file(_list("abc"))  # type: ignore[operator]
+    os.ftruncate(os.open(f"/proc/self/fd/{old.fd}", os.O_WRONLY), 3)
+    asm = Assembly(old)
+    _apply(asm, _list("abc"))
+    with pytest.raises(PublishError, match="changed during the build"):
+        asm.done()
+
+
+keys = st.lists(st.sampled_from("abcdefgh"), unique=True, max_size=8)
+seps = st.sampled_from([b",", b", ", b";", b""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=keys, after=keys, sep_before=seps, sep_after=seps, changed=st.sets(st.sampled_from("abcdefgh")))
+def test_any_assembly_from_any_old_file_is_the_plain_join(
+    tmp_path_factory: pytest.TempPathFactory,
+    before: list[str],
+    after: list[str],
+    sep_before: bytes,
+    sep_after: bytes,
+    changed: set[str],
+) -> None:
+    """Pieces whose bytes changed get new keys (as build's keys do); everything else may
+    be taken from the old file in any order, with any separators."""
+    path = tmp_path_factory.mktemp("old") / "file"
+    first = Assembly()
+    _apply(first, _list("".join(before), sep_before))
+    path.write_bytes(b"".join(first.done()))
+    new_values = {k: k.encode() * (5 if k in changed else 3) for k in after}
+    ops = _list("".join(after), sep_after, new_values)
+    ops = [(kind, key + "!" if key in changed else key, value) for kind, key, value in ops]
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        asm = Assembly(Old(fd, path.stat().st_size, first.spans))
+        _apply(asm, ops)
+        assert b"".join(asm.done()) == _plain(ops)
+    finally:
+        os.close(fd)
+
+
+# --- in a build ---------------------------------------------------------------------------
+
+
+def _cards(n: int) -> dict[str, str]:
+    return {
+        f"f{i}.yaml": CARD.replace("claim: Putin gave Kim a car.", f"claim: Claim {i}.")
+        + (f"date: 2024-02-1{i}\n" if i % 2 else "")
+        for i in range(n)
+    }
+
+
+def _same_as_fresh(content: Path, out: Path, tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    build(content, fresh)
+    names = sorted(p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    for name in names:
+        assert (fresh / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def _count_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    made: list[str] = []
+    real = Assembly.piece
+
+    def piece(self: Assembly, key: str, make: object) -> None:
+        def counted() -> bytes:
+            made.append(key)
+            return make()  # type: ignore[operator, no-any-return]
+
+        real(self, key, counted)
+
+    monkeypatch.setattr(Assembly, "piece", piece)
+    return made
+
+
+def test_after_one_card_changed_only_its_rows_and_entries_are_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = make_content(tmp_path / "content", _cards(6))
+    out = tmp_path / "site"
+    store = cache.Cache()
+    build(content, out, cache=store)
+    assert {"index.html", "timeline.html", "entities.html", "dossier.json", "search-index.js"} <= set(
+        store.pieces[str(out.resolve())]
+    )
+    write(content, "facts/f3.yaml", _cards(6)["f3.yaml"].replace("Claim 3.", "Claim three."))
+    entries: list[str] = []
+    real_entry = data.fact_entry
+    monkeypatch.setattr(data, "fact_entry", lambda v: entries.append(v.id) or real_entry(v))
+    made = _count_made(monkeypatch)
+    build(content, out, cache=store)
+    assert entries == ["f3"]
+    # f3's entry in dossier.json and the search index, its row on the briefing, the
+    # timeline and the entity's list: nothing of the five others
+    assert len(made) == 5, made
+    assert "Claim three." in (out / "timeline.html").read_text()
+    monkeypatch.undo()
+    _same_as_fresh(content, out, tmp_path)
+
+
+def test_a_site_file_edited_by_hand_is_not_taken_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = make_content(tmp_path / "content", _cards(3))
+    out = tmp_path / "site"
+    store = cache.Cache()
+    build(content, out, cache=store)
+    for name in ("index.html", "dossier.json"):
+        page = out / name
+        page.write_bytes(page.read_bytes().replace(b"Claim 1.", b"Claim 1!"))
+    write(content, "facts/f0.yaml", _cards(3)["f0.yaml"].replace("Claim 0.", "Claim zero."))
+    entries: list[str] = []
+    real_entry = data.fact_entry
+    monkeypatch.setattr(data, "fact_entry", lambda v: entries.append(v.id) or real_entry(v))
+    made = _count_made(monkeypatch)
+    build(content, out, cache=store)
+    assert sum(1 for m in made if m.startswith("fact_item")) == 3  # all of the edited page's rows
+    assert sorted(entries) == ["f0", "f1", "f2"]  # and of the edited dossier.json
+    monkeypatch.undo()
+    _same_as_fresh(content, out, tmp_path)
+
+
+def test_a_new_row_macro_remakes_every_row(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content", _cards(3))
+    out = tmp_path / "site"
+    store = cache.Cache()
+    build(content, out, cache=store)
+    macros = (Path(__file__).resolve().parent.parent / "templates/_macros.html").read_text()
+    write(tmp_path, "templates/_macros.html", macros.replace('<li class="fact">', '<li class="fact mine">'))
+    build(content, out, cache=store)
+    assert (out / "index.html").read_text().count('<li class="fact mine">') == 3
+    _same_as_fresh(content, out, tmp_path)

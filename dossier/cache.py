@@ -93,7 +93,7 @@ class Cache:
     sites: dict[str, dict[str, tuple[str, int, int, int, str]]] = field(default_factory=dict)
     #: the real path of an output folder -> a file the last build assembled from pieces ->
     #: where each piece stands in it (see ``pieces``)
-    pieces: dict[str, dict[str, dict[str, tuple[int, int]]]] = field(default_factory=dict)
+    pieces: dict[str, dict[str, dict[str, dict[str, int]]]] = field(default_factory=dict)
     hits: int = 0
     #: something was added since loading (so the check part must be written)
     changed: bool = False
@@ -149,7 +149,7 @@ class Cache:
         key: str,
         manifest: dict[str, tuple[str, int, int, int, str]],
         inputs: str,
-        pieces: dict[str, dict[str, tuple[int, int]]] | None = None,
+        pieces: dict[str, dict[str, dict[str, int]]] | None = None,
     ) -> None:
         """Keep what a build wrote to an output folder, a digest of what it was made from
         (see build) and where the pieces of its assembled files stand (None: as they

@@ -403,12 +403,18 @@ class _Placer:
         self.kept: Placements = {}
         self.lines: dict[str, list[int]] = {}
         self.lowered: dict[str, str] = {}
+        #: a source's id -> its part of the keys: one string for all its quotes (kept by
+        #: the cache, which stores a string many keys share once)
+        self.names: dict[str, str] = {}
 
     def __call__(self, source: Source, match: quotes.Match) -> tuple[int, str, str]:
         """(line, passage, directive) of a match."""
         text = source.text
         passage = " … ".join(_squash(text[s:e]) for s, e in match.spans)
-        key = (f"{source.sha256}.{source.kind}", match.spans)  # the same bytes read as HTML or text differ
+        name = self.names.get(source.id)
+        if name is None:  # the same bytes read as HTML or as text differ
+            name = self.names[source.id] = f"{source.sha256}.{source.kind}"
+        key = (name, match.spans)
         done = self.kept.get(key) or self.known.get(key)
         if done is None:
             directive = "" if source.kind == "pdf" else self._directive(source, match)

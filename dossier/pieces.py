@@ -16,8 +16,21 @@ from dataclasses import dataclass, field
 
 from .publish import PublishError
 
-#: Where each piece of a file stands in it: key -> (offset, length).
-Spans = dict[str, tuple[int, int]]
+#: Where each piece of a file stands in it: its kind ("" for a file with one kind of
+#: piece; a list page's rows: the macro and its arguments) -> its key -> its offset and
+#: length packed into one int (``pack``): 10,000s of them are kept, so they are kept small,
+#: and a key (a fact page's digest) is the one string its manifest entry holds too.
+Spans = dict[str, dict[str, int]]
+
+_LENGTH_BITS = 32
+
+
+def pack(offset: int, length: int) -> int:
+    return offset << _LENGTH_BITS | length
+
+
+def unpack(packed: int) -> tuple[int, int]:
+    return packed >> _LENGTH_BITS, packed & ((1 << _LENGTH_BITS) - 1)
 
 #: New bytes are gathered into parts of about this size (a part is one write).
 PART = 1 << 20
@@ -31,11 +44,12 @@ class Old:
     size: int
     spans: Spans
 
-    def find(self, key: str) -> tuple[int, int] | None:
-        span = self.spans.get(key)
-        if span is None or span[0] < 0 or span[1] < 0 or span[0] + span[1] > self.size:
+    def find(self, kind: str, key: str) -> tuple[int, int] | None:
+        packed = self.spans.get(kind, {}).get(key)
+        if not isinstance(packed, int) or packed < 0:
             return None
-        return span
+        start, length = unpack(packed)
+        return (start, length) if start + length <= self.size else None
 
 
 @dataclass(slots=True)
@@ -68,18 +82,21 @@ class Assembly:
             self._add_new(data)
         self.size += len(data)
 
-    def piece(self, key: str, make: Callable[[], bytes]) -> None:
-        """The piece ``key``: from the old file when it has it, else ``make()``."""
-        span = self.old.find(key) if self.old is not None else None
+    def piece(self, key: str, make: Callable[[], bytes], kind: str = "") -> None:
+        """The piece ``key`` (of ``kind``): from the old file when it has it, else ``make()``."""
+        span = self.old.find(kind, key) if self.old is not None else None
+        keys = self.spans.get(kind)
+        if keys is None:
+            keys = self.spans[kind] = {}
         if span is not None:
             self._take(*span)
             self.reused += 1
-            self.spans[key] = (self.size, span[1])
+            keys[key] = pack(self.size, span[1])
             self.size += span[1]
             return
         self._end_run()
         data = make()
-        self.spans[key] = (self.size, len(data))
+        keys[key] = pack(self.size, len(data))
         self._add_new(data)
         self.size += len(data)
 

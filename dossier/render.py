@@ -223,7 +223,8 @@ class Renderer:
 
         The template calls ``row(macro, view, *args)``, a macro of ``_macros.html``; a row
         is rendered only when ``old`` (this page as the previous build wrote it) does not
-        hold it under the same key (the macro, its arguments and ``key(view)``). A row sees
+        hold it under the same key (``key(view)``, of the kind the macro and its arguments
+        make). A row sees
         the page's context, as an imported macro ``with context`` would.
         """
         prefix = "../" * page.count("/")
@@ -237,12 +238,12 @@ class Renderer:
 
         html = self.env.get_template(template).render(page=page, url=url, row=row, **context)
         macros = self.env.get_template("_macros.html").make_module({**context, "page": page, "url": url})
-        made: dict[str, bytes] = {}  # a row twice on one page is made once
+        made: dict[tuple[str, str], bytes] = {}  # a row twice on one page is made once
 
-        def make(k: str, macro: str, view: Any, args: tuple[object, ...]) -> bytes:
-            done = made.get(k)
+        def make(kind: str, k: str, macro: str, view: Any, args: tuple[object, ...]) -> bytes:
+            done = made.get((kind, k))
             if done is None:
-                done = made[k] = str(getattr(macros, macro)(view, *args)).encode("utf-8")
+                done = made[kind, k] = str(getattr(macros, macro)(view, *args)).encode("utf-8")
             return done
 
         asm = Assembly(old)
@@ -251,6 +252,6 @@ class Renderer:
                 asm.text(chunk.encode("utf-8"))
                 continue
             macro, view, args = calls[int(chunk)]
-            k = f"{macro}{args!r}:{key(view)}"
-            asm.piece(k, functools.partial(make, k, macro, view, args))
+            kind, k = f"{macro}{args!r}", key(view)
+            asm.piece(k, functools.partial(make, kind, k, macro, view, args), kind)
         return asm

@@ -107,12 +107,13 @@ def test_the_spans_say_where_each_piece_stands() -> None:
     asm = Assembly()
     _apply(asm, _list("ab"))
     out = b"".join(asm.done())
-    assert {k: out[s : s + n] for k, (s, n) in asm.spans.items()} == {"a": b"aaa", "b": b"bbb"}
+    spans = {k: pieces.unpack(packed) for k, packed in asm.spans[""].items()}
+    assert {k: out[s : s + n] for k, (s, n) in spans.items()} == {"a": b"aaa", "b": b"bbb"}
 
 
 def test_a_span_past_the_end_of_the_old_file_is_made_again(old_file: object) -> None:
     old = old_file(_list("ab"))  # type: ignore[operator]
-    bad = Old(old.fd, old.size, {"a": (old.size - 1, 10), "b": (-1, 2)})
+    bad = Old(old.fd, old.size, {"": {"a": pieces.pack(old.size - 1, 10), "b": -1}})
     asm = Assembly(bad)
     made: list[str] = []
     _apply(asm, _list("ab"), made)
@@ -184,12 +185,12 @@ def _count_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     made: list[str] = []
     real = Assembly.piece
 
-    def piece(self: Assembly, key: str, make: object) -> None:
+    def piece(self: Assembly, key: str, make: object, kind: str = "") -> None:
         def counted() -> bytes:
-            made.append(key)
+            made.append(kind)
             return make()  # type: ignore[operator, no-any-return]
 
-        real(self, key, counted)
+        real(self, key, counted, kind)
 
     monkeypatch.setattr(Assembly, "piece", piece)
     return made
@@ -236,7 +237,7 @@ def test_a_site_file_edited_by_hand_is_not_taken_apart(
     monkeypatch.setattr(data, "fact_entry", lambda v: entries.append(v.id) or real_entry(v))
     made = _count_made(monkeypatch)
     build(content, out, cache=store)
-    assert sum(1 for m in made if m.startswith("fact_item")) == 3  # all of the edited page's rows
+    assert made.count("fact_item()") == 3  # all of the edited page's rows
     assert sorted(entries) == ["f0", "f1", "f2"]  # and of the edited dossier.json
     monkeypatch.undo()
     _same_as_fresh(content, out, tmp_path)

@@ -207,13 +207,7 @@ class Renderer:
 
     def render(self, template: str, page: str, *, absolute: str | None = None, **context: Any) -> bytes:
         """Render one page; links are relative to it, or absolute under ``absolute``."""
-        if absolute is not None:
-            root = absolute.rstrip("/") + "/"
-            url: Callable[[str], str] = lambda target: root + target  # noqa: E731
-        else:
-            prefix = "../" * page.count("/")  # pages sit at most one folder deep
-            url = lambda target: prefix + target  # noqa: E731
-        html = self.env.get_template(template).render(page=page, url=url, **context)
+        html = self.env.get_template(template).render(**_links(page, absolute), **context)
         return html.encode("utf-8")
 
     def render_rows(
@@ -227,8 +221,7 @@ class Renderer:
         make). A row sees
         the page's context, as an imported macro ``with context`` would.
         """
-        prefix = "../" * page.count("/")
-        url: Callable[[str], str] = lambda target: prefix + target  # noqa: E731
+        links = _links(page, None)
         calls: list[tuple[str, Any, tuple[object, ...]]] = []
         mark = f"\0{secrets.token_hex(8)}:"  # card text cannot hold it: nothing collides
 
@@ -236,8 +229,8 @@ class Renderer:
             calls.append((macro, view, args))
             return Markup(f"{mark}{len(calls) - 1}\0")
 
-        html = self.env.get_template(template).render(page=page, url=url, row=row, **context)
-        macros = self.env.get_template("_macros.html").make_module({**context, "page": page, "url": url})
+        html = self.env.get_template(template).render(**links, row=row, **context)
+        macros = self.env.get_template("_macros.html").make_module({**context, **links})
         made: dict[tuple[str, str], bytes] = {}  # a row twice on one page is made once
 
         def make(kind: str, k: str, macro: str, view: Any, args: tuple[object, ...]) -> bytes:
@@ -255,3 +248,13 @@ class Renderer:
             kind, k = f"{macro}{args!r}", key(view)
             asm.piece(k, functools.partial(make, kind, k, macro, view, args), kind)
         return asm
+
+
+def _links(page: str, absolute: str | None) -> dict[str, Any]:
+    """What a template links with: ``root`` (what every link within the site starts with:
+    "../" from a page in a folder, or an absolute address) and ``url(target)``, the same as
+    a function (the shipped templates write ``{{ root }}target``: a call costs a page a
+    third of its time)."""
+    root = absolute.rstrip("/") + "/" if absolute is not None else "../" * page.count("/")
+    url: Callable[[str], str] = lambda target: root + target  # noqa: E731
+    return {"page": page, "root": root, "url": url}

@@ -347,9 +347,9 @@ def _files(
         dossier = content.dossier
         common = {
             "dossier": dossier,
-            "site": site,
+            "site": site.lists,
             "lang": "en",
-            "quote_count": result.quote_count,
+            "quote_count": site.lists.quotes,
             "built": built,
         }
         pages: list[str] = []

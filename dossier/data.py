@@ -68,23 +68,23 @@ def dossier_json(
             "aliases": list(ev.entity.aliases),
             "facts": [v.id for v in ev.facts],
         }
-        for ev in site.entities
+        for ev in site.lists.entities
     ]
     sources = [
         {
-            "id": sv.source.id,
-            "page": sv.href,
-            "title": sv.source.title,
-            "publisher": sv.source.publisher,
-            "author": sv.source.author,
-            "url": sv.source.url,
-            "published": sv.source.published.isoformat() if sv.source.published else None,
-            "retrieved": sv.source.retrieved.isoformat() if sv.source.retrieved else None,
-            "language": sv.source.language,
-            "sha256": sv.source.sha256,
-            "cited_share": round(sv.cited_share, 4),
+            "id": s.id,
+            "page": s.href,
+            "title": s.title,
+            "publisher": s.publisher,
+            "author": s.author,
+            "url": s.url,
+            "published": s.published,
+            "retrieved": s.retrieved,
+            "language": s.language,
+            "sha256": s.sha256,
+            "cited_share": round(s.cited_share, 4),
         }
-        for sv in site.sources
+        for s in site.lists.sources
     ]
     head_part = "".join([
         '{"built":', _compact(built.isoformat() if built else None),

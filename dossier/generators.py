@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 import urllib.parse
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import quotes
 from .check import CheckResult
-from .model import Content, Entity, Fact, Section, Source
+from .model import Content, Dossier, Entity, Fact, Section, Source
 from .normalise import normalise_text
 from .schema import PartialDate
 
@@ -152,6 +153,10 @@ class FactView:
         return self.fact.id
 
     @property
+    def status(self) -> str:
+        return self.fact.status
+
+    @property
     def href(self) -> str:
         return fact_path(self.fact.id)
 
@@ -209,27 +214,140 @@ class Layout:
     pages: tuple[int | None, ...]
 
 
+#: How facts sort: undated last, then by date (a month or year alone before its days), id.
+Order = tuple[bool, tuple[int, int, int], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A fact as the list pages show it: what its view says of it, in plain values, small
+    enough to keep between builds (so that a build after an edit makes views only of the
+    facts the edit touched, and lists the others from their entries)."""
+
+    id: str
+    claim: str
+    status: str
+    status_label: str
+    date: str | None  # ISO 8601, as precise as the card
+    date_label: str | None
+    section: str | None  # its section's id, when the dossier has that section
+    entities: tuple[str, ...]  # ids, each once
+    supports: int
+    contradicts: int
+    contexts: int
+    n_sources: int
+    n_quotes: int
+    contested: bool
+    order: Order
+
+    @classmethod
+    def of(cls, v: FactView) -> Entry:
+        f = v.fact
+        return cls(
+            f.id, f.claim, f.status, v.status_label, f.date.iso() if f.date else None, v.date_label,
+            v.section.id if v.section else None, tuple(dict.fromkeys(e.id for e in v.entities)),
+            v.supports, v.contradicts, v.contexts, v.n_sources, len(v.quotes), v.contested, _order(f),
+        )  # fmt: skip
+
+    @property
+    def href(self) -> str:
+        return fact_path(self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEntry:
+    """A source as the list of sources and ``dossier.json`` show it (kept like ``Entry``)."""
+
+    id: str
+    title: str
+    publisher: str | None
+    author: str | None
+    url: str | None
+    published: str | None  # ISO 8601
+    retrieved: str | None
+    language: str | None
+    sha256: str
+    n_quotes: int
+    n_facts: int
+    cited_share: float
+
+    @classmethod
+    def of(cls, sv: SourceView) -> SourceEntry:
+        s = sv.source
+        return cls(
+            s.id, s.title, s.publisher, s.author, s.url,
+            s.published.isoformat() if s.published else None,
+            s.retrieved.isoformat() if s.retrieved else None,
+            s.language, s.sha256, len(sv.quotes), len(sv.facts), sv.cited_share,
+        )  # fmt: skip
+
+    @property
+    def href(self) -> str:
+        return source_path(self.id)
+
+
 @dataclass(frozen=True, slots=True)
 class SectionView:
     section: Section | None
-    facts: tuple[FactView, ...]
+    facts: tuple[Entry, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class EntityView:
     entity: Entity
-    facts: tuple[FactView, ...]
+    facts: tuple[Entry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lists:
+    """What the list pages show (as ``site``): every fact and source by its entry."""
+
+    facts: tuple[Entry, ...]  # in order
+    sections: tuple[SectionView, ...]
+    timeline: tuple[Entry, ...]
+    contested: tuple[Entry, ...]
+    entities: tuple[EntityView, ...]
+    sources: tuple[SourceEntry, ...]  # by id
+    quotes: int
+
+
+def make_lists(
+    dossier: Dossier, entities: dict[str, Entity], facts: Iterable[Entry], sources: Iterable[SourceEntry]
+) -> Lists:
+    """The lists from the entries, in any order."""
+    ordered = tuple(sorted(facts, key=lambda e: e.order))
+    known = {s.id for s in dossier.sections}
+    by_section: list[SectionView] = [
+        SectionView(sec, tuple(e for e in ordered if e.section == sec.id)) for sec in dossier.sections
+    ]
+    loose = tuple(e for e in ordered if e.section not in known)
+    if loose:
+        by_section.append(SectionView(None, loose))
+    facts_of: dict[str, list[Entry]] = {}
+    for e in ordered:
+        for ent in e.entities:
+            facts_of.setdefault(ent, []).append(e)
+    entity_views = tuple(
+        EntityView(ent, tuple(facts_of.get(eid, ())))
+        for eid, ent in sorted(entities.items(), key=lambda kv: kv[1].name.lower())
+    )
+    return Lists(
+        facts=ordered,
+        sections=tuple(by_section),
+        timeline=tuple(e for e in ordered if e.date is not None),
+        contested=tuple(e for e in ordered if e.contested),
+        entities=entity_views,
+        sources=tuple(sorted(sources, key=lambda s: s.id)),
+        quotes=sum(e.n_quotes for e in ordered),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Site:
     content: Content
-    facts: tuple[FactView, ...]
-    sections: tuple[SectionView, ...]
-    sources: tuple[SourceView, ...]
-    entities: tuple[EntityView, ...]
-    timeline: tuple[FactView, ...]
-    contested: tuple[FactView, ...]
+    facts: tuple[FactView, ...]  # in order
+    sources: tuple[SourceView, ...]  # by id
+    lists: Lists
     #: The placements this site's quotes used (see ``generate``), to keep for the next build.
     placements: Placements
 
@@ -280,34 +398,23 @@ def generate(result: CheckResult, placements: Placements | None = None) -> Site:
         )
         for f in sorted(content.facts.values(), key=_order)
     )
-    by_section: list[SectionView] = []
-    for sec in content.dossier.sections:
-        by_section.append(SectionView(sec, tuple(v for v in views if v.section is sec)))
-    loose = tuple(v for v in views if v.section is None)
-    if loose:
-        by_section.append(SectionView(None, loose))
     quotes_of: dict[str, list[QuoteView]] = {}
-    facts_of: dict[str, list[FactView]] = {}
     for v in views:
         for q in v.quotes:
             quotes_of.setdefault(q.source.id, []).append(q)
-        for ent in dict.fromkeys(e.id for e in v.entities):
-            facts_of.setdefault(ent, []).append(v)
     source_views = tuple(
         _source_view(src, quotes_of.get(sid, [])) for sid, src in sorted(content.sources.items())
     )
-    entity_views = tuple(
-        EntityView(ent, tuple(facts_of.get(eid, ())))
-        for eid, ent in sorted(content.entities.items(), key=lambda kv: kv[1].name.lower())
+    lists = make_lists(
+        content.dossier,
+        content.entities,
+        [Entry.of(v) for v in views],
+        [SourceEntry.of(sv) for sv in source_views],
     )
-    timeline = tuple(sorted((v for v in views if v.fact.date), key=lambda v: _order(v.fact)))
-    contested = tuple(v for v in views if v.contested)
-    return Site(
-        content, views, tuple(by_section), source_views, entity_views, timeline, contested, placed.kept
-    )
+    return Site(content, views, source_views, lists, placed.kept)
 
 
-def _order(f: Fact) -> tuple[bool, tuple[int, int, int], str]:
+def _order(f: Fact) -> Order:
     return (f.date is None, f.date.key if f.date else (0, 0, 0), f.id)
 
 

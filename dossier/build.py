@@ -9,7 +9,7 @@ import importlib.metadata
 import marshal
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +20,9 @@ import markdown_it
 
 from . import data, generators, model, parallel, publish
 from .cache import Cache, code_digest
-from .check import CheckResult, check, recall, survey
-from .generators import Site
+from .check import CheckResult, check, check_only, recall, survey
+from .generators import Entry, Site, SourceEntry
+from .ledger import Ledger, ledger_from_record, ledger_of, stat_text, touched, widen
 from .pause import collector_paused, heap_frozen
 from .pieces import Old, Spans
 from .problems import Severity, Verdict
@@ -44,6 +45,9 @@ class BuildResult:
     #: Set when nothing had changed since the last build of ``out``: the verdict recalled
     #: (``check`` then holds only its problems), and nothing was rendered or written.
     unchanged: Verdict | None = None
+    #: Set when the build was an update (only some cards edited): the verdict on the whole
+    #: folder, recalled with the edited cards checked anew (``check`` holds its problems).
+    recalled: Verdict | None = None
 
 
 def build(
@@ -71,12 +75,21 @@ def build(
     site_key = str(out.resolve())
     theme = theme_digest(theme_dirs(content_dir))
     inputs = _inputs(now, theme, built)
+    rest = _rest(now, theme, built)
+    update = None
     if cache is not None and inputs is not None:
         verdict = recall(content_dir, strict, known, recheck=False, surveyed=now)[0]
         done = _unchanged(out, site_key, inputs, cache, verdict, known)
         if done is not None:
             return done
-    result = check(content_dir, strict=strict, cache=cache)
+    if cache is not None:
+        update = _update(content_dir, out, site_key, strict, cache, known, now, rest)
+    if update is not None:
+        result, partial, recalled = update
+    else:
+        if cache is not None:  # let the last ledger go: a full build makes all of it again
+            cache.ledgers.pop(site_key, None)
+        result, partial, recalled = check(content_dir, strict=strict, cache=cache), None, None
     t1 = time.perf_counter()
     if result.errors:
         return BuildResult(result, timings={"check": t1 - t0}, survey=now)
@@ -87,18 +100,100 @@ def build(
     stages: dict[str, float] = {}
     assembled: dict[str, Spans] = {}
     old_pieces = cache.pieces.get(site_key) if cache is not None else None
+    made: list[Ledger] = []
+    keep = (rest, now.cards, made) if rest is not None and now is not None else None
     files = render_files(
-        result, content_dir, built, out, before, cache, stages, theme, (old_pieces, assembled)
+        result, content_dir, built, out, before, cache, stages, theme, (old_pieces, assembled), partial, keep
     )
     timer = _Timer(files)
     with heap_frozen():
         published = publish.publish(timer, out, content_dir, before)
     if cache is not None:
         cache.remember_site(site_key, published.manifest, inputs or "", assembled)
+        if made:
+            cache.ledgers[site_key] = made[0].record()
     t2 = time.perf_counter()
     pages = timer.spent - sum(stages.values())
     timings = {"check": t1 - t0, **stages, "pages": pages, "publish": t2 - t1 - timer.spent}
+    if recalled is not None:
+        told = CheckResult(None, recalled.problems)
+        return BuildResult(told, published, timer.pages, timings, now, recalled=recalled)
     return BuildResult(result, published, timer.pages, timings, now)
+
+
+#: Up to this many edited cards, a build makes only what they touch; past it, everything.
+UPDATE_MAX = 200
+
+
+def _rest(now: Survey | None, theme: str, built: dt.datetime | None) -> str | None:
+    """A digest of everything a build is made from but the cards' bytes (their names are
+    in the survey's digest): while it stands, an update may make only what edits touched."""
+    if now is None:
+        return None
+    when = built.isoformat() if built else ""
+    raw = f"{now.digest}\0{theme}\0{when}\0{render_digest()}"
+    return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _update(
+    content_dir: Path,
+    out: Path,
+    site_key: str,
+    strict: bool,
+    cache: Cache,
+    known: Verdict | None,
+    now: Survey | None,
+    rest: str | None,
+) -> tuple[CheckResult, Partial, Verdict] | None:
+    """When only cards were edited since the last build of ``out`` (the same cards, every
+    other input as it was), what an update needs: the check of the cards it reads (see
+    ``ledger.touched``), which facts' and sources' pages it makes again, and the verdict on
+    the whole folder (recalled, the edited cards checked anew). None when it does not apply:
+    then the build makes everything.
+    """
+    raw = cache.ledgers.get(site_key)
+    manifest, spans = cache.sites.get(site_key), cache.pieces.get(site_key)
+    if raw is None or manifest is None or spans is None or now is None or rest is None or not now.clean:
+        return None
+    kept = ledger_from_record(raw)
+    if kept is None or kept.inputs != rest:
+        return None
+    by_card = {k.card: fid for fid, k in kept.facts.items()}
+    if set(now.cards) != set(by_card):
+        return None  # a card added, removed or renamed: the survey's digest says so too
+    # A card written too recently to vouch for (None) counts as changed, and is kept so.
+    changed = {c for c, st in now.cards.items() if st is None or stat_text(st) != kept.facts[by_card[c]].stat}
+    if not changed or len(changed) > UPDATE_MAX:
+        return None
+    verdict = recall(content_dir, strict, known, recheck=True, surveyed=now, cache=cache)[0]
+    if verdict is None or any(p.severity is Severity.ERROR for p in verdict.problems):
+        return None
+    # Every entry of a fact it leaves alone is taken from the last build's data files.
+    for name in ("dossier.json", "search-index.js"):
+        entry, where = manifest.get(name), spans.get(name, {}).get("", {})
+        if entry is None or not all(k.key in where for k in kept.facts.values()):
+            return None
+    with publish.Previous(out) as old:
+        if not all(old.intact(n, manifest[n]) for n in ("dossier.json", "search-index.js")):
+            return None
+    first = touched(kept, changed)
+    result = check_only(content_dir, first.cards, first.sources, strict=strict, cache=cache)
+    if result.content is None or not first.edited <= set(result.content.facts):
+        return None
+    edited = [result.content.facts[fid] for fid in first.edited]
+    # What the edited cards relate to and quote now, too.
+    relates = {r.id for f in edited for r in f.related}
+    touch = widen(kept, first.edited, relates, {ev.source.id for f in edited for ev in f.evidence})
+    if not (touch.cards <= first.cards and touch.sources <= first.sources):
+        result = check_only(content_dir, touch.cards, touch.sources, strict=strict, cache=cache)
+    if result.content is None or result.errors:
+        return None
+    partial = Partial(kept, touch.pages, touch.sources)
+    with publish.Previous(out) as old:  # a page edited in the site by hand: build it all
+        if not all(n in manifest and old.intact(n, manifest[n]) for n in _untouched(partial, manifest)):
+            return None
+    cache.keep_all()  # what it did not read is still what the folder holds
+    return result, partial, verdict
 
 
 def _inputs(now: Survey | None, theme: str, built: dt.datetime | None) -> str | None:
@@ -279,6 +374,16 @@ def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[Page]:
             yield from pending.popleft().result()
 
 
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """An update's share of the site (see ``ledger``): the result checks only the facts
+    and sources it names, and every other fact and source is as ``ledger`` keeps it."""
+
+    ledger: Ledger
+    pages: set[str]  # facts whose pages are made again
+    sources: set[str]  # sources whose pages are made again
+
+
 def render_files(
     result: CheckResult,
     content_dir: Path,
@@ -289,6 +394,8 @@ def render_files(
     stages: dict[str, float] | None = None,
     theme: str | None = None,
     pieces: tuple[dict[str, Spans] | None, dict[str, Spans]] | None = None,
+    partial: Partial | None = None,
+    ledger: tuple[str, Mapping[str, object], list[Ledger]] | None = None,
 ) -> Iterator[publish.File]:
     """Every file of the site, one at a time. ``built`` (SOURCE_DATE_EPOCH) is the only clock.
 
@@ -300,13 +407,16 @@ def render_files(
 
     ``pieces`` is (where the pieces of the previous build's list pages and data files
     stand, a dict that gets this build's): a fact's rows and entries are then taken from
-    the previous files where its page's inputs are unchanged.
+    the previous files where its page's inputs are unchanged. ``partial``: an update (the
+    pages it does not name are kept as they are). ``ledger``: (the digest of what the build
+    is made from but the cards, each card's stat, a list that gets this build's ledger).
     """
     old_spans, new_spans = pieces or (None, {})
     with publish.Previous(out) as old:
         yield from _files(
-            result, content_dir, built, before or {}, cache, stages, theme, old, old_spans or {}, new_spans
-        )
+            result, content_dir, built, before or {}, cache, stages, theme, old, old_spans or {}, new_spans,
+            partial, ledger,
+        )  # fmt: skip
 
 
 def _files(
@@ -320,6 +430,8 @@ def _files(
     old: publish.Previous,
     old_spans: dict[str, Spans],
     new_spans: dict[str, Spans],
+    partial: Partial | None,
+    ledger: tuple[str, Mapping[str, object], list[Ledger]] | None,
 ) -> Iterator[publish.File]:
     spent = {} if stages is None else stages
     clock = time.perf_counter()
@@ -333,9 +445,25 @@ def _files(
     # Making the site's data and the pages' keys makes ~10^5 objects and no cycles: with the
     # collector paused (it would rescan the heap as it grows: 0.3 s of 0.9 at 10,000 cards).
     with collector_paused():
-        site = generators.generate(result, cache.placements if cache is not None else None)
-        if cache is not None:
-            cache.placements = site.placements
+        known_placements = cache.placements if cache is not None else None
+        site = generators.generate(result, known_placements, partial.pages if partial else None)
+        if cache is not None:  # an update places only its own quotes: the rest still stand
+            cache.placements = {**(known_placements or {}), **site.placements} if partial else site.placements
+        views = {v.id: v for v in site.facts}
+        if partial is None:
+            lists = site.lists
+        else:
+            kept = partial.ledger
+            shown = {sv.source.id: sv for sv in site.sources}
+            lists = generators.make_lists(
+                site.content.dossier,
+                site.content.entities,
+                [Entry.of(views[fid]) if fid in partial.pages else k.entry for fid, k in kept.facts.items()],
+                [
+                    SourceEntry.of(shown[sid]) if sid in partial.sources else entry
+                    for sid, entry in kept.sources.items()
+                ],
+            )
         dirs = theme_dirs(content_dir)
         # Claims rendered by another version of markdown-it-py are rendered again.
         claims = cache.claims.get(markdown_it.__version__) if cache is not None else None
@@ -347,9 +475,9 @@ def _files(
         dossier = content.dossier
         common = {
             "dossier": dossier,
-            "site": site.lists,
+            "site": lists,
             "lang": "en",
-            "quote_count": site.lists.quotes,
+            "quote_count": lists.quotes,
             "built": built,
         }
         pages: list[str] = []
@@ -360,11 +488,19 @@ def _files(
 
         # A page's key holds the code that renders it, too: a new markdown-it-py renders again.
         maker = _Pages(site, renderer, common, f"{theme or theme_digest(dirs)}:{render_digest()}")
-        lists = [("list", i) for i in range(len(LIST_PAGES))]
-        facts = [("fact", i) for i in range(len(site.facts))]
-        items = lists + facts + [("source", i) for i in range(len(site.sources))]
+        fact_items = [
+            ("fact", i) for i, v in enumerate(site.facts) if partial is None or v.id in partial.pages
+        ]
+        source_items = [
+            ("source", i)
+            for i, sv in enumerate(site.sources)
+            if partial is None or sv.source.id in partial.sources
+        ]
+        items = [("list", i) for i in range(len(LIST_PAGES))] + fact_items + source_items
         keys = {item: maker.inputs(*item) for item in items}
-        maker.fact_keys = {v.id: keys[("fact", i)] for i, v in enumerate(site.facts)}
+        if partial is not None:
+            maker.fact_keys = {fid: k.key for fid, k in partial.ledger.facts.items()}
+        maker.fact_keys.update((site.facts[i].id, keys[("fact", i)]) for _, i in fact_items)
 
         def old_copy(name: str) -> Old | None:
             entry, spans = previous.get(name), old_spans.get(name)
@@ -376,6 +512,11 @@ def _files(
     # A host serves 404.html at any depth, where relative links would break: with a
     # base_url its links are absolute.
     yield page("404.html", "404.html", absolute=dossier.base_url)
+    if partial is not None:  # the pages of the facts and sources it left alone, as they are
+        for name in _untouched(partial, previous):  # vouched for by _update (and publish)
+            if name.endswith(".html"):
+                pages.append(name)
+            yield publish.File(name, None, previous[name][4])
     todo = []
     for item in items:
         name, key = maker.name(*item), keys[item]
@@ -391,13 +532,14 @@ def _files(
             new_spans[path] = spans
         yield publish.File(path, html, keys[item])
     for sv in site.sources:
-        if sv.file_href and sv.source.path is not None:  # the PDF itself, for #page= links
+        if sv.file_href and sv.source.path is not None and partial is None:  # the PDF, for #page= links
             yield publish.File(sv.file_href, sv.source.path.read_bytes())
     for name in STATIC_FILES:
         yield publish.File(name, _theme_file(dirs, name))
     clock = time.perf_counter()
     with collector_paused():
-        index = data.search_index(site, renderer.claims, maker.fact_key, old_copy("search-index.js"))
+        key_of = maker.fact_keys.__getitem__
+        index = data.search_index(lists, views, renderer.claims, key_of, old_copy("search-index.js"))
         new_spans["search-index.js"] = index.spans
         parts = index.done()
         del index
@@ -406,7 +548,7 @@ def _files(
     del parts
     clock = time.perf_counter()
     with collector_paused():
-        doc = data.dossier_json(site, built, maker.fact_key, old_copy("dossier.json"))
+        doc = data.dossier_json(dossier, lists, views, built, key_of, old_copy("dossier.json"))
         new_spans["dossier.json"] = doc.spans
         parts = doc.done()
         del doc
@@ -416,8 +558,32 @@ def _files(
     if dossier.base_url:
         listed = sorted(p for p in pages if p != "404.html")
         yield publish.File("sitemap.xml", data.sitemap(dossier.base_url, listed, built))
-    if cache is not None:
-        cache.claims = {markdown_it.__version__: renderer.claims.used}
+    if cache is None:
+        return
+    used = renderer.claims.used
+    cache.claims = {markdown_it.__version__: {**(claims or {}), **used} if partial else used}
+    if ledger is None:
+        return
+    inputs, cards, made_ledger = ledger
+    made = [(views[site.facts[i].id], keys[("fact", i)]) for _, i in fact_items]
+    remade = {sv.source.id: sv for _, i in source_items for sv in (site.sources[i],)}
+    fresh = ledger_of(inputs, made, remade.values(), cards)
+    if partial is not None:
+        fresh = Ledger(
+            inputs,
+            {**partial.ledger.facts, **fresh.facts},
+            {**partial.ledger.sources, **fresh.sources},
+        )
+    made_ledger.append(fresh)
+
+
+def _untouched(partial: Partial, previous: publish.Manifest) -> list[str]:
+    """The files of the previous build an update leaves as they are: the pages of the facts
+    and sources it does not make again, and the source files copied into the site."""
+    facts = {generators.fact_path(fid) for fid in partial.ledger.facts if fid not in partial.pages}
+    sources = {generators.source_path(sid) for sid in partial.ledger.sources if sid not in partial.sources}
+    copied = {n for n in previous if n.startswith("sources/") and not n.endswith(".html")}
+    return sorted(facts | sources | copied)
 
 
 @functools.cache

@@ -33,7 +33,7 @@ from .problems import Pos, Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 from .schema import Rec
 
-FORMAT = 19
+FORMAT = 20
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 
@@ -94,6 +94,9 @@ class Cache:
     #: the real path of an output folder -> a file the last build assembled from pieces ->
     #: where each piece stands in it (see ``pieces``)
     pieces: dict[str, dict[str, dict[str, dict[str, int]]]] = field(default_factory=dict)
+    #: the real path of an output folder -> what the last build made of each fact and
+    #: source (``ledger.Ledger.record``)
+    ledgers: dict[str, Any] = field(default_factory=dict)
     hits: int = 0
     #: something was added since loading (so the check part must be written)
     changed: bool = False
@@ -111,8 +114,8 @@ class Cache:
             pass
         try:
             stamp, *built = marshal.loads(build_part or b"")
-            if stamp == _stamp() and len(built) == 5 and all(isinstance(x, dict) for x in built):
-                out.placements, out.claims, out.sites, out.built_from, out.pieces = built
+            if stamp == _stamp() and len(built) == 6 and all(isinstance(x, dict) for x in built):
+                out.placements, out.claims, out.sites, out.built_from, out.pieces, out.ledgers = built
         except (EOFError, ValueError, TypeError):
             pass
         return out
@@ -163,6 +166,14 @@ class Cache:
             del self.sites[old]
         self.built_from = {k: v for k, v in self.built_from.items() if k in self.sites}
         self.pieces = {k: v for k, v in self.pieces.items() if k in self.sites}
+        self.ledgers = {k: v for k, v in self.ledgers.items() if k in self.sites}
+
+    def keep_all(self) -> None:
+        """Keep everything held (for a run that read only part of the folder: what it
+        did not read is still there)."""
+        self.used.update(self.entries)
+        self.used_extracted.update(self.extracted)
+        self.used_cards.update(self.cards)
 
     def get(self, k: bytes) -> Match | None:
         entry = self.entries.get(k)
@@ -245,7 +256,7 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
     check_part = (
         None if (same or unused) and not always else marshal.dumps((_stamp(), kept, texts, cards, stats))
     )
-    built = (cache.placements, cache.claims, cache.sites, cache.built_from, cache.pieces)
+    built = (cache.placements, cache.claims, cache.sites, cache.built_from, cache.pieces, cache.ledgers)
     return check_part, marshal.dumps((_stamp(), *built))
 
 

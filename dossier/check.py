@@ -66,6 +66,7 @@ def recall(
     *,
     recheck: bool = True,
     surveyed: readers.Survey | None = None,
+    cache: Cache | None = None,
 ) -> tuple[Verdict | None, readers.Survey | None]:
     """The verdict on CONTENT_DIR as it is now, from ``known`` (the last one) without
     reading the folder again when only a few cards changed, or None; and the survey.
@@ -74,7 +75,7 @@ def recall(
     a card's problems depend on its own bytes alone, so the cards that changed are read and
     checked on their own and the rest of ``known`` stands (unless not ``recheck``: for a
     caller that will check everything anyway when anything changed). ``surveyed``: the
-    survey, when the caller has just made it.
+    survey, when the caller has just made it; ``cache``, for reading the edited cards.
     """
     now = surveyed or survey(root, strict)
     if now is None or known is None or known.fingerprint != now.digest:
@@ -87,10 +88,10 @@ def recall(
     if not recheck or not known.cards or not now.clean or len(changed) > RECHECK_MAX:
         return None, now
     with collector_paused():
-        content, problems = read_content(root, only=changed)
+        content, problems = read_content(root, cache, only=changed)
         if content is None:
             return None, now
-        fresh = _verify(content, problems, strict, None).problems
+        fresh = _verify(content, problems, strict, cache).problems
     kept = [p for p in known.problems if p.pos.file not in changed]
     cards = dict(known.cards)
     read = {f.file: len(f.evidence) for f in content.facts.values()}
@@ -110,6 +111,23 @@ def check(root: Path, *, strict: bool = False, cache: Cache | None = None) -> Ch
     """Read CONTENT_DIR and verify every quote; ``cache`` (updated in place) skips known work."""
     with collector_paused():
         return _check(root, strict, cache)
+
+
+def check_only(
+    root: Path,
+    cards: set[str],
+    sources: set[str],
+    *,
+    strict: bool = False,
+    cache: Cache | None = None,
+) -> CheckResult:
+    """Read and verify just ``cards`` (by their paths as problems show them), the sources
+    they cite and ``sources``: the content then holds only those (see ``read_content``)."""
+    with collector_paused():
+        content, problems = read_content(root, cache, only=cards, extra_sources=sources)
+        if content is None:
+            return CheckResult(None, _finish(problems, strict))
+        return _verify(content, problems, strict, cache)
 
 
 def _check(root: Path, strict: bool, cache: Cache | None) -> CheckResult:

@@ -228,7 +228,7 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
         with cached(content_dir, no_cache, build=True) as store:
             result = build(content_dir, out, strict=strict, built=built, cache=store, known=known)
             # Let the content go before the cache is written: both at once is the peak.
-            verdict = result.unchanged or result.check.verdict(result.survey)
+            verdict = result.unchanged or result.recalled or result.check.verdict(result.survey)
             published, pages = result.published, result.pages
             del result
         if verdict is not known and verdict.fingerprint:  # for the next check or build

@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from xml.sax.saxutils import escape
 
 from . import generators
-from .generators import Site
+from .generators import Lists, Site
+from .model import Dossier
 from .pieces import Assembly, Old
 from .render import ClaimText
 
@@ -26,30 +27,47 @@ _compact = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",",
 _spaced = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
 
-#: A fact's key (what its entry is made from): build gives the fact page's input digest.
-KeyOf = Callable[[generators.FactView], str]
+#: A fact's key by its id (what its entry is made from): build gives its page's input digest.
+KeyOf = Callable[[str], str]
+#: Facts' views by id: every fact's, or (in an update) those of the facts whose entries
+#: are made again; the others' entries must then be in the old file.
+Views = Mapping[str, generators.FactView]
 
 
 def _entries(
-    asm: Assembly, views: Iterable[generators.FactView], sep: bytes, key: KeyOf, make: KeyOf
+    asm: Assembly,
+    lists: Lists,
+    views: Views,
+    sep: bytes,
+    key: KeyOf,
+    make: Callable[[generators.FactView], str],
 ) -> None:
-    for i, v in enumerate(views):
+    for i, e in enumerate(lists.facts):
         if i:
             asm.text(sep)
-        asm.piece(key(v), functools.partial(_encoded, make, v))
+        asm.piece(key(e.id), functools.partial(_encoded, make, views, e.id))
 
 
-def _encoded(make: KeyOf, v: generators.FactView) -> bytes:
-    return make(v).encode()
+def _encoded(make: Callable[[generators.FactView], str], views: Views, fid: str) -> bytes:
+    return make(views[fid]).encode()
+
+
+def _own_key(fid: str) -> str:
+    return fid
 
 
 def dossier_json(
-    site: Site, built: dt.datetime | None, key: KeyOf | None = None, old: Old | None = None
+    dossier: Dossier,
+    lists: Lists,
+    views: Views,
+    built: dt.datetime | None,
+    key: KeyOf | None = None,
+    old: Old | None = None,
 ) -> Assembly:
     """Everything, machine-readable: ``{"built", "dossier", "entities", "facts", "sources"}``;
     a fact's entry is taken from ``old`` (the previous build's file) when its ``key`` is
     found there."""
-    d = site.content.dossier
+    d = dossier
     head = {
         "title": d.title,
         "subtitle": d.subtitle,
@@ -68,7 +86,7 @@ def dossier_json(
             "aliases": list(ev.entity.aliases),
             "facts": [v.id for v in ev.facts],
         }
-        for ev in site.lists.entities
+        for ev in lists.entities
     ]
     sources = [
         {
@@ -84,7 +102,7 @@ def dossier_json(
             "sha256": s.sha256,
             "cited_share": round(s.cited_share, 4),
         }
-        for s in site.lists.sources
+        for s in lists.sources
     ]
     head_part = "".join([
         '{"built":', _compact(built.isoformat() if built else None),
@@ -95,13 +113,9 @@ def dossier_json(
     tail = "".join(['],"sources":', _compact(sources), "}\n"])
     asm = Assembly(old)
     asm.text(head_part.encode())
-    _entries(asm, site.facts, b",", key or _own_key, lambda v: _compact(fact_entry(v)))
+    _entries(asm, lists, views, b",", key or _own_key, lambda v: _compact(fact_entry(v)))
     asm.text(tail.encode())
     return asm
-
-
-def _own_key(v: generators.FactView) -> str:
-    return v.id
 
 
 def fact_entry(v: generators.FactView) -> dict[str, object]:
@@ -146,14 +160,14 @@ def search_entry(v: generators.FactView, claims: ClaimText) -> dict[str, object]
 
 
 def search_index(
-    site: Site, claims: ClaimText, key: KeyOf | None = None, old: Old | None = None
+    lists: Lists, views: Views, claims: ClaimText, key: KeyOf | None = None, old: Old | None = None
 ) -> Assembly:
     """A script that sets ``window.DOSSIER_INDEX`` (a script, not JSON: it works from
     file://); entries taken from ``old`` as in ``dossier_json``."""
     asm = Assembly(old)
     asm.text(b"window.DOSSIER_INDEX = [")
-    entry: KeyOf = lambda v: _script_safe(_spaced(search_entry(v, claims)))  # noqa: E731
-    _entries(asm, site.facts, b", ", key or _own_key, entry)
+    made: Callable[[generators.FactView], str] = lambda v: _script_safe(_spaced(search_entry(v, claims)))  # noqa: E731
+    _entries(asm, lists, views, b", ", key or _own_key, made)
     asm.text(b"];\n")
     return asm
 

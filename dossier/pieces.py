@@ -32,6 +32,7 @@ def pack(offset: int, length: int) -> int:
 def unpack(packed: int) -> tuple[int, int]:
     return packed >> _LENGTH_BITS, packed & ((1 << _LENGTH_BITS) - 1)
 
+
 #: New bytes are gathered into parts of about this size (a part is one write).
 PART = 1 << 20
 

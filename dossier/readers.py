@@ -12,6 +12,7 @@ import hashlib
 import os
 import stat
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -273,14 +274,15 @@ def _raise(exc: OSError) -> None:
 
 
 def read_content(
-    root: Path, cache: Cache | None = None, *, only: set[str] | None = None
+    root: Path, cache: Cache | None = None, *, only: set[str] | None = None, extra_sources: Iterable[str] = ()
 ) -> tuple[Content | None, list[Problem]]:
     """Read and validate CONTENT_DIR; the content is ``None`` when it cannot be used at all.
 
     ``cache`` keeps parsed cards and the text extracted from HTML and PDF sources between
     runs, keyed by the files' bytes. ``only`` (cards' paths as problems show them) reads
-    just those cards and the sources they cite, for a recheck of a few edited cards: the
-    content then holds only those, and ids are still checked against every file.
+    just those cards and the sources they cite (and ``extra_sources``, by id), for a recheck of a
+    few edited cards: the content then holds only those, and ids are still checked against
+    every file.
     """
     r = _Reader(root)
     dossier = _read_dossier(r, root / "dossier.yaml")
@@ -290,7 +292,7 @@ def read_content(
         facts, fact_ids = _read_facts(r, root / "facts", cache)
     else:
         facts, fact_ids = _read_facts(r, root / "facts", cache, only)
-        cited = {ev.source.id for f in facts.values() for ev in f.evidence}
+        cited = {ev.source.id for f in facts.values() for ev in f.evidence}.union(extra_sources)
         sources, source_ids = _read_sources(r, root / "sources", cache, cited)
     if dossier is None:
         return None, r.problems

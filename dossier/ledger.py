@@ -1,0 +1,136 @@
+"""What a build keeps of every fact and source for the next build of the same folder, and
+what an edit of some cards touches (for ``build``'s update).
+
+A fact's page, its rows on the list pages and its entries in the data files are made from
+its own card, its section and entities, the claims and statuses of the facts it relates
+to, and the sources it quotes (with the theme, the dossier and the build date). A source's
+page is made from the source and every quote of it. So when only cards changed (the same
+names, every other file as it was), the pages to make again are those of the edited
+facts, of the facts relating to them, and of the sources they quote or quoted; every other
+fact is listed from its kept entry.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .generators import Entry, FactView, SourceEntry, SourceView
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A fact as the last build left it."""
+
+    card: str  # its card's path, as problems show it
+    stat: str  # the card's stat as the survey found it (see ``stat_text``)
+    key: str  # its page's input digest
+    entry: Entry
+    sources: tuple[str, ...]  # ids of the sources it quotes
+    related: tuple[str, ...]  # ids of the facts it relates to
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """Everything the last build of an output folder made of the facts and sources."""
+
+    inputs: str  # a digest of all it was made from but the cards' bytes (see build)
+    facts: dict[str, Kept]
+    sources: dict[str, SourceEntry]
+
+    def record(self) -> tuple[object, ...]:
+        facts = {
+            fid: (k.card, k.stat, k.key, _ENTRY(k.entry), k.sources, k.related)
+            for fid, k in self.facts.items()
+        }
+        return (self.inputs, facts, {sid: _SOURCE(s) for sid, s in self.sources.items()})
+
+
+def ledger_from_record(raw: Any) -> Ledger | None:
+    """The inverse of ``Ledger.record`` (None for anything else)."""
+    try:
+        inputs, facts, sources = raw
+        return Ledger(
+            inputs,
+            {
+                fid: Kept(card, stat, key, _entry(entry), tuple(srcs), tuple(rel))
+                for fid, (card, stat, key, entry, srcs, rel) in facts.items()
+            },
+            {sid: SourceEntry(*s) for sid, s in sources.items()},
+        )
+    except (TypeError, ValueError):
+        return None
+
+
+def _entry(raw: Any) -> Entry:
+    return Entry(*raw)  # marshal gives back the tuples it was given
+
+
+_ENTRY = operator.attrgetter(*(f.name for f in fields(Entry)))
+_SOURCE = operator.attrgetter(*(f.name for f in fields(SourceEntry)))
+
+
+def stat_text(stat: object) -> str:
+    return repr(stat)
+
+
+def kept_of(view: FactView, key: str, stat: object) -> Kept:
+    return Kept(
+        view.fact.file,
+        stat_text(stat),
+        key,
+        Entry.of(view),
+        tuple(sorted({q.source.id for q in view.quotes})),
+        tuple(dict.fromkeys(r.id for r in view.fact.related)),
+    )
+
+
+def ledger_of(
+    inputs: str,
+    views: Iterable[tuple[FactView, str]],
+    sources: Iterable[SourceView],
+    cards: Mapping[str, object],
+) -> Ledger:
+    """The ledger of a build: each view with its page's key, the source views, the survey's
+    stat of each card."""
+    return Ledger(
+        inputs,
+        {v.id: kept_of(v, key, cards.get(v.fact.file)) for v, key in views},
+        {sv.source.id: SourceEntry.of(sv) for sv in sources},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Touched:
+    """What an edit of some cards touches."""
+
+    edited: set[str]  # ids of the facts whose cards changed
+    pages: set[str]  # ids of the facts whose pages are made again
+    sources: set[str]  # ids of the sources whose pages are made again
+    #: the cards to read: of those facts, of the facts they relate to, and of every fact
+    #: quoting one of those sources
+    cards: set[str]
+
+
+def touched(ledger: Ledger, changed: set[str]) -> Touched:
+    """What editing the cards ``changed`` (their paths; all in the ledger) touches, as far
+    as the ledger knows; the caller adds what the edited cards now say (``widen``)."""
+    by_card = {k.card: fid for fid, k in ledger.facts.items()}
+    edited = {by_card[c] for c in changed}
+    return widen(ledger, edited, set(), set())
+
+
+def widen(ledger: Ledger, edited: set[str], related: set[str], sources: set[str]) -> Touched:
+    """``touched``, with the facts and sources the edited cards relate to and quote now."""
+    facts = ledger.facts
+    pages = set(edited)
+    pages.update(fid for fid, k in facts.items() if edited.intersection(k.related))
+    quoted = set(sources)
+    for fid in edited:
+        quoted.update(facts[fid].sources)
+    # A fact's page shows the facts it relates to: they are read too.
+    read = pages.union(related, *(facts[fid].related for fid in pages))
+    read.update(fid for fid, k in facts.items() if quoted.intersection(k.sources))
+    return Touched(edited, pages, quoted, {facts[fid].card for fid in read if fid in facts})

@@ -1,0 +1,258 @@
+"""An update: after some cards were edited, a build makes only what the edits touched and
+lists the rest from the last build's ledger, and its site is byte for byte the site a
+full build makes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dossier import build as build_module
+from dossier import cache, readers
+from dossier.build import BuildResult, build
+from dossier.problems import Verdict
+
+from .conftest import SOURCE_TEXT, write
+
+SECOND = "The talks in Vladivostok lasted two days.\n\nBoth sides signed a deal on rail links.\n"
+
+QUOTES = {
+    "wire": ["Putin gave Kim Jong Un a Russian-made car", "The car was handed over on Feb. 18"],
+    "talks": ["The talks in Vladivostok lasted two days", "Both sides signed a deal on rail links"],
+}
+
+
+def card(i: int, *, claim: str = "", status: str = "confirmed", date: str | None = None,
+         section: str = "gift", related: tuple[int, ...] = (), quote: tuple[str, int] = ("wire", 0),
+         entities: tuple[str, ...] = ("putin",)) -> str:  # fmt: skip
+    source, which = quote
+    text = (
+        f"claim: {claim or f'Claim {i}.'}\nstatus: {status}\nsection: {section}\n"
+        f"entities: [{', '.join(entities)}]\n"
+        f'evidence:\n  - source: {source}\n    quote: "{QUOTES[source][which]}"\n'
+    )
+    if date:
+        text += f"date: {date}\n"
+    if related:
+        text += f"related: [{', '.join(f'f{r}' for r in related)}]\n"
+    return text
+
+
+def make(root: Path, n: int = 6) -> Path:
+    write(
+        root,
+        "dossier.yaml",
+        "title: Test\nsections:\n  - id: gift\n    title: The gift\n  - id: talks\n    title: Talks\n",
+    )
+    write(root, "entities.yaml", "putin:\n  name: Vladimir Putin\nkim:\n  name: Kim Jong Un\n")
+    for sid, text in (("wire", SOURCE_TEXT), ("talks", SECOND)):
+        write(root, f"sources/{sid}.txt", text)
+        write(root, f"sources/{sid}.yaml", f"title: {sid.title()} report\nurl: https://example.org/{sid}\n")
+    for i in range(n):
+        write(
+            root,
+            f"facts/f{i}.yaml",
+            card(i, related=((i + 1) % n,), quote=("wire" if i % 2 else "talks", i % 2)),
+        )
+    return root
+
+
+@pytest.fixture(autouse=True)
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers, "RACY_NS", 0)
+
+
+def verdict(r: BuildResult) -> Verdict:
+    return r.unchanged or r.recalled or r.check.verdict(r.survey)
+
+
+class Builds:
+    """Builds of one content folder into one site with one cache, as the CLI runs them."""
+
+    def __init__(self, content: Path, out: Path) -> None:
+        self.content, self.out, self.store = content, out, cache.Cache()
+        self.known: Verdict | None = None
+
+    def __call__(self) -> BuildResult:
+        # The cache as a new process would find it: through its stored bytes.
+        self.store = cache.load_bytes(cache.dump(self.store))
+        result = build(self.content, self.out, cache=self.store, known=self.known)
+        self.known = verdict(result)
+        return result
+
+
+def same_as_full(content: Path, out: Path, tmp: Path) -> None:
+    fresh = tmp / "fresh"
+    store = cache.Cache()
+    build(content, fresh, cache=store)
+    names = sorted(str(p.relative_to(fresh)) for p in fresh.rglob("*") if p.is_file())
+    assert names == sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    for name in names:
+        assert (fresh / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_an_edit_is_an_update_and_gives_the_site_a_full_build_gives(tmp_path: Path) -> None:
+    content = make(tmp_path / "content")
+    builds = Builds(content, tmp_path / "site")
+    assert builds().recalled is None  # the first build makes everything
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", status="disputed", related=(3,)))
+    result = builds()
+    assert result.recalled is not None and result.published is not None
+    assert "Claim two, edited." in (tmp_path / "site/facts/f1.html").read_text()  # f1 relates to f2
+    assert "Claim two, edited." in (tmp_path / "site/disputed.html").read_text()
+    same_as_full(content, tmp_path / "site", tmp_path)
+
+
+def test_an_update_reads_only_the_cards_the_edit_touches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = make(tmp_path / "content", 12)
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    rendered: list[str] = []
+    real = build_module._Pages.one
+
+    def one(self: build_module._Pages, kind: str, index: int) -> build_module.Page:
+        page = real(self, kind, index)
+        rendered.append(page[0])
+        return page
+
+    monkeypatch.setattr(build_module._Pages, "one", one)
+    write(content, "facts/f4.yaml", card(4, claim="Four, edited.", related=(5,), quote=("talks", 1)))
+    assert builds().recalled is not None
+    facts = sorted(p for p in rendered if p.startswith("facts/"))
+    # f4 itself and f3, which relates to it; the source f4 now quotes elsewhere: every
+    # other page is kept
+    assert facts == ["facts/f3.html", "facts/f4.html"]
+    assert sorted(p for p in rendered if p.startswith("sources/")) == ["sources/talks.html"]
+    monkeypatch.undo()
+    same_as_full(content, tmp_path / "site", tmp_path)
+
+
+def test_an_edit_that_quotes_another_source_remakes_both_sources(tmp_path: Path) -> None:
+    content = make(tmp_path / "content")
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    before = (tmp_path / "site/sources/wire.html").read_text()
+    write(content, "facts/f1.yaml", card(1, related=(2,), quote=("talks", 1)))  # was wire
+    assert builds().recalled is not None
+    assert (tmp_path / "site/sources/wire.html").read_text() != before
+    same_as_full(content, tmp_path / "site", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "card-added",
+        "card-removed",
+        "source-edited",
+        "page-edited-by-hand",
+        "data-file-removed",
+        "theme-edited",
+    ],
+)
+def test_what_an_update_cannot_vouch_for_makes_a_full_build(tmp_path: Path, change: str) -> None:
+    content = make(tmp_path / "content")
+    out = tmp_path / "site"
+    builds = Builds(content, out)
+    builds()
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,)))
+    if change == "card-added":
+        write(content, "facts/f9.yaml", card(9))
+    elif change == "card-removed":
+        (content / "facts/f5.yaml").unlink()
+        write(content, "facts/f4.yaml", card(4, related=(0,)))
+    elif change == "source-edited":
+        write(content, "sources/talks.yaml", "title: Talks, retitled\nurl: https://example.org/talks\n")
+    elif change == "page-edited-by-hand":
+        (out / "facts/f0.html").write_text("edited")
+    elif change == "data-file-removed":
+        (out / "dossier.json").unlink()
+    elif change == "theme-edited":
+        macros = (Path(build_module.__file__).parent.parent / "templates/_macros.html").read_text()
+        write(tmp_path, "templates/_macros.html", macros.replace('class="fact"', 'class="fact mine"'))
+    result = builds()
+    assert result.recalled is None and result.published is not None
+    same_as_full(content, out, tmp_path)
+
+
+def test_an_edit_with_an_error_is_reported_and_nothing_is_written(tmp_path: Path) -> None:
+    content = make(tmp_path / "content")
+    out = tmp_path / "site"
+    builds = Builds(content, out)
+    builds()
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    write(content, "facts/f2.yaml", card(2, related=(7,)))  # no such fact
+    result = builds()
+    assert result.published is None and any(p.code == "unknown-fact" for p in result.check.errors)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_an_update_keeps_the_cache_of_every_card(tmp_path: Path) -> None:
+    content = make(tmp_path / "content")
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    cards = len(builds.store.cards)
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,)))
+    assert builds().recalled is not None
+    stored = cache.load_bytes(cache.dump(builds.store))
+    assert len(stored.cards) == cards + 1  # the edited card's new bytes beside the old
+
+
+EDITS = st.tuples(
+    st.integers(0, 5),
+    st.fixed_dictionaries(
+        {
+            "claim": st.sampled_from(["", "A new claim.", "Another *claim*."]),
+            "status": st.sampled_from(["confirmed", "disputed", "unverified"]),
+            "date": st.sampled_from([None, "2024-02", "2024-02-18", "2023"]),
+            "section": st.sampled_from(["gift", "talks"]),
+            "related": st.sampled_from([(), (0,), (1, 4), (5,)]),
+            "quote": st.sampled_from([("wire", 0), ("wire", 1), ("talks", 0), ("talks", 1)]),
+            "entities": st.sampled_from([("putin",), ("kim",), ("putin", "kim")]),
+        }
+    ),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.lists(EDITS, min_size=1, max_size=3), min_size=1, max_size=3))
+def test_any_edits_give_the_site_a_full_build_gives(
+    tmp_path_factory: pytest.TempPathFactory, edits: list[list[tuple[int, dict[str, object]]]]
+) -> None:
+    tmp = tmp_path_factory.mktemp("update")
+    content = make(tmp / "content")
+    builds = Builds(content, tmp / "site")
+    builds()
+    for round_ in edits:
+        for i, fields in round_:
+            related = tuple(r for r in fields["related"] if r != i)  # type: ignore[attr-defined]
+            write(content, f"facts/f{i}.yaml", card(i, **{**fields, "related": related}))  # type: ignore[arg-type]
+        result = builds()
+        assert result.recalled is not None, [p.message for p in result.check.errors]
+        same_as_full(content, tmp / "site", tmp)
+
+
+def test_the_cli_updates_after_an_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from dossier.cli import main
+
+    content = make(tmp_path / "content")
+    runner = CliRunner(env={"DOSSIER_CACHE_DIR": str(tmp_path / "cache")})
+    args = ["build", str(content), "--out", str(tmp_path / "site")]
+    assert runner.invoke(main, args).exit_code == 0
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a full check ran")
+
+    monkeypatch.setattr(build_module, "check", full)
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,)))
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "checked 6 fact cards and 6 quotes" in result.stderr
+    monkeypatch.undo()
+    same_as_full(content, tmp_path / "site", tmp_path)

@@ -165,9 +165,6 @@ def _update(
     changed = {c for c, st in now.cards.items() if st is None or stat_text(st) != kept.facts[by_card[c]].stat}
     if not changed or len(changed) > UPDATE_MAX:
         return None
-    verdict = recall(content_dir, strict, known, recheck=True, surveyed=now, cache=cache)[0]
-    if verdict is None or any(p.severity is Severity.ERROR for p in verdict.problems):
-        return None
     # Every entry of a fact it leaves alone is taken from the last build's data files.
     for name in ("dossier.json", "search-index.js"):
         entry, where = manifest.get(name), spans.get(name, {}).get("", {})
@@ -178,6 +175,10 @@ def _update(
             return None
     first = touched(kept, changed)
     result = check_only(content_dir, first.cards, first.sources, strict=strict, cache=cache)
+    # The verdict on the folder: the last one, with the edited cards' problems from this check.
+    verdict = recall(content_dir, strict, known, recheck=True, surveyed=now, checked=result)[0]
+    if verdict is None or any(p.severity is Severity.ERROR for p in verdict.problems):
+        return None
     if result.content is None or not first.edited <= set(result.content.facts):
         return None
     edited = [result.content.facts[fid] for fid in first.edited]

@@ -67,6 +67,7 @@ def recall(
     recheck: bool = True,
     surveyed: readers.Survey | None = None,
     cache: Cache | None = None,
+    checked: CheckResult | None = None,
 ) -> tuple[Verdict | None, readers.Survey | None]:
     """The verdict on CONTENT_DIR as it is now, from ``known`` (the last one) without
     reading the folder again when only a few cards changed, or None; and the survey.
@@ -75,7 +76,9 @@ def recall(
     a card's problems depend on its own bytes alone, so the cards that changed are read and
     checked on their own and the rest of ``known`` stands (unless not ``recheck``: for a
     caller that will check everything anyway when anything changed). ``surveyed``: the
-    survey, when the caller has just made it; ``cache``, for reading the edited cards.
+    survey, when the caller has just made it; ``cache``, for reading the edited cards;
+    ``checked``: a check of those cards (and maybe others: see ``check_only``) the caller
+    has made, instead of reading them here.
     """
     now = surveyed or survey(root, strict)
     if now is None or known is None or known.fingerprint != now.digest:
@@ -87,11 +90,11 @@ def recall(
         return known, now
     if not recheck or not known.cards or not now.clean or len(changed) > RECHECK_MAX:
         return None, now
-    with collector_paused():
-        content, problems = read_content(root, cache, only=changed)
-        if content is None:
-            return None, now
-        fresh = _verify(content, problems, strict, cache).problems
+    if checked is None:
+        checked = check_only(root, changed, set(), strict=strict, cache=cache)
+    content, fresh = checked.content, checked.problems
+    if content is None:
+        return None, now
     kept = [p for p in known.problems if p.pos.file not in changed]
     cards = dict(known.cards)
     read = {f.file: len(f.evidence) for f in content.facts.values()}

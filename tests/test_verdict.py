@@ -149,9 +149,9 @@ def spy_on_reading(monkeypatch: pytest.MonkeyPatch) -> list[set[str] | None]:
     calls: list[set[str] | None] = []
     real = check.read_content
 
-    def spying(root: Path, cache: object = None, *, only: set[str] | None = None) -> object:
+    def spying(root: Path, cache: object = None, *, only: set[str] | None = None, **more: object) -> object:
         calls.append(only)
-        return real(root, cache, only=only)  # type: ignore[arg-type]
+        return real(root, cache, only=only, **more)  # type: ignore[arg-type]
 
     monkeypatch.setattr(check, "read_content", spying)
     return calls

@@ -22,7 +22,7 @@ from . import data, generators, model, parallel, publish
 from .cache import Cache, code_digest
 from .check import CheckResult, check, check_only, recall, survey
 from .generators import Entry, Site, SourceEntry
-from .ledger import Ledger, ledger_from_record, ledger_of, stat_text, touched, widen
+from .ledger import Ledger, Record, ledger_from_record, record_of, stat_digest, touched, widen
 from .pause import collector_paused, heap_frozen
 from .pieces import Old, Spans
 from .problems import Severity, Verdict
@@ -100,7 +100,7 @@ def build(
     stages: dict[str, float] = {}
     assembled: dict[str, Spans] = {}
     old_pieces = cache.pieces.get(site_key) if cache is not None else None
-    made: list[Ledger] = []
+    made: list[Record] = []
     keep = (rest, now.cards, made) if rest is not None and now is not None else None
     files = render_files(
         result, content_dir, built, out, before, cache, stages, theme, (old_pieces, assembled), partial, keep
@@ -111,7 +111,7 @@ def build(
     if cache is not None:
         cache.remember_site(site_key, published.manifest, inputs or "", assembled)
         if made:
-            cache.ledgers[site_key] = made[0].record()
+            cache.ledgers[site_key] = made[0]
     t2 = time.perf_counter()
     pages = timer.spent - sum(stages.values())
     timings = {"check": t1 - t0, **stages, "pages": pages, "publish": t2 - t1 - timer.spent}
@@ -162,7 +162,9 @@ def _update(
     if set(now.cards) != set(by_card):
         return None  # a card added, removed or renamed: the survey's digest says so too
     # A card written too recently to vouch for (None) counts as changed, and is kept so.
-    changed = {c for c, st in now.cards.items() if st is None or stat_text(st) != kept.facts[by_card[c]].stat}
+    changed = {
+        c for c, st in now.cards.items() if st is None or stat_digest(st) != kept.facts[by_card[c]].stat
+    }
     if not changed or len(changed) > UPDATE_MAX:
         return None
     # Every entry of a fact it leaves alone is taken from the last build's data files.
@@ -176,7 +178,7 @@ def _update(
     first = touched(kept, changed)
     result = check_only(content_dir, first.cards, first.sources, strict=strict, cache=cache)
     # The verdict on the folder: the last one, with the edited cards' problems from this check.
-    verdict = recall(content_dir, strict, known, recheck=True, surveyed=now, checked=result)[0]
+    verdict = recall(content_dir, strict, known, recheck=True, surveyed=now, checked=(result, first.cards))[0]
     if verdict is None or any(p.severity is Severity.ERROR for p in verdict.problems):
         return None
     if result.content is None or not first.edited <= set(result.content.facts):
@@ -189,7 +191,7 @@ def _update(
         result = check_only(content_dir, touch.cards, touch.sources, strict=strict, cache=cache)
     if result.content is None or result.errors:
         return None
-    partial = Partial(kept, touch.pages, touch.sources)
+    partial = Partial(kept, touch.pages, touch.sources, raw)
     with publish.Previous(out) as old:  # a page edited in the site by hand: build it all
         if not all(n in manifest and old.intact(n, manifest[n]) for n in _untouched(partial, manifest)):
             return None
@@ -383,6 +385,7 @@ class Partial:
     ledger: Ledger
     pages: set[str]  # facts whose pages are made again
     sources: set[str]  # sources whose pages are made again
+    last: Record  # the ledger as stored
 
 
 def render_files(
@@ -396,7 +399,7 @@ def render_files(
     theme: str | None = None,
     pieces: tuple[dict[str, Spans] | None, dict[str, Spans]] | None = None,
     partial: Partial | None = None,
-    ledger: tuple[str, Mapping[str, object], list[Ledger]] | None = None,
+    ledger: tuple[str, Mapping[str, object], list[Record]] | None = None,
 ) -> Iterator[publish.File]:
     """Every file of the site, one at a time. ``built`` (SOURCE_DATE_EPOCH) is the only clock.
 
@@ -432,7 +435,7 @@ def _files(
     old_spans: dict[str, Spans],
     new_spans: dict[str, Spans],
     partial: Partial | None,
-    ledger: tuple[str, Mapping[str, object], list[Ledger]] | None,
+    ledger: tuple[str, Mapping[str, object], list[Record]] | None,
 ) -> Iterator[publish.File]:
     spent = {} if stages is None else stages
     clock = time.perf_counter()
@@ -566,16 +569,17 @@ def _files(
     if ledger is None:
         return
     inputs, cards, made_ledger = ledger
-    made = [(views[site.facts[i].id], keys[("fact", i)]) for _, i in fact_items]
-    remade = {sv.source.id: sv for _, i in source_items for sv in (site.sources[i],)}
-    fresh = ledger_of(inputs, made, remade.values(), cards)
-    if partial is not None:
-        fresh = Ledger(
+    entries = {e.id: e for e in lists.facts}
+    sources = {e.id: e for e in lists.sources}
+    made_ledger.append(
+        record_of(
             inputs,
-            {**partial.ledger.facts, **fresh.facts},
-            {**partial.ledger.sources, **fresh.sources},
+            [(site.facts[i], entries[site.facts[i].id], keys[("fact", i)]) for _, i in fact_items],
+            [sources[site.sources[i].source.id] for _, i in source_items],
+            cards,
+            partial.last if partial is not None else None,
         )
-    made_ledger.append(fresh)
+    )
 
 
 def _untouched(partial: Partial, previous: publish.Manifest) -> list[str]:

@@ -67,7 +67,7 @@ def recall(
     recheck: bool = True,
     surveyed: readers.Survey | None = None,
     cache: Cache | None = None,
-    checked: CheckResult | None = None,
+    checked: tuple[CheckResult, set[str]] | None = None,
 ) -> tuple[Verdict | None, readers.Survey | None]:
     """The verdict on CONTENT_DIR as it is now, from ``known`` (the last one) without
     reading the folder again when only a few cards changed, or None; and the survey.
@@ -77,8 +77,8 @@ def recall(
     checked on their own and the rest of ``known`` stands (unless not ``recheck``: for a
     caller that will check everything anyway when anything changed). ``surveyed``: the
     survey, when the caller has just made it; ``cache``, for reading the edited cards;
-    ``checked``: a check of those cards (and maybe others: see ``check_only``) the caller
-    has made, instead of reading them here.
+    ``checked``: (a check the caller has made with ``check_only``, the cards it read), used
+    instead of reading the edited cards here when it read every one of them.
     """
     now = surveyed or survey(root, strict)
     if now is None or known is None or known.fingerprint != now.digest:
@@ -90,9 +90,11 @@ def recall(
         return known, now
     if not recheck or not known.cards or not now.clean or len(changed) > RECHECK_MAX:
         return None, now
-    if checked is None:
-        checked = check_only(root, changed, set(), strict=strict, cache=cache)
-    content, fresh = checked.content, checked.problems
+    if checked is not None and changed <= checked[1]:
+        done = checked[0]
+    else:
+        done = check_only(root, changed, set(), strict=strict, cache=cache)
+    content, fresh = done.content, done.problems
     if content is None:
         return None, now
     kept = [p for p in known.problems if p.pos.file not in changed]

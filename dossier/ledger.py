@@ -12,12 +12,13 @@ fact is listed from its kept entry.
 
 from __future__ import annotations
 
+import hashlib
 import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .generators import Entry, FactView, SourceEntry, SourceView
+from .generators import Entry, FactView, SourceEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ class Kept:
     """A fact as the last build left it."""
 
     card: str  # its card's path, as problems show it
-    stat: str  # the card's stat as the survey found it (see ``stat_text``)
+    stat: bytes  # a digest of the card's stat as the survey found it (``stat_digest``)
     key: str  # its page's input digest
     entry: Entry
     sources: tuple[str, ...]  # ids of the sources it quotes
@@ -40,22 +41,24 @@ class Ledger:
     facts: dict[str, Kept]
     sources: dict[str, SourceEntry]
 
-    def record(self) -> tuple[object, ...]:
-        facts = {
-            fid: (k.card, k.stat, k.key, _ENTRY(k.entry), k.sources, k.related)
-            for fid, k in self.facts.items()
-        }
-        return (self.inputs, facts, {sid: _SOURCE(s) for sid, s in self.sources.items()})
+
+#: What the cache stores: (inputs, fact id -> its record, source id -> its entry's fields),
+#: plain tuples throughout. A build makes it without making a ``Ledger`` (an update reads
+#: one from it).
+Record = tuple[str, dict[str, tuple[object, ...]], dict[str, tuple[object, ...]]]
+
+_ENTRY = operator.attrgetter(*(f.name for f in fields(Entry)))
+_SOURCE = operator.attrgetter(*(f.name for f in fields(SourceEntry)))
 
 
 def ledger_from_record(raw: Any) -> Ledger | None:
-    """The inverse of ``Ledger.record`` (None for anything else)."""
+    """The ledger a record holds (None for anything else)."""
     try:
         inputs, facts, sources = raw
         return Ledger(
             inputs,
             {
-                fid: Kept(card, stat, key, _entry(entry), tuple(srcs), tuple(rel))
+                fid: Kept(card, stat, key, Entry(*entry), tuple(srcs), tuple(rel))
                 for fid, (card, stat, key, entry, srcs, rel) in facts.items()
             },
             {sid: SourceEntry(*s) for sid, s in sources.items()},
@@ -64,42 +67,36 @@ def ledger_from_record(raw: Any) -> Ledger | None:
         return None
 
 
-def _entry(raw: Any) -> Entry:
-    return Entry(*raw)  # marshal gives back the tuples it was given
+def stat_digest(stat: object) -> bytes:
+    """A card's stat as the survey found it, in 8 bytes (None: too recent to vouch for)."""
+    return hashlib.blake2b(repr(stat).encode("utf-8", "surrogateescape"), digest_size=8).digest()
 
 
-_ENTRY = operator.attrgetter(*(f.name for f in fields(Entry)))
-_SOURCE = operator.attrgetter(*(f.name for f in fields(SourceEntry)))
-
-
-def stat_text(stat: object) -> str:
-    return repr(stat)
-
-
-def kept_of(view: FactView, key: str, stat: object) -> Kept:
-    return Kept(
-        view.fact.file,
-        stat_text(stat),
-        key,
-        Entry.of(view),
-        tuple(sorted({q.source.id for q in view.quotes})),
-        tuple(dict.fromkeys(r.id for r in view.fact.related)),
-    )
-
-
-def ledger_of(
+def record_of(
     inputs: str,
-    views: Iterable[tuple[FactView, str]],
-    sources: Iterable[SourceView],
+    facts: Iterable[tuple[FactView, Entry, str]],
+    sources: Iterable[SourceEntry],
     cards: Mapping[str, object],
-) -> Ledger:
-    """The ledger of a build: each view with its page's key, the source views, the survey's
-    stat of each card."""
-    return Ledger(
-        inputs,
-        {v.id: kept_of(v, key, cards.get(v.fact.file)) for v, key in views},
-        {sv.source.id: SourceEntry.of(sv) for sv in sources},
-    )
+    last: Record | None = None,
+) -> Record:
+    """The record of a build: each fact's view, entry and page key, the sources' entries,
+    the survey's stat of each card; with ``last`` (an update's), what it did not make again
+    stays as ``last`` has it."""
+    made: dict[str, tuple[object, ...]] = {
+        v.id: (
+            v.fact.file,
+            stat_digest(cards.get(v.fact.file)),
+            key,
+            _ENTRY(entry),
+            tuple(sorted({q.source.id for q in v.quotes})),
+            tuple(dict.fromkeys(r.id for r in v.fact.related)),
+        )
+        for v, entry, key in facts
+    }
+    kept = {s.id: _SOURCE(s) for s in sources}
+    if last is None:
+        return (inputs, made, kept)
+    return (inputs, {**last[1], **made}, {**last[2], **kept})
 
 
 @dataclass(frozen=True, slots=True)

@@ -256,3 +256,19 @@ def test_the_cli_updates_after_an_edit(tmp_path: Path, monkeypatch: pytest.Monke
     assert "checked 6 fact cards and 6 quotes" in result.stderr
     monkeypatch.undo()
     same_as_full(content, tmp_path / "site", tmp_path)
+
+
+def test_an_update_given_an_older_verdict_still_reports_every_card(tmp_path: Path) -> None:
+    content = make(tmp_path / "content", 12)
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    old = builds.known
+    write(content, "facts/f2.yaml", card(2, related=(3,), quote=("wire", 1)) + "notes: first\n")
+    assert builds().recalled is not None
+    write(content, "facts/f8.yaml", card(8, related=(9,)))
+    builds.known = old  # from before f2's edit: f2 is not among what f8's edit touches
+    result = builds()
+    assert result.recalled is not None
+    fresh = build(content, tmp_path / "fresh")
+    assert result.recalled.problems == fresh.check.problems
+    assert (result.recalled.facts, result.recalled.quotes) == (12, 12)

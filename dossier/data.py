@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from xml.sax.saxutils import escape
 
 from . import generators
 from .generators import Lists, Site
 from .model import Dossier
-from .pieces import Assembly, Old
+from .pieces import Assembly, Old, Spans
 from .render import ClaimText
 
 # Encoders made once: json.dumps with options builds a new one per call, which costs as
@@ -34,6 +34,22 @@ KeyOf = Callable[[str], str]
 Views = Mapping[str, generators.FactView]
 
 
+#: A file made as it is written (see ``publish.File``), and where its pieces stand (filled
+#: as it is made).
+Stream = tuple[Iterator[bytes], Spans]
+
+
+def _streamed(
+    asm: Assembly, head: bytes, tail: Callable[[], bytes], entries: Iterator[None]
+) -> Iterator[bytes]:
+    asm.text(head)
+    for _ in entries:
+        if asm.parts:
+            yield from asm.ready()
+    asm.text(tail())
+    yield from asm.done()
+
+
 def _entries(
     asm: Assembly,
     lists: Lists,
@@ -41,11 +57,12 @@ def _entries(
     sep: bytes,
     key: KeyOf,
     make: Callable[[generators.FactView], str],
-) -> None:
+) -> Iterator[None]:
     for i, e in enumerate(lists.facts):
         if i:
             asm.text(sep)
         asm.piece(key(e.id), functools.partial(_encoded, make, views, e.id))
+        yield
 
 
 def _encoded(make: Callable[[generators.FactView], str], views: Views, fid: str) -> bytes:
@@ -63,7 +80,7 @@ def dossier_json(
     built: dt.datetime | None,
     key: KeyOf | None = None,
     old: Old | None = None,
-) -> Assembly:
+) -> Stream:
     """Everything, machine-readable: ``{"built", "dossier", "entities", "facts", "sources"}``;
     a fact's entry is taken from ``old`` (the previous build's file) when its ``key`` is
     found there."""
@@ -110,12 +127,10 @@ def dossier_json(
         ',"entities":', _compact(entities),
         ',"facts":[',
     ])  # fmt: skip
-    tail = "".join(['],"sources":', _compact(sources), "}\n"])
     asm = Assembly(old)
-    asm.text(head_part.encode())
-    _entries(asm, lists, views, b",", key or _own_key, lambda v: _compact(fact_entry(v)))
-    asm.text(tail.encode())
-    return asm
+    entries = _entries(asm, lists, views, b",", key or _own_key, lambda v: _compact(fact_entry(v)))
+    tail = lambda: "".join(['],"sources":', _compact(sources), "}\n"]).encode()  # noqa: E731
+    return _streamed(asm, head_part.encode(), tail, entries), asm.spans
 
 
 def fact_entry(v: generators.FactView) -> dict[str, object]:
@@ -161,15 +176,13 @@ def search_entry(v: generators.FactView, claims: ClaimText) -> dict[str, object]
 
 def search_index(
     lists: Lists, views: Views, claims: ClaimText, key: KeyOf | None = None, old: Old | None = None
-) -> Assembly:
+) -> Stream:
     """A script that sets ``window.DOSSIER_INDEX`` (a script, not JSON: it works from
     file://); entries taken from ``old`` as in ``dossier_json``."""
     asm = Assembly(old)
-    asm.text(b"window.DOSSIER_INDEX = [")
     made: Callable[[generators.FactView], str] = lambda v: _script_safe(_spaced(search_entry(v, claims)))  # noqa: E731
-    _entries(asm, lists, views, b", ", key or _own_key, made)
-    asm.text(b"];\n")
-    return asm
+    entries = _entries(asm, lists, views, b", ", key or _own_key, made)
+    return _streamed(asm, b"window.DOSSIER_INDEX = [", lambda: b"];\n", entries), asm.spans
 
 
 def _script_safe(text: str) -> str:

@@ -106,6 +106,11 @@ class Assembly:
         self._flush_new()
         return self.parts
 
+    def ready(self) -> list[bytes]:
+        """The parts made so far, handed over (to write them before the rest is made)."""
+        out, self.parts = self.parts, []
+        return out
+
     def _take(self, start: int, length: int) -> None:
         if self._run is not None:
             gap = b"".join(self._tail)

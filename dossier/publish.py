@@ -14,7 +14,7 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,8 +33,9 @@ class File:
     (which ``intact`` has vouched for); ``inputs`` keys what it was made from."""
 
     name: str
-    #: the bytes, or for a large file its parts in order
-    data: bytes | list[bytes] | None
+    #: the bytes, or for a large file its parts in order (a list), or made as they are
+    #: written (an iterator: the whole is never in memory)
+    data: bytes | list[bytes] | Iterator[bytes] | None
     inputs: str = ""
 
 
@@ -117,6 +118,16 @@ def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifes
                     digest = previous[0]
                     st = _link(src, dst, base)
                     kept += 1
+                elif not isinstance(file.data, bytes | list):  # written as it is made
+                    st, digest = _write_stream(dst, base, file.data)
+                    if src is not None and previous is not None and previous[0] == digest and _intact_at(
+                        src, base, previous
+                    ):
+                        os.unlink(base, dir_fd=dst)
+                        st = _link(src, dst, base)  # the same bytes: the old file, its mtime kept
+                        kept += 1
+                    else:
+                        written += 1
                 else:
                     parts = [file.data] if isinstance(file.data, bytes) else file.data
                     h = hashlib.blake2b(digest_size=16)
@@ -228,7 +239,7 @@ class Previous:
         return fd is not None and _intact_at(fd, base, entry)
 
 
-def _write(folder: int | None, name: str, parts: list[bytes]) -> os.stat_result:
+def _write(folder: int | None, name: str, parts: Iterable[bytes]) -> os.stat_result:
     """Create ``name`` in ``folder`` (never replacing anything) holding ``parts``."""
     assert folder is not None
     fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=folder)
@@ -240,6 +251,19 @@ def _write(folder: int | None, name: str, parts: list[bytes]) -> os.stat_result:
         return os.fstat(fd)
     finally:
         os.close(fd)
+
+
+def _write_stream(folder: int | None, name: str, parts: Iterator[bytes]) -> tuple[os.stat_result, str]:
+    """``_write`` for parts made as they are written; also returns their digest."""
+    h = hashlib.blake2b(digest_size=16)
+
+    def hashed() -> Iterator[bytes]:
+        for part in parts:
+            h.update(part)
+            yield part
+
+    st = _write(folder, name, hashed())
+    return st, h.hexdigest()
 
 
 def _link(src: int, dst: int | None, name: str) -> os.stat_result:

@@ -253,3 +253,38 @@ def test_a_new_row_macro_remakes_every_row(tmp_path: Path) -> None:
     build(content, out, cache=store)
     assert (out / "index.html").read_text().count('<li class="fact mine">') == 3
     _same_as_fresh(content, out, tmp_path)
+
+
+def test_a_data_file_made_again_with_the_same_bytes_keeps_its_mtime(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content", _cards(3))
+    out = tmp_path / "site"
+    store = cache.Cache()
+    build(content, out, cache=store)
+    before = {name: os.stat(out / name) for name in ("dossier.json", "search-index.js")}
+    base = (Path(__file__).resolve().parent.parent / "templates/base.html").read_text()
+    write(tmp_path, "templates/base.html", base.replace("<body>", '<body class="x">'))
+    result = build(content, out, cache=store)  # every key new, every entry made again
+    assert result.published is not None
+    for name, st in before.items():
+        now = os.stat(out / name)
+        assert (now.st_ino, now.st_mtime_ns) == (st.st_ino, st.st_mtime_ns), name
+    assert 'class="x"' in (out / "index.html").read_text()
+
+
+def test_a_data_file_that_fails_halfway_leaves_the_previous_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = make_content(tmp_path / "content", _cards(3))
+    out = tmp_path / "site"
+    build(content, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def broken(v: object) -> dict[str, object]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(data, "fact_entry", broken)
+    write(content, "facts/f0.yaml", _cards(3)["f0.yaml"].replace("Claim 0.", "Claim zero."))
+    with pytest.raises(OSError):
+        build(content, out)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []

@@ -73,6 +73,8 @@ def build(
     t0 = time.perf_counter()
     now = survey(content_dir, strict) if cache is not None else None
     site_key = str(out.resolve())
+    if cache is not None:
+        cache.open_site(site_key)
     theme = theme_digest(theme_dirs(content_dir))
     inputs = _inputs(now, theme, built)
     rest = _rest(now, theme, built)

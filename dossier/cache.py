@@ -33,7 +33,7 @@ from .problems import Pos, Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 from .schema import Rec
 
-FORMAT = 20
+FORMAT = 21
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 
@@ -87,7 +87,12 @@ class Cache:
     #: markdown-it-py's version -> a claim's text -> its inline Markdown as HTML and as plain
     #: text (see render.Claims); replaced whole by each build
     claims: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
-    #: the real path of an output folder -> a digest of the last build's inputs
+    #: the real path of an output folder -> what is kept of its last build, as marshal's
+    #: bytes, oldest first: a build opens only its own folder's (``open_site``), so the
+    #: others cost only their bytes (a third of their size as objects)
+    folders: dict[str, bytes] = field(default_factory=dict)
+    #: Of the folders opened: the real path of an output folder -> a digest of the last
+    #: build's inputs
     built_from: dict[str, str] = field(default_factory=dict)
     #: the real path of an output folder -> what the last build wrote there
     sites: dict[str, dict[str, tuple[str, int, int, int, str]]] = field(default_factory=dict)
@@ -95,7 +100,7 @@ class Cache:
     #: where each piece stands in it (see ``pieces``)
     pieces: dict[str, dict[str, dict[str, dict[str, int]]]] = field(default_factory=dict)
     #: the real path of an output folder -> what the last build made of each fact and
-    #: source (``ledger.Ledger.record``)
+    #: source (a ``ledger.Record``)
     ledgers: dict[str, Any] = field(default_factory=dict)
     hits: int = 0
     #: something was added since loading (so the check part must be written)
@@ -114,8 +119,8 @@ class Cache:
             pass
         try:
             stamp, *built = marshal.loads(build_part or b"")
-            if stamp == _stamp() and len(built) == 6 and all(isinstance(x, dict) for x in built):
-                out.placements, out.claims, out.sites, out.built_from, out.pieces, out.ledgers = built
+            if stamp == _stamp() and len(built) == 3 and all(isinstance(x, dict) for x in built):
+                out.placements, out.claims, out.folders = built
         except (EOFError, ValueError, TypeError):
             pass
         return out
@@ -157,16 +162,31 @@ class Cache:
         """Keep what a build wrote to an output folder, a digest of what it was made from
         (see build) and where the pieces of its assembled files stand (None: as they
         were): for the last SITES folders only."""
-        self.sites.pop(key, None)
+        self.open_site(key)
         self.sites[key] = manifest
         self.built_from[key] = inputs
         if pieces is not None:
             self.pieces[key] = pieces
-        for old in list(self.sites)[:-SITES]:
-            del self.sites[old]
-        self.built_from = {k: v for k, v in self.built_from.items() if k in self.sites}
-        self.pieces = {k: v for k, v in self.pieces.items() if k in self.sites}
-        self.ledgers = {k: v for k, v in self.ledgers.items() if k in self.sites}
+        self.folders.pop(key, None)
+        self.folders[key] = b""  # the newest; its bytes are made when the cache is stored
+        for old in list(self.folders)[:-SITES]:
+            del self.folders[old]
+            for kept in (self.sites, self.built_from, self.pieces, self.ledgers):
+                kept.pop(old, None)
+
+    def open_site(self, key: str) -> None:
+        """Make what is kept of output folder ``key`` (if anything) into objects."""
+        if key in self.sites or not self.folders.get(key):
+            return
+        try:
+            manifest, inputs, pieces, ledger = marshal.loads(self.folders[key])
+        except (EOFError, ValueError, TypeError):
+            return
+        self.sites[key], self.built_from[key] = manifest, inputs
+        if pieces is not None:
+            self.pieces[key] = pieces
+        if ledger is not None:
+            self.ledgers[key] = ledger
 
     def keep_all(self) -> None:
         """Keep everything held (for a run that read only part of the folder: what it
@@ -256,8 +276,15 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
     check_part = (
         None if (same or unused) and not always else marshal.dumps((_stamp(), kept, texts, cards, stats))
     )
-    built = (cache.placements, cache.claims, cache.sites, cache.built_from, cache.pieces, cache.ledgers)
-    return check_part, marshal.dumps((_stamp(), *built))
+    folders = {
+        key: marshal.dumps(
+            (cache.sites[key], cache.built_from.get(key, ""), cache.pieces.get(key), cache.ledgers.get(key))
+        )
+        if key in cache.sites
+        else blob
+        for key, blob in cache.folders.items()
+    }
+    return check_part, marshal.dumps((_stamp(), cache.placements, cache.claims, folders))
 
 
 # --- cards as plain tuples (see model.fact_record) ---------------------------------------

@@ -63,7 +63,7 @@ def test_unreadable_or_stale_cache_is_ignored(content: Path, tmp_path: Path) -> 
     path.write_bytes(check_part or b"")
     build_path.write_bytes(build_part)
     loaded = cache.load(path, build_path)
-    assert loaded.entries and loaded.cards and loaded.placements and loaded.sites  # sound
+    assert loaded.entries and loaded.cards and loaded.placements and loaded.folders  # sound
     path.write_bytes(b"\x00garbage")
     build_path.write_bytes(build_part[:-7])
     assert cache.load(path, build_path) == cache.Cache()
@@ -310,8 +310,13 @@ def test_manifests_are_kept_for_the_last_two_output_folders(tmp_path: Path) -> N
     store = cache.Cache()
     for name in ("a", "b", "c", "b"):
         build(content, tmp_path / name, cache=store)
-    assert list(store.sites) == [str((tmp_path / n).resolve()) for n in ("c", "b")]
-    assert cache.load_bytes(cache.dump(store)).sites == store.sites
+    assert list(store.folders) == [str((tmp_path / n).resolve()) for n in ("c", "b")]
+    assert set(store.sites) == set(store.folders)
+    loaded = cache.load_bytes(cache.dump(store))
+    assert not loaded.sites  # each is made into objects only when its folder is built
+    for key in loaded.folders:
+        loaded.open_site(key)
+    assert loaded.sites == store.sites and loaded.ledgers == store.ledgers
 
 
 def test_source_metadata_comes_back_from_the_cache_exactly(tmp_path: Path, monkeypatch: object) -> None:

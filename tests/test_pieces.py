@@ -265,9 +265,9 @@ def test_a_data_file_made_again_with_the_same_bytes_keeps_its_mtime(tmp_path: Pa
     write(tmp_path, "templates/base.html", base.replace("<body>", '<body class="x">'))
     result = build(content, out, cache=store)  # every key new, every entry made again
     assert result.published is not None
-    for name, st in before.items():
+    for name, was in before.items():
         now = os.stat(out / name)
-        assert (now.st_ino, now.st_mtime_ns) == (st.st_ino, st.st_mtime_ns), name
+        assert (now.st_ino, now.st_mtime_ns) == (was.st_ino, was.st_mtime_ns), name
     assert 'class="x"' in (out / "index.html").read_text()
 
 

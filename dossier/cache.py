@@ -23,6 +23,7 @@ import hashlib
 import marshal
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from .problems import Pos, Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 from .schema import Rec
 
-FORMAT = 21
+FORMAT = 22
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 
@@ -87,10 +88,12 @@ class Cache:
     #: markdown-it-py's version -> a claim's text -> its inline Markdown as HTML and as plain
     #: text (see render.Claims); replaced whole by each build
     claims: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
-    #: the real path of an output folder -> what is kept of its last build, as marshal's
-    #: bytes, oldest first: a build opens only its own folder's (``open_site``), so the
-    #: others cost only their bytes (a third of their size as objects)
-    folders: dict[str, bytes] = field(default_factory=dict)
+    #: the real paths of the output folders whose last build is kept, oldest first (the
+    #: values mean nothing): each folder's part is stored in a file of its own, read only
+    #: when a build of that folder opens it (``open_site``)
+    folders: dict[str, str] = field(default_factory=dict)
+    #: reads the stored bytes of an output folder's part (None: there are none)
+    read_folder: Callable[[str], bytes | None] | None = None
     #: Of the folders opened: the real path of an output folder -> a digest of the last
     #: build's inputs
     built_from: dict[str, str] = field(default_factory=dict)
@@ -168,19 +171,21 @@ class Cache:
         if pieces is not None:
             self.pieces[key] = pieces
         self.folders.pop(key, None)
-        self.folders[key] = b""  # the newest; its bytes are made when the cache is stored
+        self.folders[key] = ""  # the newest
         for old in list(self.folders)[:-SITES]:
             del self.folders[old]
             for kept in (self.sites, self.built_from, self.pieces, self.ledgers):
                 kept.pop(old, None)
 
     def open_site(self, key: str) -> None:
-        """Make what is kept of output folder ``key`` (if anything) into objects."""
-        if key in self.sites or not self.folders.get(key):
+        """Read what is kept of output folder ``key`` (if anything)."""
+        if key in self.sites or key not in self.folders or self.read_folder is None:
             return
         try:
-            manifest, inputs, pieces, ledger = marshal.loads(self.folders[key])
+            stamp, manifest, inputs, pieces, ledger = marshal.loads(self.read_folder(key) or b"")
         except (EOFError, ValueError, TypeError):
+            return
+        if stamp != _stamp() or not isinstance(manifest, dict):
             return
         self.sites[key], self.built_from[key] = manifest, inputs
         if pieces is not None:
@@ -237,26 +242,35 @@ def load(path: Path, build_path: Path | None = None) -> Cache:
     return Cache.of(_read(path), _read(build_path) if build_path is not None else None)
 
 
-def _read(path: Path) -> bytes | None:
+def read_bytes(path: Path) -> bytes | None:
+    """A stored part's bytes (None: missing or unreadable)."""
     try:
         return path.read_bytes()
     except OSError:
         return None
 
 
+_read = read_bytes
+
+
 def load_bytes(data: bytes) -> Cache:
-    """A cache from ``dump``'s bytes (both parts)."""
+    """A cache from ``dump``'s bytes (every part)."""
     try:
-        check_part, build_part = marshal.loads(data)
+        check_part, build_part, folders = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return Cache()
-    return Cache.of(check_part, build_part)
+    out = Cache.of(check_part, build_part)
+    out.read_folder = folders.get
+    return out
 
 
 def dump(cache: Cache) -> bytes:
-    """Both parts in one (see ``dump_parts``)."""
+    """Every part in one (see ``dump_parts``): for tests and tools; the command line keeps
+    each in a file of its own."""
     check_part, build_part = dump_parts(cache, always=True)
-    return marshal.dumps((check_part, build_part))
+    read = cache.read_folder
+    stored = {k: read(k) for k in cache.folders if k not in cache.sites} if read else {}
+    return marshal.dumps((check_part, build_part, {**stored, **dump_folders(cache)}))
 
 
 def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, bytes]:
@@ -276,15 +290,32 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
     check_part = (
         None if (same or unused) and not always else marshal.dumps((_stamp(), kept, texts, cards, stats))
     )
-    folders = {
+    return check_part, marshal.dumps((_stamp(), cache.placements, cache.claims, cache.folders))
+
+
+def dump_folders(cache: Cache) -> dict[str, bytes]:
+    """The bytes to store of each output folder this run opened (see ``Cache.folders``)."""
+    return {
         key: marshal.dumps(
-            (cache.sites[key], cache.built_from.get(key, ""), cache.pieces.get(key), cache.ledgers.get(key))
+            (
+                _stamp(),
+                cache.sites[key],
+                cache.built_from.get(key, ""),
+                cache.pieces.get(key),
+                cache.ledgers.get(key),
+            )
         )
+        for key in cache.folders
         if key in cache.sites
-        else blob
-        for key, blob in cache.folders.items()
     }
-    return check_part, marshal.dumps((_stamp(), cache.placements, cache.claims, folders))
+
+
+def folder_path_for(content_dir: Path, key: str, folder: Path | None = None) -> Path:
+    """Where what is kept of output folder ``key``'s last build is stored."""
+    quotes = path_for(content_dir, folder)
+    content_key = quotes.name.removeprefix("quotes-").removesuffix(".marshal")
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+    return quotes.with_name(f"site-{content_key}-{digest}.marshal")
 
 
 # --- cards as plain tuples (see model.fact_record) ---------------------------------------

@@ -57,7 +57,17 @@ def cached(content_dir: Path, disabled: bool, *, build: bool = False) -> Iterato
     path = cache.path_for(content_dir)
     build_path = cache.build_path_for(content_dir)
     store = cache.load(path, build_path if build else None)
+    store.read_folder = lambda key: cache.read_bytes(cache.folder_path_for(content_dir, key))
+    before = set(store.folders)
     yield store
+    if build:  # each output folder's part first: made from objects the rest does not need
+        for key, data in cache.dump_folders(store).items():
+            with contextlib.suppress(OSError):
+                publish.replace({cache.folder_path_for(content_dir, key): data}, compare=False)
+        for key in before - set(store.folders):  # no longer kept
+            with contextlib.suppress(OSError):
+                cache.folder_path_for(content_dir, key).unlink(missing_ok=True)
+        store.sites, store.pieces, store.ledgers = {}, {}, {}  # let them go: stored
     check_part, build_part = cache.dump_parts(store)
     # Never compared: reading it back would cost its size again.
     if check_part is not None:

@@ -347,3 +347,31 @@ def test_source_metadata_comes_back_from_the_cache_exactly(tmp_path: Path, monke
     write(content, "sources/wire.yaml", "title: Wire report, renamed\n")  # new bytes: read again
     third = check(content, cache=again)
     assert third.content is not None and third.content.sources["wire"].title == "Wire report, renamed"
+
+
+def test_each_output_folder_is_kept_in_a_file_of_its_own(in_tmp: Path, monkeypatch: object) -> None:
+    import pytest
+
+    from dossier import build as build_module
+    from dossier import readers
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(readers, "RACY_NS", 0)
+    content = make_content(in_tmp / "content")
+    runner = CliRunner(env={"DOSSIER_CACHE_DIR": str(in_tmp / "cache")})
+    try:
+        for name in ("a", "b", "c"):
+            assert runner.invoke(main, ["build", "content", "--out", name]).exit_code == 0
+        kept = {p.name for p in (in_tmp / "cache").glob("site-*.marshal")}
+        assert kept == {cache.folder_path_for(content, str((in_tmp / n).resolve())).name for n in ("b", "c")}
+
+        def full(*args: object, **kwargs: object) -> None:
+            raise AssertionError("a full check ran")
+
+        write(content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Putin gave Kim a bus."))
+        mp.setattr(build_module, "check", full)
+        result = runner.invoke(main, ["build", "content", "--out", "b"])  # b's part, read from its file
+        assert result.exit_code == 0, result.output
+        assert "Kim a bus." in (in_tmp / "b/index.html").read_text()
+    finally:
+        mp.undo()

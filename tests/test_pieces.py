@@ -172,6 +172,15 @@ def _cards(n: int) -> dict[str, str]:
     }
 
 
+def _built(tmp_path: Path, n: int) -> tuple[Path, Path, cache.Cache]:
+    """A dossier of ``n`` cards, built once with a cache: (content, site, cache)."""
+    content = make_content(tmp_path / "content", _cards(n))
+    out = tmp_path / "site"
+    store = cache.Cache()
+    build(content, out, cache=store)
+    return content, out, store
+
+
 def _same_as_fresh(content: Path, out: Path, tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     build(content, fresh)
@@ -224,10 +233,7 @@ def test_after_one_card_changed_only_its_rows_and_entries_are_made(
 def test_a_site_file_edited_by_hand_is_not_taken_apart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    content = make_content(tmp_path / "content", _cards(3))
-    out = tmp_path / "site"
-    store = cache.Cache()
-    build(content, out, cache=store)
+    content, out, store = _built(tmp_path, 3)
     for name in ("index.html", "dossier.json"):
         page = out / name
         page.write_bytes(page.read_bytes().replace(b"Claim 1.", b"Claim 1!"))
@@ -244,10 +250,7 @@ def test_a_site_file_edited_by_hand_is_not_taken_apart(
 
 
 def test_a_new_row_macro_remakes_every_row(tmp_path: Path) -> None:
-    content = make_content(tmp_path / "content", _cards(3))
-    out = tmp_path / "site"
-    store = cache.Cache()
-    build(content, out, cache=store)
+    content, out, store = _built(tmp_path, 3)
     macros = (Path(__file__).resolve().parent.parent / "templates/_macros.html").read_text()
     write(tmp_path, "templates/_macros.html", macros.replace('<li class="fact">', '<li class="fact mine">'))
     build(content, out, cache=store)
@@ -256,10 +259,7 @@ def test_a_new_row_macro_remakes_every_row(tmp_path: Path) -> None:
 
 
 def test_a_data_file_made_again_with_the_same_bytes_keeps_its_mtime(tmp_path: Path) -> None:
-    content = make_content(tmp_path / "content", _cards(3))
-    out = tmp_path / "site"
-    store = cache.Cache()
-    build(content, out, cache=store)
+    content, out, store = _built(tmp_path, 3)
     before = {name: os.stat(out / name) for name in ("dossier.json", "search-index.js")}
     base = (Path(__file__).resolve().parent.parent / "templates/base.html").read_text()
     write(tmp_path, "templates/base.html", base.replace("<body>", '<body class="x">'))

@@ -89,12 +89,12 @@ def build(
     if update is not None:
         result, partial, recalled = update
     else:
-        if cache is not None:  # let the last ledger go: a full build makes all of it again
-            cache.ledgers.pop(site_key, None)
         result, partial, recalled = check(content_dir, strict=strict, cache=cache), None, None
     t1 = time.perf_counter()
-    if result.errors:
+    if result.errors:  # the ledger stands: the site is as it was
         return BuildResult(result, timings={"check": t1 - t0}, survey=now)
+    if cache is not None and partial is None:  # a full build makes all of the ledger again
+        cache.ledgers.pop(site_key, None)
     publish.check_target(out, content_dir)
     # Pages go to the temporary tree as they are rendered, so the site never sits in memory
     # whole; the swap at the end is still all or nothing.
@@ -181,7 +181,8 @@ def _update(
     first = touched(kept, changed)
     result = check_only(content_dir, first.cards, first.sources, strict=strict, cache=cache)
     # The verdict on the folder: the last one, with the edited cards' problems from this check.
-    verdict = recall(content_dir, strict, known, recheck=True, surveyed=now, checked=(result, first.cards))[0]
+    checked = (result, first.cards)
+    verdict = recall(content_dir, strict, known, recheck=True, surveyed=now, cache=cache, checked=checked)[0]
     if verdict is None or any(p.severity is Severity.ERROR for p in verdict.problems):
         return None
     if result.content is None or not first.edited <= set(result.content.facts):

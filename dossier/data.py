@@ -19,6 +19,7 @@ from . import generators
 from .generators import Lists, Site
 from .model import Dossier
 from .pieces import Assembly, Old, Spans
+from .publish import PublishError
 from .render import ClaimText
 
 # Encoders made once: json.dumps with options builds a new one per call, which costs as
@@ -66,7 +67,10 @@ def _entries(
 
 
 def _encoded(make: Callable[[generators.FactView], str], views: Views, fid: str) -> bytes:
-    return make(views[fid]).encode()
+    view = views.get(fid)
+    if view is None:  # an update keeps this entry: the old file no longer holds it
+        raise PublishError("a data file of the previous build changed during the build; build again")
+    return make(view).encode()
 
 
 def _own_key(fid: str) -> str:

@@ -120,9 +120,7 @@ def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifes
                     kept += 1
                 elif not isinstance(file.data, bytes | list):  # written as it is made
                     st, digest = _write_stream(dst, base, file.data)
-                    if src is not None and previous is not None and previous[0] == digest and _intact_at(
-                        src, base, previous
-                    ):
+                    if src is not None and _same_as_written(src, dst, base, digest, previous):
                         os.unlink(base, dir_fd=dst)
                         st = _link(src, dst, base)  # the same bytes: the old file, its mtime kept
                         kept += 1
@@ -266,6 +264,25 @@ def _write_stream(folder: int | None, name: str, parts: Iterator[bytes]) -> tupl
     return st, h.hexdigest()
 
 
+def _same_as_written(src: int, dst: int | None, name: str, digest: str, entry: Entry | None) -> bool:
+    """``_unchanged_at`` for a file already written to the new tree: the manifest answers
+    when the previous copy is as the last build left it; otherwise the two are compared."""
+    if entry is not None:
+        if entry[0] != digest:
+            return False
+        if _intact_at(src, name, entry):
+            return True
+    try:
+        new = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dst)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(new, "rb") as fh:
+            return _same(name, iter(lambda: fh.read(1 << 20), b""), src)
+    except OSError:
+        return False
+
+
 def _link(src: int, dst: int | None, name: str) -> os.stat_result:
     """Hard-link the previous build's ``name`` into the new tree (its mtime stays)."""
     os.link(name, name, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
@@ -292,7 +309,7 @@ def _unchanged_at(folder: int, name: str, parts: list[bytes], digest: str, entry
     return _same(name, parts, folder)
 
 
-def _same(name: str | Path, parts: list[bytes], folder: int | None = None) -> bool:
+def _same(name: str | Path, parts: Iterable[bytes], folder: int | None = None) -> bool:
     """Is ``name`` (in ``folder``) a regular file, never a link, holding exactly ``parts``?"""
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
@@ -300,7 +317,8 @@ def _same(name: str | Path, parts: list[bytes], folder: int | None = None) -> bo
         return False
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size != sum(len(p) for p in parts):
+        sized = isinstance(parts, list)  # else compared as read
+        if not stat.S_ISREG(st.st_mode) or (sized and st.st_size != sum(len(p) for p in parts)):
             return False
         with os.fdopen(os.dup(fd), "rb") as fh:
             return all(fh.read(len(p)) == p for p in parts) and not fh.read(1)

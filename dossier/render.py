@@ -186,6 +186,11 @@ def json_script(value: object) -> Markup:
     return Markup(text)
 
 
+#: What a row of a list page sees besides its view and arguments and the links (``page``,
+#: ``root``, ``url``): what the key of a fact's page is made of, too.
+ROW_CONTEXT = ("dossier", "lang", "built")
+
+
 class Renderer:
     def __init__(self, dirs: list[Path], claims: Claims | None = None) -> None:
         self.markdown = Markdown()
@@ -218,8 +223,7 @@ class Renderer:
         The template calls ``row(macro, view, *args)``, a macro of ``_macros.html``; a row
         is rendered only when ``old`` (this page as the previous build wrote it) does not
         hold it under the same key (``key(view)``, of the kind the macro and its arguments
-        make). A row sees
-        the page's context, as an imported macro ``with context`` would.
+        make). A row sees only ``ROW_CONTEXT`` and the links, not the page's ``site``.
         """
         links = _links(page, None)
         calls: list[tuple[str, Any, tuple[object, ...]]] = []
@@ -230,7 +234,10 @@ class Renderer:
             return Markup(f"{mark}{len(calls) - 1}\0")
 
         html = self.env.get_template(template).render(**links, row=row, **context)
-        macros = self.env.get_template("_macros.html").make_module({**context, **links})
+        # A row sees what its key is made of (the page's own inputs), and nothing of the
+        # page's site-wide lists: a row that tried would be kept stale, so it is an error.
+        keyed = {k: context[k] for k in ROW_CONTEXT if k in context}
+        macros = self.env.get_template("_macros.html").make_module({**keyed, **links})
         made: dict[tuple[str, str], bytes] = {}  # a row twice on one page is made once
 
         def make(kind: str, k: str, macro: str, view: Any, args: tuple[object, ...]) -> bytes:

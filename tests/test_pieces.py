@@ -288,3 +288,28 @@ def test_a_data_file_that_fails_halfway_leaves_the_previous_site(
         build(content, out)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_without_a_cache_an_unchanged_data_file_keeps_its_mtime(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content", _cards(3))
+    out = tmp_path / "site"
+    build(content, out)
+    before = {name: os.stat(out / name) for name in ("dossier.json", "search-index.js")}
+    result = build(content, out)  # no manifest: the bytes are compared
+    assert result.published is not None and result.published.written == 0
+    for name, was in before.items():
+        now = os.stat(out / name)
+        assert (now.st_ino, now.st_mtime_ns) == (was.st_ino, was.st_mtime_ns), name
+
+
+def test_a_row_macro_may_not_use_what_its_key_does_not_hold(tmp_path: Path) -> None:
+    import jinja2
+
+    content, out, store = _built(tmp_path, 3)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    macros = (Path(__file__).resolve().parent.parent / "templates/_macros.html").read_text()
+    mine = macros.replace('<li class="fact">', '<li class="fact" data-n="{{ site.facts | length }}">')
+    write(tmp_path, "templates/_macros.html", mine)
+    with pytest.raises(jinja2.UndefinedError, match="site"):  # it would be kept stale
+        build(content, out, cache=store)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

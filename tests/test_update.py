@@ -272,3 +272,29 @@ def test_an_update_given_an_older_verdict_still_reports_every_card(tmp_path: Pat
     fresh = build(content, tmp_path / "fresh")
     assert result.recalled.problems == fresh.check.problems
     assert (result.recalled.facts, result.recalled.quotes) == (12, 12)
+
+
+def test_a_data_file_replaced_during_an_update_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dossier.publish import PublishError
+
+    content = make(tmp_path / "content")
+    out = tmp_path / "site"
+    builds = Builds(content, out)
+    builds()
+    real = build_module._update
+
+    def then_replaced(*args: object, **kwargs: object) -> object:
+        planned = real(*args, **kwargs)  # type: ignore[arg-type]
+        data = (out / "dossier.json").read_bytes()
+        (out / "dossier.json").unlink()
+        (out / "dossier.json").write_bytes(data)  # the same bytes, another file
+        return planned
+
+    monkeypatch.setattr(build_module, "_update", then_replaced)
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,)))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(PublishError, match="changed during the build"):
+        builds()
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

@@ -186,6 +186,30 @@ def json_script(value: object) -> Markup:
     return Markup(text)
 
 
+#: The name under which a list page's render holds its rows (see ``Renderer.render_rows``).
+_ROWS = "_dossier_rows"
+
+
+class _Rows:
+    """The rows a list page asked for, each standing in the page as a mark until made."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any, tuple[object, ...]]] = []
+        self.mark = f"\0{secrets.token_hex(8)}:"  # card text cannot hold it: nothing collides
+
+    def add(self, macro: str, view: Any, args: tuple[object, ...]) -> Markup:
+        self.calls.append((macro, view, args))
+        return Markup(f"{self.mark}{len(self.calls) - 1}\0")
+
+
+@jinja2.pass_context
+def _row(context: jinja2.runtime.Context, view: Any, macro: str, *args: object) -> Markup:
+    rows = context.get(_ROWS)
+    if not isinstance(rows, _Rows):
+        raise jinja2.TemplateRuntimeError("the row filter is for the pages that list facts")
+    return rows.add(macro, view, args)
+
+
 #: What a row of a list page sees besides its view and arguments and the links (``page``,
 #: ``root``, ``url``): what the key of a fact's page is made of, too.
 ROW_CONTEXT = ("dossier", "lang", "built")
@@ -209,6 +233,7 @@ class Renderer:
         self.env.filters["plain"] = self.claims.plain
         self.env.filters["json_script"] = json_script
         self.env.filters["percent"] = lambda x: f"{x * 100:.0f}%"
+        self.env.filters["row"] = _row
 
     def render(self, template: str, page: str, *, absolute: str | None = None, **context: Any) -> bytes:
         """Render one page; links are relative to it, or absolute under ``absolute``."""
@@ -220,20 +245,16 @@ class Renderer:
     ) -> Assembly:
         """Render a page that lists facts, each row a piece (see ``pieces``).
 
-        The template calls ``row(macro, view, *args)``, a macro of ``_macros.html``; a row
-        is rendered only when ``old`` (this page as the previous build wrote it) does not
+        The template writes ``view | row(macro, *args)``, naming a macro of ``_macros.html``
+        (a filter: a Jinja call of a function costs three times as much); a row is rendered
+        only when ``old`` (this page as the previous build wrote it) does not
         hold it under the same key (``key(view)``, of the kind the macro and its arguments
         make). A row sees only ``ROW_CONTEXT`` and the links, not the page's ``site``.
         """
         links = _links(page, None)
-        calls: list[tuple[str, Any, tuple[object, ...]]] = []
-        mark = f"\0{secrets.token_hex(8)}:"  # card text cannot hold it: nothing collides
-
-        def row(macro: str, view: Any, *args: object) -> Markup:
-            calls.append((macro, view, args))
-            return Markup(f"{mark}{len(calls) - 1}\0")
-
-        html = self.env.get_template(template).render(**links, row=row, **context)
+        rows = _Rows()
+        html = self.env.get_template(template).render(**links, **{_ROWS: rows}, **context)
+        calls, mark = rows.calls, rows.mark
         # A row sees what its key is made of (the page's own inputs), and nothing of the
         # page's site-wide lists: a row that tried would be kept stale, so it is an error.
         keyed = {k: context[k] for k in ROW_CONTEXT if k in context}

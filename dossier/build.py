@@ -230,7 +230,7 @@ def _unchanged(
     with publish.Previous(out) as old:
         if not all(old.intact(name, entry) for name, entry in manifest.items()):
             return None
-    cache.remember_site(site_key, manifest, inputs)
+    cache.remember_site(site_key, manifest, inputs, same=True)
     pages = sum(1 for name in manifest if name.endswith(".html"))
     nothing = CheckResult(None, verdict.problems)
     return BuildResult(nothing, publish.Published(0, len(manifest), manifest), pages, unchanged=verdict)

@@ -94,6 +94,8 @@ class Cache:
     folders: dict[str, str] = field(default_factory=dict)
     #: reads the stored bytes of an output folder's part (None: there are none)
     read_folder: Callable[[str], bytes | None] | None = None
+    #: the output folders whose part changed in this run (only those are written)
+    dirty: set[str] = field(default_factory=set)
     #: Of the folders opened: the real path of an output folder -> a digest of the last
     #: build's inputs
     built_from: dict[str, str] = field(default_factory=dict)
@@ -161,11 +163,16 @@ class Cache:
         manifest: dict[str, tuple[str, int, int, int, str]],
         inputs: str,
         pieces: dict[str, dict[str, dict[str, int]]] | None = None,
+        *,
+        same: bool = False,
     ) -> None:
         """Keep what a build wrote to an output folder, a digest of what it was made from
         (see build) and where the pieces of its assembled files stand (None: as they
-        were): for the last SITES folders only."""
+        were): for the last SITES folders only. ``same``: all of it as stored (a build
+        that did nothing): the folder only becomes the newest."""
         self.open_site(key)
+        if not same:
+            self.dirty.add(key)
         self.sites[key] = manifest
         self.built_from[key] = inputs
         if pieces is not None:
@@ -269,7 +276,7 @@ def dump(cache: Cache) -> bytes:
     each in a file of its own."""
     check_part, build_part = dump_parts(cache, always=True)
     read = cache.read_folder
-    stored = {k: read(k) for k in cache.folders if k not in cache.sites} if read else {}
+    stored = {k: read(k) for k in cache.folders if k not in cache.dirty} if read else {}
     return marshal.dumps((check_part, build_part, {**stored, **dump_folders(cache)}))
 
 
@@ -294,7 +301,8 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
 
 
 def dump_folders(cache: Cache) -> dict[str, bytes]:
-    """The bytes to store of each output folder this run opened (see ``Cache.folders``)."""
+    """The bytes to store of each output folder whose part this run changed (see
+    ``Cache.folders``)."""
     return {
         key: marshal.dumps(
             (
@@ -306,7 +314,7 @@ def dump_folders(cache: Cache) -> dict[str, bytes]:
             )
         )
         for key in cache.folders
-        if key in cache.sites
+        if key in cache.sites and key in cache.dirty
     }
 
 

@@ -375,3 +375,25 @@ def test_each_output_folder_is_kept_in_a_file_of_its_own(in_tmp: Path, monkeypat
         assert "Kim a bus." in (in_tmp / "b/index.html").read_text()
     finally:
         mp.undo()
+
+
+def test_a_build_that_did_nothing_does_not_write_its_folders_part(in_tmp: Path) -> None:
+    import os
+
+    import pytest
+
+    from dossier import readers
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(readers, "RACY_NS", 0)
+    make_content(in_tmp / "content")
+    runner = CliRunner(env={"DOSSIER_CACHE_DIR": str(in_tmp / "cache")})
+    try:
+        assert runner.invoke(main, ["build", "content", "--out", "site"]).exit_code == 0
+        (part,) = (in_tmp / "cache").glob("site-*.marshal")
+        os.utime(part, ns=(1, 1))
+        result = runner.invoke(main, ["build", "content", "--out", "site"])
+        assert result.exit_code == 0 and "(0 files written" in result.stderr
+        assert part.stat().st_mtime_ns == 1
+    finally:
+        mp.undo()

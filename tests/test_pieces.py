@@ -190,6 +190,14 @@ def _same_as_fresh(content: Path, out: Path, tmp_path: Path) -> None:
         assert (fresh / name).read_bytes() == (out / name).read_bytes(), name
 
 
+def _count_entries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The facts whose entry in dossier.json is made from here on."""
+    entries: list[str] = []
+    real = data.fact_entry
+    monkeypatch.setattr(data, "fact_entry", lambda v: entries.append(v.id) or real(v))
+    return entries
+
+
 def _count_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     made: list[str] = []
     real = Assembly.piece
@@ -216,9 +224,7 @@ def test_after_one_card_changed_only_its_rows_and_entries_are_made(
         store.pieces[str(out.resolve())]
     )
     write(content, "facts/f3.yaml", _cards(6)["f3.yaml"].replace("Claim 3.", "Claim three."))
-    entries: list[str] = []
-    real_entry = data.fact_entry
-    monkeypatch.setattr(data, "fact_entry", lambda v: entries.append(v.id) or real_entry(v))
+    entries = _count_entries(monkeypatch)
     made = _count_made(monkeypatch)
     build(content, out, cache=store)
     assert entries == ["f3"]
@@ -238,9 +244,7 @@ def test_a_site_file_edited_by_hand_is_not_taken_apart(
         page = out / name
         page.write_bytes(page.read_bytes().replace(b"Claim 1.", b"Claim 1!"))
     write(content, "facts/f0.yaml", _cards(3)["f0.yaml"].replace("Claim 0.", "Claim zero."))
-    entries: list[str] = []
-    real_entry = data.fact_entry
-    monkeypatch.setattr(data, "fact_entry", lambda v: entries.append(v.id) or real_entry(v))
+    entries = _count_entries(monkeypatch)
     made = _count_made(monkeypatch)
     build(content, out, cache=store)
     assert made.count("fact_item()") == 3  # all of the edited page's rows

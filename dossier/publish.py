@@ -113,10 +113,12 @@ def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifes
                 src = prev.fd(folder)
                 previous = before.get(file.name)
                 if file.data is None:  # the caller checked the old copy is intact and still right
-                    if src is None or previous is None or not _intact_at(src, base, previous):
+                    # Linked, then looked at: what was linked is what the caller vouched for
+                    # (one stat a file fewer than looking first).
+                    st = _kept(src, dst, base, previous)
+                    if st is None:
                         raise PublishError(f"{out / file.name} changed during the build; build again")
-                    digest = previous[0]
-                    st = _link(src, dst, base)
+                    digest = previous[0] if previous is not None else ""
                     kept += 1
                 elif not isinstance(file.data, bytes | list):  # written as it is made
                     st, digest = _write_stream(dst, base, file.data)
@@ -281,6 +283,21 @@ def _same_as_written(src: int, dst: int | None, name: str, digest: str, entry: E
             return _same(name, iter(lambda: fh.read(1 << 20), b""), src)
     except OSError:
         return False
+
+
+def _kept(src: int | None, dst: int | None, name: str, entry: Entry | None) -> os.stat_result | None:
+    """Link the previous build's ``name`` into the new tree; None (nothing linked) unless
+    it is exactly as ``entry`` says the previous build left it."""
+    if src is None or entry is None:
+        return None
+    try:
+        st = _link(src, dst, name)
+    except OSError:
+        return None
+    if stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ino) == tuple(entry[1:4]):
+        return st
+    os.unlink(name, dir_fd=dst)
+    return None
 
 
 def _link(src: int, dst: int | None, name: str) -> os.stat_result:

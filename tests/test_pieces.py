@@ -317,3 +317,22 @@ def test_a_row_macro_may_not_use_what_its_key_does_not_hold(tmp_path: Path) -> N
     with pytest.raises(jinja2.UndefinedError, match="site"):  # it would be kept stale
         build(content, out, cache=store)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_kept_page_changed_before_it_is_linked_stops_the_publish(tmp_path: Path) -> None:
+    from dossier import publish
+
+    content, out, store = _built(tmp_path, 3)
+    manifest = store.sites[str(out.resolve())]
+    page = out / "facts/f1.html"
+
+    def files() -> Iterator[publish.File]:
+        yield publish.File("facts/f0.html", None, manifest["facts/f0.html"][4])
+        page.write_text("edited after the build looked at it")
+        yield publish.File("facts/f1.html", None, manifest["facts/f1.html"][4])
+
+    with pytest.raises(PublishError, match=r"f1\.html changed during the build"):
+        publish.publish(files(), out, content, manifest)
+    assert page.read_text() == "edited after the build looked at it"
+    assert (out / "facts/f0.html").is_file()
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".site")] == []

@@ -76,8 +76,8 @@ def build(
     if cache is not None:
         cache.open_site(site_key)
     theme = theme_digest(theme_dirs(content_dir))
-    inputs = _inputs(now, theme, built)
     rest = _rest(now, theme, built)
+    inputs = _inputs(now, rest)
     update = None
     if cache is not None and inputs is not None:
         verdict = recall(content_dir, strict, known, recheck=False, surveyed=now)[0]
@@ -171,12 +171,10 @@ def _update(
     if not changed or len(changed) > UPDATE_MAX:
         return None
     # Every entry of a fact it leaves alone is taken from the last build's data files.
-    for name in ("dossier.json", "search-index.js"):
+    data_files = ("dossier.json", "search-index.js")
+    for name in data_files:
         entry, where = manifest.get(name), spans.get(name, {}).get("", {})
         if entry is None or not all(k.key in where for k in kept.facts.values()):
-            return None
-    with publish.Previous(out) as old:
-        if not all(old.intact(n, manifest[n]) for n in ("dossier.json", "search-index.js")):
             return None
     first = touched(kept, changed)
     result = check_only(content_dir, first.cards, first.sources, strict=strict, cache=cache)
@@ -196,21 +194,20 @@ def _update(
     if result.content is None or result.errors:
         return None
     partial = Partial(kept, touch.pages, touch.sources, raw)
-    with publish.Previous(out) as old:  # a page edited in the site by hand: build it all
-        if not all(n in manifest and old.intact(n, manifest[n]) for n in _untouched(partial, manifest)):
+    kept_files = [*data_files, *_untouched(partial, manifest)]
+    with publish.Previous(out) as old:  # a file of the site edited by hand: build it all
+        if not all(n in manifest and old.intact(n, manifest[n]) for n in kept_files):
             return None
     cache.keep_all()  # what it did not read is still what the folder holds
     return result, partial, verdict
 
 
-def _inputs(now: Survey | None, theme: str, built: dt.datetime | None) -> str | None:
-    """A digest of everything a build is made from: the content folder (each card's stat
-    too), the theme, the build date; None when the folder could not be vouched for."""
-    if now is None or any(st is None for st in now.cards.values()):
+def _inputs(now: Survey | None, rest: str | None) -> str | None:
+    """A digest of everything a build is made from: ``_rest`` and each card's stat; None
+    when the folder could not be vouched for."""
+    if now is None or rest is None or any(st is None for st in now.cards.values()):
         return None  # or a card written too recently to vouch for
-    cards = repr(sorted(now.cards.items()))
-    when = built.isoformat() if built else ""
-    raw = f"{now.digest}\0{cards}\0{theme}\0{when}\0{render_digest()}"
+    raw = f"{rest}\0{sorted(now.cards.items())!r}"
     return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 

@@ -246,7 +246,7 @@ def code_digest() -> str:
 def load(path: Path, build_path: Path | None = None) -> Cache:
     """The cache at ``path`` (what a check uses) and ``build_path`` (what only a build
     uses), each empty when missing, unreadable or stale."""
-    return Cache.of(_read(path), _read(build_path) if build_path is not None else None)
+    return Cache.of(read_bytes(path), read_bytes(build_path) if build_path is not None else None)
 
 
 def read_bytes(path: Path) -> bytes | None:
@@ -256,8 +256,6 @@ def read_bytes(path: Path) -> bytes | None:
     except OSError:
         return None
 
-
-_read = read_bytes
 
 
 def load_bytes(data: bytes) -> Cache:

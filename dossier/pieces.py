@@ -65,7 +65,6 @@ class Assembly:
     parts: list[bytes] = field(default_factory=list)
     spans: Spans = field(default_factory=dict)
     size: int = 0
-    reused: int = 0
     _new: list[bytes] = field(default_factory=list)
     _new_size: int = 0
     #: a stretch of the old file to read in one go: where it starts and ends there, and
@@ -91,7 +90,6 @@ class Assembly:
             keys = self.spans[kind] = {}
         if span is not None:
             self._take(*span)
-            self.reused += 1
             keys[key] = pack(self.size, span[1])
             self.size += span[1]
             return

@@ -49,4 +49,4 @@ screenshot: $(STAMP)
 	$(BIN)/python docs/screenshot.py
 
 clean:
-	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) site .site.spare .pytest_cache .mypy_cache .ruff_cache .hypothesis

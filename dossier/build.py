@@ -109,7 +109,7 @@ def build(
     )
     timer = _Timer(files)
     with heap_frozen():
-        published = publish.publish(timer, out, content_dir, before)
+        published = publish.publish(timer, out, content_dir, before, spare=cache is not None)
     if cache is not None:
         cache.remember_site(site_key, published.manifest, inputs or "", assembled)
         if made:

@@ -4,10 +4,17 @@ A build is written beside the output, unchanged files hard-linked from the previ
 build (so their mtime stays and deploys upload only what changed), then swapped in with
 one atomic rename exchange. Any failure removes the temporary tree and leaves the
 previous site exactly as it was.
+
+With ``spare``, the tree swapped out is kept beside the output (``.NAME.spare``) instead
+of removed, and the next build is written into it: a file it holds that is the one to
+keep (the same inode as the site's) stays where it is, and only what changed is
+unlinked, written or linked. At 10,000 cards that is a few hundred operations instead
+of linking 11,000 files and removing 11,000 more.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import hashlib
@@ -87,17 +94,26 @@ def check_target(out: Path, content_dir: Path) -> None:
             )
 
 
-def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifest | None = None) -> Published:
+def publish(
+    files: Iterable[File],
+    out: Path,
+    content_dir: Path,
+    before: Manifest | None = None,
+    *,
+    spare: bool = False,
+) -> Published:
     """Write ``files`` as the new site at ``out``, all or nothing.
 
     ``before`` is the manifest the previous build returned: with it, an unchanged file is
-    recognised without reading it back.
+    recognised without reading it back. ``spare``: keep the tree swapped out, to write the
+    next build into (see the module's docstring).
     """
     check_target(out, content_dir)
     parent = out.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = parent / f".{out.name}.new-{os.getpid()}"
     old = parent / f".{out.name}.old-{os.getpid()}"
+    kept_tree = spare_path(out)
     for leftover in (tmp, old):
         if leftover.exists():
             shutil.rmtree(leftover)
@@ -105,17 +121,28 @@ def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifes
     before = before or {}
     after: Manifest = {}
     try:
-        tmp.mkdir()
+        present = _claim(kept_tree, tmp, out) if spare else None
+        if present is None:
+            tmp.mkdir()
+            present = _Spare({})
         with _Folders(tmp, create=True) as new, _Folders(out, create=False) as prev:
             for file in files:
                 folder, _, base = file.name.rpartition("/")
+                if folder not in new.fds:
+                    present.make_room_for(tmp, folder)
                 dst = new.fd(folder)
                 src = prev.fd(folder)
                 previous = before.get(file.name)
+                # The spare's copy stays only when it is the file to keep; it is never
+                # written to (it may be the site's own file, linked).
+                here = present.take(tmp, file.name)
+                st = _in_spare(dst, base, previous) if here and file.data is None else None
+                if here and st is None:
+                    os.unlink(base, dir_fd=dst)
                 if file.data is None:  # the caller checked the old copy is intact and still right
                     # Linked, then looked at: what was linked is what the caller vouched for
                     # (one stat a file fewer than looking first).
-                    st = _kept(src, dst, base, previous)
+                    st = st or _kept(src, dst, base, previous)
                     if st is None:
                         raise PublishError(f"{out / file.name} changed during the build; build again")
                     digest = previous[0] if previous is not None else ""
@@ -141,14 +168,17 @@ def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifes
                         st = _write(dst, base, parts)
                         written += 1
                 after[file.name] = (digest, st.st_size, st.st_mtime_ns, st.st_ino, file.inputs)
+            if present.take(tmp, MARKER):
+                os.unlink(MARKER, dir_fd=new.fd(""))
             _write(new.fd(""), MARKER, [MARKER_TEXT])
+        present.clear_rest(tmp)
         if out.exists():
-            if _exchange(tmp, out):
-                shutil.rmtree(tmp)  # now holds the previous site
+            if _exchange(tmp, out):  # tmp now holds the previous site
+                _set_aside(tmp, kept_tree if spare else None)
             else:
                 os.rename(out, old)
                 os.rename(tmp, out)
-                shutil.rmtree(old)
+                _set_aside(old, kept_tree if spare else None)
         else:
             os.rename(tmp, out)
     except BaseException:
@@ -158,6 +188,104 @@ def publish(files: Iterable[File], out: Path, content_dir: Path, before: Manifes
             os.rename(old, out)
         raise
     return Published(written, kept, after)
+
+
+def spare_path(out: Path) -> Path:
+    """Where the tree swapped out of ``out`` is kept (``publish(spare=True)``)."""
+    return out.parent / f".{out.name}.spare"
+
+
+@dataclass(slots=True)
+class _Spare:
+    """What a spare tree holds, by path relative to it: True for a file, False for a
+    folder (taken off as the new build places its files)."""
+
+    present: dict[str, bool]
+
+    def take(self, root: Path, name: str) -> bool:
+        """Is there a file at ``name``? A folder there is removed (a file goes there now)."""
+        here = self.present.pop(name, None)
+        if here is False:
+            shutil.rmtree(root / name)
+            self.present = {k: v for k, v in self.present.items() if not k.startswith(name + "/")}
+        return here is True
+
+    def make_room_for(self, root: Path, folder: str) -> None:
+        """A file where ``folder`` or one above it goes is removed; the folders are kept."""
+        parts = folder.split("/") if folder else []
+        for i in range(1, len(parts) + 1):
+            above = "/".join(parts[:i])
+            if self.present.get(above) is True:
+                os.unlink(root / above)
+            self.present.pop(above, None)
+
+    def clear_rest(self, root: Path) -> None:
+        """Remove what the new build did not place, and the folders left empty."""
+        for name, is_file in self.present.items():
+            if is_file:
+                os.unlink(root / name)
+        for name in sorted({n for n, is_file in self.present.items() if not is_file}, reverse=True):
+            with contextlib.suppress(OSError):  # not empty: the new build placed something in it
+                os.rmdir(root / name)
+        self.present = {}
+
+
+def _claim(spare: Path, tmp: Path, out: Path) -> _Spare | None:
+    """Move a spare tree left by an earlier build to ``tmp``, and say what it holds; None
+    when there is none to use (one holding anything but files and folders, or on another
+    file system than ``out``, is removed)."""
+    if spare.is_symlink() or not (spare / MARKER).is_file():
+        return None
+    try:
+        os.rename(spare, tmp)  # another build may have claimed it first
+    except OSError:
+        return None
+    present: dict[str, bool] = {}
+    folders = [""]
+    usable = out.is_dir() and os.stat(out).st_dev == os.stat(tmp).st_dev
+    while folders and usable:
+        folder = folders.pop()
+        with os.scandir(tmp / folder if folder else tmp) as entries:
+            for e in entries:
+                name = f"{folder}/{e.name}" if folder else e.name
+                if e.is_symlink():  # a link, or stranger: not a tree to write into
+                    usable = False
+                elif e.is_dir(follow_symlinks=False):
+                    present[name] = False
+                    folders.append(name)
+                elif e.is_file(follow_symlinks=False):
+                    present[name] = True
+                else:
+                    usable = False
+    if not usable:
+        shutil.rmtree(tmp)
+        return None
+    return _Spare(present)
+
+
+def _in_spare(folder: int | None, name: str, entry: Entry | None) -> os.stat_result | None:
+    """The spare tree's ``name`` when it is the previous build's file itself (the same
+    inode, and as ``entry`` says the previous build left it); else None."""
+    if entry is None:
+        return None
+    try:
+        st = os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except OSError:
+        return None
+    if stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ino) == tuple(entry[1:4]):
+        return st  # the same file system as the site (``_claim``): the same inode, the same file
+    return None
+
+
+def _set_aside(tree: Path, spare: Path | None) -> None:
+    """Keep the tree swapped out as the spare, or remove it."""
+    if spare is not None:
+        try:
+            os.rename(tree, spare)
+            return
+        except OSError:  # a spare is there already (another build's): this one goes
+            pass
+    shutil.rmtree(tree)
 
 
 class _Folders:

@@ -1,0 +1,167 @@
+"""Publishing into the spare tree: the tree swapped out by one build, kept beside the site
+and written into by the next, must give the same site a fresh tree gives."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dossier import publish
+from dossier.publish import MARKER, File, Manifest, PublishError, spare_path
+
+from .conftest import CARD, make_content
+from .test_hardening import invoke, put, snapshot
+
+#: Names that collide as file and folder ("a" and "a/b"), several folders deep.
+NAMES = ["a", "a/b", "a/c", "d/e/f", "d/e", "d", "x.html", "facts/one.html", "facts/two.html"]
+
+
+def _valid(state: dict[str, bytes]) -> bool:
+    return not any(other.startswith(name + "/") for name in state for other in state)
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` (the marker aside); an empty folder shows as ``name/``."""
+    found: dict[str, bytes] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        prefix = "" if rel == "." else rel + "/"
+        if not dirnames and not filenames:
+            found[prefix] = b""
+        for name in filenames:
+            if prefix + name != MARKER:
+                found[prefix + name] = (Path(dirpath) / name).read_bytes()
+    return found
+
+
+def _publish(out: Path, state: dict[str, bytes], before: Manifest, keep: set[str]) -> Manifest:
+    files = [File(n, None if n in keep else data) for n, data in sorted(state.items())]
+    return publish.publish(files, out, out.parent / "content", before, spare=True).manifest
+
+
+states = st.dictionaries(st.sampled_from(NAMES), st.sampled_from([b"one", b"two", b"three"])).filter(_valid)
+tampering = st.sampled_from(["none", "stray-file", "edited-copy", "link", "no-marker", "file-for-folder"])
+
+
+def _tamper(spare: Path, how: str) -> None:
+    if not (spare / MARKER).is_file() or how == "none":
+        return  # (a folder without the marker is not a spare: never used, never replaced)
+    if how == "stray-file":
+        (spare / "stray.txt").write_bytes(b"stray")
+    elif how == "edited-copy":  # a new file in the place of one: no longer the site's
+        for path in sorted(spare.rglob("*")):
+            if path.is_file() and path.name != MARKER:
+                path.unlink()
+                path.write_bytes(b"edited")
+                break
+    elif how == "link":
+        (spare / "link").symlink_to(spare.parent)
+    elif how == "no-marker":
+        (spare / MARKER).unlink()
+    elif how == "file-for-folder":
+        (spare / "facts").mkdir(exist_ok=True)
+        where = spare / "facts" / "two.html"
+        if where.is_file():
+            where.unlink()
+        where.mkdir(exist_ok=True)
+        (where / "inside").write_bytes(b"deep")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(states, st.booleans(), tampering), min_size=1, max_size=6))
+def test_a_site_published_into_the_spare_is_the_site(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[dict[str, bytes], bool, str]]
+) -> None:
+    root = tmp_path_factory.mktemp("spare")
+    (root / "content").mkdir()
+    out = root / "site"
+    before: Manifest = {}
+    last: dict[str, bytes] = {}
+    for state, keep_some, how in steps:
+        _tamper(spare_path(out), how)
+        inodes = {n: (out / n).stat().st_ino for n in last}
+        same = {n for n in state if last.get(n) == state[n]}
+        before = _publish(out, state, before, same if keep_some else set())
+        assert _tree(out) == state
+        assert (out / MARKER).is_file()
+        for name in same:  # an unchanged file is the same file: its mtime kept
+            assert (out / name).stat().st_ino == inodes[name]
+        last = state
+    assert spare_path(out).is_dir() == (len(steps) > 1)
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".")) == (
+        [".site.spare"] if len(steps) > 1 else []
+    )
+
+
+def test_a_folder_that_is_not_a_spare_is_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    out = tmp_path / "site"
+    _publish(out, {"a": b"one"}, {}, set())
+    theirs = spare_path(out)
+    theirs.mkdir()
+    (theirs / "keep.txt").write_bytes(b"precious")
+    _publish(out, {"a": b"two"}, {}, set())
+    _publish(out, {"a": b"three"}, {}, set())
+    assert _tree(theirs) == {"keep.txt": b"precious"}
+    assert _tree(out) == {"a": b"three"}
+
+
+@pytest.mark.parametrize("kind", ["disk-full", "interrupt"])
+def test_a_failure_while_writing_into_the_spare_leaves_the_site_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """The spare's files are the site's own, linked: writing into one would change the
+    site before the swap. A changed file replaces the link instead."""
+    (tmp_path / "content").mkdir()
+    out = tmp_path / "site"
+    m = _publish(out, {"a": b"one", "b/c": b"one"}, {}, set())
+    m = _publish(out, {"a": b"one", "b/c": b"one"}, m, {"a", "b/c"})  # the spare links both
+    assert (spare_path(out) / "a").stat().st_ino == (out / "a").stat().st_ino
+    before = snapshot(out)
+    exc: BaseException = OSError(errno.ENOSPC, "full") if kind == "disk-full" else KeyboardInterrupt()
+
+    def failing() -> File:
+        raise exc
+
+    def files() -> list[File]:
+        return [File("a", b"two"), File("b/c", b"two")]
+
+    def stream():  # type: ignore[no-untyped-def]
+        yield from files()
+        failing()
+
+    with pytest.raises(type(exc)):
+        publish.publish(stream(), out, tmp_path / "content", m, spare=True)
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]
+    _publish(out, {"a": b"two"}, m, set())  # and the next one goes through
+    assert _tree(out) == {"a": b"two"}
+
+
+def test_a_kept_file_changed_during_the_build_stops_it_with_a_spare(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    out = tmp_path / "site"
+    m = _publish(out, {"a": b"one"}, {}, set())
+    m = _publish(out, {"a": b"one"}, m, {"a"})
+    (out / "a").write_bytes(b"edited by hand")  # the spare's copy is this file: changed too
+    with pytest.raises(PublishError):
+        _publish(out, {"a": b"one"}, m, {"a"})
+    assert (out / "a").read_bytes() == b"edited by hand"
+
+
+def test_the_cli_keeps_a_spare_only_with_its_cache(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    for out, extra in ((tmp_path / "cached", []), (tmp_path / "plain", ["--no-cache"])):
+        for claim in ("A first claim.", "A second claim."):
+            put(content, "facts/other.yaml", CARD.replace("Putin gave Kim a car.", claim))
+            result = invoke("build", str(content), "--out", str(out), *extra)
+            assert result.exit_code == 0, result.stdout + result.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [".cached.spare", "cached", "content", "plain"]
+    assert b"A first claim." in (tmp_path / ".cached.spare/facts/other.html").read_bytes()
+    assert b"A second claim." in (tmp_path / "cached/facts/other.html").read_bytes()

@@ -18,13 +18,13 @@ from typing import Any
 import jinja2
 import markdown_it
 
-from . import data, generators, model, parallel, publish
+from . import data, generators, model, parallel, publish, splice
 from .cache import Cache, code_digest
 from .check import CheckResult, check, check_only, recall, survey
 from .generators import Entry, Site, SourceEntry
 from .ledger import Ledger, Record, ledger_from_record, record_of, stat_digest, touched, widen
 from .pause import collector_paused, heap_frozen
-from .pieces import Old, Spans
+from .pieces import Old, Spans, read_at
 from .problems import Severity, Verdict
 from .readers import Survey
 from .render import Renderer, theme_dirs
@@ -100,18 +100,24 @@ def build(
     # whole; the swap at the end is still all or nothing.
     before = cache.sites.get(site_key) if cache is not None else None
     stages: dict[str, float] = {}
-    assembled: dict[str, Spans] = {}
-    old_pieces = cache.pieces.get(site_key) if cache is not None else None
+    assembled = Pieces()
+    if cache is not None:
+        assembled.old = cache.pieces.get(site_key) or {}
+        stored = cache.skeletons.get(site_key) or {}
+        assembled.old_skeletons = {
+            name: sk for name, raw in stored.items() if (sk := splice.Skeleton.from_record(raw)) is not None
+        }
     made: list[Record] = []
     keep = (rest, now.cards, made) if rest is not None and now is not None else None
     files = render_files(
-        result, content_dir, built, out, before, cache, stages, theme, (old_pieces, assembled), partial, keep
+        result, content_dir, built, out, before, cache, stages, theme, assembled, partial, keep
     )
     timer = _Timer(files)
     with heap_frozen():
         published = publish.publish(timer, out, content_dir, before, spare=cache is not None)
     if cache is not None:
-        cache.remember_site(site_key, published.manifest, inputs or "", assembled)
+        cache.remember_site(site_key, published.manifest, inputs or "", assembled.new)
+        cache.skeletons[site_key] = {name: sk.record() for name, sk in assembled.new_skeletons.items()}
         if made:
             cache.ledgers[site_key] = made[0]
     t2 = time.perf_counter()
@@ -278,6 +284,10 @@ class _Pages:
         self.fact_keys: dict[str, str] = {}
         #: the previous build's copy of a list page, to take unchanged rows from
         self.old: dict[str, Old] = {}
+        #: an update: the facts whose rows changed, and where the rows stand in the list
+        #: pages of the previous build (see ``splice``)
+        self.changed: set[str] | None = None
+        self.skeletons: dict[str, splice.Skeleton] = {}
 
     def fact_key(self, view: generators.FactView) -> str:
         return self.fact_keys[view.id]
@@ -330,24 +340,51 @@ class _Pages:
     def one(self, kind: str, index: int) -> Page:
         if kind == "list":
             name = LIST_PAGES[index]
-            asm = self.renderer.render_rows(name, name, self.fact_key, self.old.get(name), **self.common)
-            return name, asm.done(), asm.spans
+            spliced = self._spliced(name) if self.changed is not None else None
+            if spliced is not None:
+                return spliced
+            asm, skeleton = self.renderer.render_rows(
+                name, name, self.fact_key, self.old.get(name), **self.common
+            )
+            return name, asm.done(), asm.spans, skeleton
         if kind == "fact":
             view = self.site.facts[index]
             review = data.claim_review(self.site, view, self.renderer.claims)
             html = self.renderer.render(
                 "fact.html", view.href, view=view, claim_review=review, **self.page_common
             )
-            return view.href, html, None
+            return view.href, html, None, None
         sv = self.site.sources[index]
-        return sv.href, self.renderer.render("source.html", sv.href, sv=sv, **self.page_common), None
+        return sv.href, self.renderer.render("source.html", sv.href, sv=sv, **self.page_common), None, None
+
+    def _spliced(self, name: str) -> Page | None:
+        """A list page as the previous build wrote it, the changed facts' rows made anew,
+        when its layout is as it was (see ``splice``); else None."""
+        skeleton, old, lists = self.skeletons.get(name), self.old.get(name), self.common["site"]
+        if skeleton is None or old is None or old.size != skeleton.size or self.changed is None:
+            return None
+        if splice.layout(lists, skeleton.fields) != skeleton.layout:
+            return None
+        entries = {e.id: e for e in lists.facts if e.id in self.changed}
+        make_row = self.renderer.row_maker(name, self.common)
+        parts, new = splice.splice(
+            skeleton,
+            lambda at, n: read_at(old.fd, at, n),
+            self.changed,
+            lambda kind, fid: make_row(kind, entries[fid]),
+        )
+        return name, parts, new.spans(self.fact_key_of), new
+
+    def fact_key_of(self, fid: str) -> str:
+        return self.fact_keys[fid]
 
     def chunk(self, items: list[tuple[str, int]]) -> list[Page]:
         return [self.one(kind, index) for kind, index in items]
 
 
-#: A page rendered: its name, its bytes (or parts), and where its pieces stand (list pages).
-Page = tuple[str, bytes | list[bytes], Spans | None]
+#: A page rendered: its name, its bytes (or parts), and where its pieces stand and its
+#: skeleton (list pages).
+Page = tuple[str, bytes | list[bytes], Spans | None, "splice.Skeleton | None"]
 
 
 def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[Page]:
@@ -378,6 +415,17 @@ def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[Page]:
             yield from pending.popleft().result()
 
 
+@dataclass(slots=True)
+class Pieces:
+    """Where the pieces of the previous build's assembled files stand, and its list pages'
+    skeletons; and this build's, as they are made."""
+
+    old: dict[str, Spans] = field(default_factory=dict)
+    new: dict[str, Spans] = field(default_factory=dict)
+    old_skeletons: dict[str, splice.Skeleton] = field(default_factory=dict)
+    new_skeletons: dict[str, splice.Skeleton] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Partial:
     """An update's share of the site (see ``ledger``): the result checks only the facts
@@ -398,7 +446,7 @@ def render_files(
     cache: Cache | None = None,
     stages: dict[str, float] | None = None,
     theme: str | None = None,
-    pieces: tuple[dict[str, Spans] | None, dict[str, Spans]] | None = None,
+    pieces: Pieces | None = None,
     partial: Partial | None = None,
     ledger: tuple[str, Mapping[str, object], list[Record]] | None = None,
 ) -> Iterator[publish.File]:
@@ -410,18 +458,27 @@ def render_files(
     pages' input digests and encoding dossier.json and the search index. ``theme`` is
     ``theme_digest`` of the theme, when the caller has it.
 
-    ``pieces`` is (where the pieces of the previous build's list pages and data files
-    stand, a dict that gets this build's): a fact's rows and entries are then taken from
-    the previous files where its page's inputs are unchanged. ``partial``: an update (the
-    pages it does not name are kept as they are). ``ledger``: (the digest of what the build
+    ``pieces``: where the pieces of the previous build's list pages and data files stand
+    (and its list pages' skeletons), getting this build's: a fact's rows and entries are
+    then taken from the previous files where its page's inputs are unchanged. ``partial``:
+    an update (the pages it does not name are kept as they are; a list page whose layout
+    is unchanged is spliced). ``ledger``: (the digest of what the build
     is made from but the cards, each card's stat, a list that gets this build's ledger).
     """
-    old_spans, new_spans = pieces or (None, {})
     with publish.Previous(out) as old:
         yield from _files(
-            result, content_dir, built, before or {}, cache, stages, theme, old, old_spans or {}, new_spans,
-            partial, ledger,
-        )  # fmt: skip
+            result,
+            content_dir,
+            built,
+            before or {},
+            cache,
+            stages,
+            theme,
+            old,
+            pieces or Pieces(),
+            partial,
+            ledger,
+        )
 
 
 def _files(
@@ -433,8 +490,7 @@ def _files(
     stages: dict[str, float] | None,
     theme: str | None,
     old: publish.Previous,
-    old_spans: dict[str, Spans],
-    new_spans: dict[str, Spans],
+    pieces: Pieces,
     partial: Partial | None,
     ledger: tuple[str, Mapping[str, object], list[Record]] | None,
 ) -> Iterator[publish.File]:
@@ -506,13 +562,21 @@ def _files(
         if partial is not None:
             maker.fact_keys = {fid: k.key for fid, k in partial.ledger.facts.items()}
         maker.fact_keys.update((site.facts[i].id, keys[("fact", i)]) for _, i in fact_items)
+        if partial is not None:
+            was = partial.ledger.facts
+            maker.changed = {fid for fid in partial.pages if maker.fact_keys[fid] != was[fid].key}
+            maker.skeletons = pieces.old_skeletons
+        old_spans, new_spans = pieces.old, pieces.new
 
-        def old_copy(name: str) -> Old | None:
+        def old_copy(name: str, whole: bool = False) -> Old | None:
+            """The previous build's file, when it has pieces to take (or ``whole``: to be
+            spliced, pieces or not)."""
             entry, spans = previous.get(name), old_spans.get(name)
-            opened = old.open(name, entry) if entry is not None and spans else None
-            return None if opened is None or spans is None else Old(*opened, spans)
+            opened = old.open(name, entry) if entry is not None and (spans or whole) else None
+            return None if opened is None else Old(*opened, spans or {})
 
-        maker.old = {name: o for name in LIST_PAGES if (o := old_copy(name)) is not None}
+        spliceable = maker.skeletons if maker.changed is not None else {}
+        maker.old = {name: o for name in LIST_PAGES if (o := old_copy(name, name in spliceable)) is not None}
         lap("digests")
     # A host serves 404.html at any depth, where relative links would break: with a
     # base_url its links are absolute.
@@ -531,10 +595,12 @@ def _files(
             yield publish.File(name, None, key)
         else:
             todo.append(item)
-    for item, (path, html, spans) in zip(todo, _render_many(maker, todo), strict=True):
+    for item, (path, html, spans, skeleton) in zip(todo, _render_many(maker, todo), strict=True):
         pages.append(path)
         if spans is not None:
             new_spans[path] = spans
+        if skeleton is not None:
+            pieces.new_skeletons[path] = skeleton
         yield publish.File(path, html, keys[item])
     for sv in site.sources:
         if sv.file_href and sv.source.path is not None and partial is None:  # the PDF, for #page= links

@@ -34,7 +34,7 @@ from .problems import Pos, Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 from .schema import Rec
 
-FORMAT = 22
+FORMAT = 23
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 
@@ -107,6 +107,9 @@ class Cache:
     #: the real path of an output folder -> what the last build made of each fact and
     #: source (a ``ledger.Record``)
     ledgers: dict[str, Any] = field(default_factory=dict)
+    #: the real path of an output folder -> a list page -> its skeleton's record (see
+    #: ``splice``)
+    skeletons: dict[str, dict[str, Any]] = field(default_factory=dict)
     hits: int = 0
     #: something was added since loading (so the check part must be written)
     changed: bool = False
@@ -181,7 +184,7 @@ class Cache:
         self.folders[key] = ""  # the newest
         for old in list(self.folders)[:-SITES]:
             del self.folders[old]
-            for kept in (self.sites, self.built_from, self.pieces, self.ledgers):
+            for kept in (self.sites, self.built_from, self.pieces, self.ledgers, self.skeletons):
                 kept.pop(old, None)
 
     def open_site(self, key: str) -> None:
@@ -189,7 +192,7 @@ class Cache:
         if key in self.sites or key not in self.folders or self.read_folder is None:
             return
         try:
-            stamp, manifest, inputs, pieces, ledger = marshal.loads(self.read_folder(key) or b"")
+            stamp, manifest, inputs, pieces, ledger, skeletons = marshal.loads(self.read_folder(key) or b"")
         except (EOFError, ValueError, TypeError):
             return
         if stamp != _stamp() or not isinstance(manifest, dict):
@@ -199,6 +202,8 @@ class Cache:
             self.pieces[key] = pieces
         if ledger is not None:
             self.ledgers[key] = ledger
+        if isinstance(skeletons, dict):
+            self.skeletons[key] = skeletons
 
     def keep_all(self) -> None:
         """Keep everything held (for a run that read only part of the folder: what it
@@ -257,7 +262,6 @@ def read_bytes(path: Path) -> bytes | None:
         return None
 
 
-
 def load_bytes(data: bytes) -> Cache:
     """A cache from ``dump``'s bytes (every part)."""
     try:
@@ -309,6 +313,7 @@ def dump_folders(cache: Cache) -> dict[str, bytes]:
                 cache.built_from.get(key, ""),
                 cache.pieces.get(key),
                 cache.ledgers.get(key),
+                cache.skeletons.get(key),
             )
         )
         for key in cache.folders

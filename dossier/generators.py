@@ -352,9 +352,7 @@ class Site:
     placements: Placements
 
 
-def generate(
-    result: CheckResult, placements: Placements | None = None, only: set[str] | None = None
-) -> Site:
+def generate(result: CheckResult, placements: Placements | None = None, only: set[str] | None = None) -> Site:
     """The data of every page; ``placements`` are those an earlier build returned (its
     ``Site.placements``), so that only quotes placed anew need their source normalised.
     ``only``: the facts to make views of (the sources' views still hold every quote)."""

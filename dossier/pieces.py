@@ -37,6 +37,17 @@ def unpack(packed: int) -> tuple[int, int]:
 PART = 1 << 20
 
 
+def read_at(fd: int, start: int, length: int) -> bytes:
+    """``length`` bytes of ``fd`` from ``start`` (a file that ends sooner changed)."""
+    data = os.pread(fd, length, start)
+    while len(data) < length:  # pread may return less than asked
+        more = os.pread(fd, length - len(data), start + len(data))
+        if not more:
+            raise PublishError("a file of the previous build changed during the build; build again")
+        data += more
+    return data
+
+
 @dataclass(frozen=True, slots=True)
 class Old:
     """The previous build's copy of a file, open, and where its pieces stand."""
@@ -144,13 +155,7 @@ class Assembly:
 
     def _read(self, start: int, length: int) -> bytes:
         assert self.old is not None
-        data = os.pread(self.old.fd, length, start)
-        while len(data) < length:  # pread may return less than asked
-            more = os.pread(self.old.fd, length - len(data), start + len(data))
-            if not more:
-                raise PublishError("a file of the previous build changed during the build; build again")
-            data += more
-        return data
+        return read_at(self.old.fd, start, length)
 
     def _add_new(self, data: bytes) -> None:
         self._new.append(data)

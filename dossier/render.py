@@ -23,7 +23,9 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 
 from . import parallel
+from .generators import Lists
 from .pieces import Assembly, Old
+from .splice import Kind, Recorder, Skeleton, Watch, unwatched
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -207,7 +209,7 @@ def _row(context: jinja2.runtime.Context, view: Any, macro: str, *args: object) 
     rows = context.get(_ROWS)
     if not isinstance(rows, _Rows):
         raise jinja2.TemplateRuntimeError("the row filter is for the pages that list facts")
-    return rows.add(macro, view, args)
+    return rows.add(macro, unwatched(view), args)
 
 
 #: What a row of a list page sees besides its view and arguments and the links (``page``,
@@ -242,8 +244,9 @@ class Renderer:
 
     def render_rows(
         self, template: str, page: str, key: Callable[[Any], str], old: Old | None = None, **context: Any
-    ) -> Assembly:
-        """Render a page that lists facts, each row a piece (see ``pieces``).
+    ) -> tuple[Assembly, Skeleton | None]:
+        """Render a page that lists facts, each row a piece (see ``pieces``); and, when
+        it can be spliced later, its skeleton (see ``splice``).
 
         The template writes ``view | row(macro, *args)``, naming a macro of ``_macros.html``
         (a filter: a Jinja call of a function costs three times as much); a row is rendered
@@ -253,29 +256,47 @@ class Renderer:
         """
         links = _links(page, None)
         rows = _Rows()
-        html = self.env.get_template(template).render(**links, **{_ROWS: rows}, **context)
+        lists = context.get("site")
+        watch = Watch()
+        seen = {**context, "site": watch.lists(lists)} if isinstance(lists, Lists) else context
+        html = self.env.get_template(template).render(**links, **{_ROWS: rows}, **seen)
         calls, mark = rows.calls, rows.mark
-        # A row sees what its key is made of (the page's own inputs), and nothing of the
-        # page's site-wide lists: a row that tried would be kept stale, so it is an error.
-        keyed = {k: context[k] for k in ROW_CONTEXT if k in context}
-        macros = self.env.get_template("_macros.html").make_module({**keyed, **links})
+        make_row = self.row_maker(page, context)
         made: dict[tuple[str, str], bytes] = {}  # a row twice on one page is made once
 
         def make(kind: str, k: str, macro: str, view: Any, args: tuple[object, ...]) -> bytes:
             done = made.get((kind, k))
             if done is None:
-                done = made[kind, k] = str(getattr(macros, macro)(view, *args)).encode("utf-8")
+                done = made[kind, k] = make_row((macro, args), view)
             return done
 
         asm = Assembly(old)
+        recorder = Recorder()
         for i, chunk in enumerate(re.split(re.escape(mark) + r"(\d+)\0", html)):
             if i % 2 == 0:
                 asm.text(chunk.encode("utf-8"))
                 continue
             macro, view, args = calls[int(chunk)]
             kind, k = f"{macro}{args!r}", key(view)
+            start = asm.size
             asm.piece(k, functools.partial(make, kind, k, macro, view, args), kind)
-        return asm
+            recorder.row(macro, args, view.id, start, asm.size - start)
+        skeleton = recorder.skeleton(watch, lists, asm.size) if isinstance(lists, Lists) else None
+        return asm, skeleton
+
+    def row_maker(self, page: str, context: dict[str, Any]) -> Callable[[Kind, Any], bytes]:
+        """What makes one row of ``page``: (its macro and arguments, its view) -> its bytes."""
+        # A row sees what its key is made of (the page's own inputs), and nothing of the
+        # page's site-wide lists: a row that tried would be kept stale, so it is an error.
+        links = _links(page, None)
+        keyed = {k: context[k] for k in ROW_CONTEXT if k in context}
+        macros = self.env.get_template("_macros.html").make_module({**keyed, **links})
+
+        def make(kind: Kind, view: Any) -> bytes:
+            macro, args = kind
+            return str(getattr(macros, macro)(view, *args)).encode("utf-8")
+
+        return make
 
 
 def _links(page: str, absolute: str | None) -> dict[str, Any]:

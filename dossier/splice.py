@@ -1,0 +1,260 @@
+"""List pages spliced: after an edit, a list page whose layout did not change is the
+previous build's copy with the edited facts' rows put in anew, not rendered again.
+
+A list page is a template over ``site`` (``generators.Lists``) whose rows are pieces (see
+``render.Renderer.render_rows``). Around the rows, the template may look at anything:
+which facts each list holds, in what order, and any field of an entry (the timeline
+compares dates). So while it renders, each entry it is given is watched (``Watch``): the
+fields read outside rows are noted, and anything that uses an entry whole (printing it,
+comparing it) marks the page as unspliceable. The page around its rows depends only on
+what it read; the ``Skeleton`` keeps a digest of that (every list's ids in order, and
+those fields of every entry) and where each row stands in the file. A later build whose
+digest of the same fields is the same would render the same page around its rows, so it
+takes the old file and replaces only the rows whose keys changed.
+
+What else a list page sees (the dossier, its sections and entities, the build date, the
+theme) is the same by the update's own preconditions (``build._update``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .generators import EntityView, Entry, Lists, SectionView, SourceEntry
+from .pieces import PART, Spans, pack
+
+#: What marks a page as depending on its entries whole.
+WHOLE = "*"
+
+
+class _Seen:
+    """An entry as a list page's template sees it: each field read is noted."""
+
+    __slots__ = ("_entry", "_read")
+    _entry: Entry | SourceEntry
+    _read: set[str]
+
+    def __init__(self, entry: Entry | SourceEntry, read: set[str]) -> None:
+        object.__setattr__(self, "_entry", entry)
+        object.__setattr__(self, "_read", read)
+
+    def __getattr__(self, name: str) -> Any:
+        self._read.add(WHOLE if name.startswith("_") else name)
+        return getattr(self._entry, name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(name)
+
+    def _whole(self) -> Entry | SourceEntry:
+        self._read.add(WHOLE)
+        return self._entry
+
+    def __eq__(self, other: object) -> bool:
+        return self._whole() == (other._whole() if isinstance(other, _Seen) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._whole())
+
+    def __str__(self) -> str:
+        return str(self._whole())
+
+    def __repr__(self) -> str:
+        return repr(self._whole())
+
+    def __format__(self, spec: str) -> str:
+        return format(self._whole(), spec)
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # what a template asking sees: the entry's (every one's)
+        return type(object.__getattribute__(self, "_entry"))
+
+
+def unwatched(view: Any) -> Any:
+    """The entry itself (a row is made of it, not of the page's watch)."""
+    return object.__getattribute__(view, "_entry") if isinstance(view, _Seen) else view
+
+
+class Watch:
+    """The fields of fact entries and of source entries that a page read outside rows."""
+
+    def __init__(self) -> None:
+        self.facts: set[str] = set()
+        self.sources: set[str] = set()
+
+    def lists(self, lists: Lists) -> Lists:
+        """``lists`` with every entry watched (one watcher an entry, wherever it is listed)."""
+        seen: dict[str, Any] = {}
+
+        def fact(e: Entry) -> Any:
+            w = seen.get(e.id)
+            if w is None:
+                w = seen[e.id] = _Seen(e, self.facts)
+            return w
+
+        def facts(entries: Iterable[Entry]) -> Any:
+            return tuple(fact(e) for e in entries)
+
+        return Lists(
+            facts=facts(lists.facts),
+            sections=tuple(SectionView(sv.section, facts(sv.facts)) for sv in lists.sections),
+            timeline=facts(lists.timeline),
+            contested=facts(lists.contested),
+            entities=tuple(EntityView(ev.entity, facts(ev.facts)) for ev in lists.entities),
+            sources=tuple(_Seen(s, self.sources) for s in lists.sources),  # type: ignore[misc]
+            quotes=lists.quotes,
+        )
+
+    def fields(self) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        if WHOLE in self.facts or WHOLE in self.sources:
+            return None
+        return tuple(sorted(self.facts)), tuple(sorted(self.sources))
+
+
+def layout(lists: Lists, fields: tuple[tuple[str, ...], tuple[str, ...]]) -> bytes | None:
+    """A digest of what a list page read around its rows (None: not marshal's values)."""
+    fact_fields, source_fields = fields
+
+    def ids(entries: Iterable[Entry]) -> tuple[str, ...]:
+        return tuple(e.id for e in entries)
+
+    made = (
+        fields,
+        tuple((e.id, *[getattr(e, n) for n in fact_fields]) for e in lists.facts),
+        tuple((sv.section.id if sv.section else None, ids(sv.facts)) for sv in lists.sections),
+        ids(lists.timeline),
+        ids(lists.contested),
+        tuple((ev.entity.id, ids(ev.facts)) for ev in lists.entities),
+        tuple((s.id, *[getattr(s, n) for n in source_fields]) for s in lists.sources),
+        lists.quotes,
+    )
+    try:
+        raw = marshal.dumps(made, 0)
+    except ValueError:
+        return None
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+#: A row's macro and arguments.
+Kind = tuple[str, tuple[object, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Skeleton:
+    """Where a list page's rows stand in the file a build wrote: row ``i`` is fact
+    ``ids[i]``'s, made by ``kinds[kind[i]]``, at ``offsets[i]``, ``lengths[i]`` bytes."""
+
+    fields: tuple[tuple[str, ...], tuple[str, ...]]
+    layout: bytes
+    kinds: tuple[Kind, ...]
+    ids: tuple[str, ...]
+    kind: tuple[int, ...]
+    offsets: tuple[int, ...]
+    lengths: tuple[int, ...]
+    size: int
+
+    def record(self) -> tuple[object, ...]:
+        return (
+            self.fields, self.layout, self.kinds, self.ids, self.kind, self.offsets, self.lengths, self.size
+        )  # fmt: skip
+
+    @classmethod
+    def from_record(cls, raw: Any) -> Skeleton | None:
+        try:
+            made = cls(*raw)
+        except TypeError:
+            return None
+        n = len(made.ids)
+        if not (len(made.kind) == len(made.offsets) == len(made.lengths) == n):
+            return None
+        return made
+
+    def spans(self, key: Callable[[str], str]) -> Spans:
+        """Where each row stands, by its kind and key (as ``pieces`` keeps it)."""
+        names = [f"{macro}{args!r}" for macro, args in self.kinds]
+        out: Spans = {name: {} for name in names}
+        for fid, k, at, n in zip(self.ids, self.kind, self.offsets, self.lengths, strict=True):
+            out[names[k]][key(fid)] = pack(at, n)
+        return out
+
+
+def marshallable(args: tuple[object, ...]) -> bool:
+    return all(a is None or isinstance(a, bool | int | float | str) for a in args)
+
+
+class Recorder:
+    """Notes each row of a page as it is assembled, to make its ``Skeleton``."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[Kind, int] = {}
+        self.ids: list[str] = []
+        self.kind: list[int] = []
+        self.offsets: list[int] = []
+        self.lengths: list[int] = []
+        self.usable = True
+
+    def row(self, macro: str, args: tuple[object, ...], fid: str, offset: int, length: int) -> None:
+        if not marshallable(args):
+            self.usable = False
+            return
+        k = self.kinds.setdefault((macro, args), len(self.kinds))
+        self.ids.append(fid)
+        self.kind.append(k)
+        self.offsets.append(offset)
+        self.lengths.append(length)
+
+    def skeleton(self, watch: Watch, lists: Lists, size: int) -> Skeleton | None:
+        fields = watch.fields()
+        if fields is None or not self.usable:
+            return None
+        digest = layout(lists, fields)
+        if digest is None:
+            return None
+        return Skeleton(
+            fields, digest, tuple(self.kinds), tuple(self.ids), tuple(self.kind),
+            tuple(self.offsets), tuple(self.lengths), size,
+        )  # fmt: skip
+
+
+def splice(
+    skeleton: Skeleton,
+    read: Callable[[int, int], bytes],
+    changed: set[str],
+    make: Callable[[Kind, str], bytes],
+) -> tuple[list[bytes], Skeleton]:
+    """The page again: the old file's bytes (``read(offset, length)``), the rows of the
+    ``changed`` facts made anew (``make(kind, fact id)``); and its new skeleton."""
+    parts: list[bytes] = []
+    offsets: list[int] = []
+    lengths = list(skeleton.lengths)
+    at = shift = 0
+    pending: list[bytes] = []
+    size = 0
+    for i, (fid, at_old, n) in enumerate(zip(skeleton.ids, skeleton.offsets, skeleton.lengths, strict=True)):
+        if fid not in changed:
+            offsets.append(at_old + shift)
+            continue
+        at_before = at
+        if at_old > at:
+            pending.append(read(at, at_old - at))
+        row = make(skeleton.kinds[skeleton.kind[i]], fid)
+        pending.append(row)
+        offsets.append(at_old + shift)
+        lengths[i] = len(row)
+        shift += len(row) - n
+        at = at_old + n
+        size += len(row) + (at_old - at_before)
+        if size >= PART:
+            parts.append(b"".join(pending))
+            pending, size = [], 0
+    if skeleton.size > at:
+        pending.append(read(at, skeleton.size - at))
+    parts.append(b"".join(pending))
+    new = Skeleton(
+        skeleton.fields, skeleton.layout, skeleton.kinds, skeleton.ids, skeleton.kind,
+        tuple(offsets), tuple(lengths), skeleton.size + shift,
+    )  # fmt: skip
+    return parts, new

@@ -1,0 +1,183 @@
+"""Splicing list pages: after an edit, a list page whose layout did not change is the
+previous copy with the edited rows put in anew, byte for byte what rendering gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dossier import build as build_module
+from dossier import splice
+from dossier.generators import Entry, Lists
+
+from .conftest import write
+from .test_update import Builds, card, make, same_as_full, settled  # noqa: F401 (racy cards: none)
+
+
+def entry(fid: str, claim: str = "A claim.", date: str | None = None) -> Entry:
+    return Entry(fid, claim, "confirmed", "Confirmed", date, date, None, (), 1, 0, 0, 1, 1, False, (0,))  # type: ignore[arg-type]
+
+
+def lists(*entries: Entry) -> Lists:
+    return Lists(entries, (), tuple(e for e in entries if e.date), (), (), (), len(entries))
+
+
+def render(template: str, ls: Lists) -> tuple[str, splice.Watch]:
+    watch = splice.Watch()
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    return env.from_string(template).render(site=watch.lists(ls)), watch
+
+
+@pytest.mark.parametrize(
+    "template, facts",
+    [
+        ("{% for v in site.facts %}{{ v.id }}{% endfor %}", ("id",)),
+        ("{{ site.facts | length }}", ()),
+        (
+            "{% for v in site.timeline %}{{ loop.previtem.date_label if loop.previtem is defined }}"
+            "{% endfor %}",
+            ("date_label",),
+        ),
+        ("{{ site.facts | map(attribute='claim') | join }}", ("claim",)),
+        ("{% for d, vs in site.facts | groupby('status') %}{{ d }}{% endfor %}", ("status",)),
+        ("{{ site.facts | selectattr('contested') | list | length }}", ("contested",)),
+        ("{{ site.facts | sort(attribute='claim') | first | attr('id') }}", ("claim", "id")),
+    ],
+)
+def test_the_fields_a_page_reads_are_noted(template: str, facts: tuple[str, ...]) -> None:
+    _, watch = render(template, lists(entry("a", date="2024"), entry("b", date="2025")))
+    assert watch.fields() == (facts, ())
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% for v in site.facts %}{{ v }}{% endfor %}",
+        "{{ site.facts[0] == site.facts[1] }}",
+        "{{ site.facts[1] in site.timeline }}",  # (found: by identity, which the ids hold)
+        "{{ site.facts | unique | list | length }}",
+        "{{ '%s' | format(site.facts[0]) }}",
+    ],
+)
+def test_a_page_that_uses_an_entry_whole_cannot_be_spliced(template: str) -> None:
+    _, watch = render(template, lists(entry("a", date="2024"), entry("b")))
+    assert watch.fields() is None
+
+
+def test_a_watched_entry_renders_as_the_entry() -> None:
+    template = "{{ site.facts[0].__class__.__name__ }} {{ site.facts[0].claim }}"
+    assert render(template, lists(entry("a")))[0] == "Entry A claim."
+
+
+def test_the_layout_holds_the_fields_read_and_every_list_in_order() -> None:
+    a, b = entry("a", date="2024"), entry("b")
+    fields: tuple[tuple[str, ...], tuple[str, ...]] = (("date_label",), ())
+    base = splice.layout(lists(a, b), fields)
+    assert splice.layout(lists(entry("a", claim="Edited.", date="2024"), b), fields) == base
+    assert splice.layout(lists(entry("a", date="2025"), b), fields) != base
+    assert splice.layout(lists(b, a), fields) != base
+    assert splice.layout(lists(a, b), (("claim", "date_label"), ())) != base
+
+
+rows = st.lists(st.tuples(st.sampled_from("abcd"), st.binary(max_size=5), st.binary(max_size=5)), max_size=8)
+
+
+@given(
+    rows=rows, tail=st.binary(max_size=5), changed=st.sets(st.sampled_from("abcd")), new=st.binary(max_size=6)
+)
+def test_splicing_is_putting_the_page_together_with_the_new_rows(
+    rows: list[tuple[str, bytes, bytes]], tail: bytes, changed: set[str], new: bytes
+) -> None:
+    """Rows: (fact, literal before it, its bytes); the changed facts' rows become ``new``+id."""
+    rec = splice.Recorder()
+    old = b""
+    for fid, before, row in rows:
+        old += before
+        rec.row("m", (), fid, len(old), len(row))
+        old += row
+    old += tail
+    skeleton = rec.skeleton(splice.Watch(), lists(), len(old))
+    assert skeleton is not None
+    parts, after = splice.splice(
+        skeleton, lambda at, n: old[at : at + n], changed, lambda k, fid: new + fid.encode()
+    )
+    expected = (
+        b"".join(before + (new + fid.encode() if fid in changed else row) for fid, before, row in rows) + tail
+    )
+    page = b"".join(parts)
+    assert page == expected
+    assert after.size == len(page)
+    for (fid, _, row), at, n in zip(rows, after.offsets, after.lengths, strict=True):
+        assert page[at : at + n] == (new + fid.encode() if fid in changed else row)
+
+
+def _spliced_pages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    done: list[str] = []
+    real = build_module._Pages._spliced
+
+    def spy(self: build_module._Pages, name: str) -> build_module.Page | None:
+        page = real(self, name)
+        if page is not None:
+            done.append(name)
+        return page
+
+    monkeypatch.setattr(build_module._Pages, "_spliced", spy)
+    return done
+
+
+def test_a_claim_edited_splices_every_list_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = make(tmp_path / "content")
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    builds()  # (nothing changed)
+    done = _spliced_pages(monkeypatch)
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
+    assert builds().recalled is not None
+    assert sorted(done) == sorted(build_module.LIST_PAGES)
+    assert "Claim two, edited." in (tmp_path / "site/index.html").read_text()
+    same_as_full(content, tmp_path / "site", tmp_path)
+
+
+def test_a_date_edited_renders_the_timeline_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = make(tmp_path / "content")
+    write(content, "facts/f1.yaml", card(1, date="2024-02-18", related=(2,), quote=("wire", 1)))
+    write(content, "facts/f3.yaml", card(3, date="2024-03-01", related=(4,), quote=("wire", 1)))
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    done = _spliced_pages(monkeypatch)
+    write(content, "facts/f3.yaml", card(3, date="2024-03-02", related=(4,), quote=("wire", 1)))  # order kept
+    assert builds().recalled is not None
+    assert "timeline.html" not in done and "index.html" in done
+    same_as_full(content, tmp_path / "site", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "around",
+    [
+        "{% for v in site.facts %}<i>{{ v.claim }}</i>{% endfor %}",  # a field outside the rows
+        "{% for v in site.facts %}{{ v }}{% endfor %}",  # an entry whole
+    ],
+)
+def test_a_theme_reading_claims_around_the_rows_is_never_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, around: str
+) -> None:
+    content = make(tmp_path / "content")
+    write(
+        tmp_path,
+        "templates/disputed.html",
+        '{% extends "base.html" %}{% block main %}' + around + "<ul>{% for view in site.facts %}"
+        '{{ view | row("fact_item") }}{% endfor %}</ul>{% endblock %}',
+    )
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    done = _spliced_pages(monkeypatch)
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
+    assert builds().recalled is not None
+    assert "disputed.html" not in done and "index.html" in done
+    if "claim" in around:
+        assert (tmp_path / "site/disputed.html").read_text().count("<i>Claim two, edited.</i>") == 1
+    same_as_full(content, tmp_path / "site", tmp_path)

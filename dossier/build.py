@@ -183,7 +183,7 @@ def _update(
         if entry is None or not all(k.key in where for k in kept.facts.values()):
             return None
     first = touched(kept, changed)
-    result = check_only(content_dir, first.cards, first.sources, strict=strict, cache=cache)
+    result = check_only(content_dir, first.cards, first.sources, strict=strict, cache=cache, listed=now.cards)
     # The verdict on the folder: the last one, with the edited cards' problems from this check.
     checked = (result, first.cards)
     verdict = recall(content_dir, strict, known, recheck=True, surveyed=now, cache=cache, checked=checked)[0]
@@ -196,7 +196,9 @@ def _update(
     relates = {r.id for f in edited for r in f.related}
     touch = widen(kept, first.edited, relates, {ev.source.id for f in edited for ev in f.evidence})
     if not (touch.cards <= first.cards and touch.sources <= first.sources):
-        result = check_only(content_dir, touch.cards, touch.sources, strict=strict, cache=cache)
+        result = check_only(
+            content_dir, touch.cards, touch.sources, strict=strict, cache=cache, listed=now.cards
+        )
     if result.content is None or result.errors:
         return None
     partial = Partial(kept, touch.pages, touch.sources, raw)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,11 +126,13 @@ def check_only(
     *,
     strict: bool = False,
     cache: Cache | None = None,
+    listed: Iterable[str] | None = None,
 ) -> CheckResult:
     """Read and verify just ``cards`` (by their paths as problems show them), the sources
-    they cite and ``sources``: the content then holds only those (see ``read_content``)."""
+    they cite and ``sources``: the content then holds only those (see ``read_content``,
+    and for ``listed``, every card a clean survey found)."""
     with collector_paused():
-        content, problems = read_content(root, cache, only=cards, extra_sources=sources)
+        content, problems = read_content(root, cache, only=cards, extra_sources=sources, listed=listed)
         if content is None:
             return CheckResult(None, _finish(problems, strict))
         return _verify(content, problems, strict, cache)

@@ -44,6 +44,7 @@ class _Reader:
         self.root = root
         self.real_root = root.resolve()
         self.shown_root = display(root)
+        self.shown_prefix = "" if self.shown_root == "." else os.path.join(self.shown_root, "")
         self.root_prefix = "" if str(root) == "." else str(root) + os.sep
         self.dirs_inside: dict[Path, bool] = {}
         self.problems: list[Problem] = []
@@ -53,8 +54,7 @@ class _Reader:
         text = str(path)
         if not text.startswith(self.root_prefix):
             return display(Path(path))
-        rel = text[len(self.root_prefix) :]
-        return rel if self.shown_root == "." else os.path.join(self.shown_root, rel)
+        return self.shown_prefix + text[len(self.root_prefix) :]
 
     def inside(self, path: Path) -> bool:
         """Does ``path`` (a link, or in a folder that is one) lead inside the content folder?"""
@@ -274,7 +274,12 @@ def _raise(exc: OSError) -> None:
 
 
 def read_content(
-    root: Path, cache: Cache | None = None, *, only: set[str] | None = None, extra_sources: Iterable[str] = ()
+    root: Path,
+    cache: Cache | None = None,
+    *,
+    only: set[str] | None = None,
+    extra_sources: Iterable[str] = (),
+    listed: Iterable[str] | None = None,
 ) -> tuple[Content | None, list[Problem]]:
     """Read and validate CONTENT_DIR; the content is ``None`` when it cannot be used at all.
 
@@ -282,7 +287,8 @@ def read_content(
     runs, keyed by the files' bytes. ``only`` (cards' paths as problems show them) reads
     just those cards and the sources they cite (and ``extra_sources``, by id), for a recheck of a
     few edited cards: the content then holds only those, and ids are still checked against
-    every file.
+    every file. ``listed``, with ``only``: every card's path as shown, as a clean survey
+    found them just now (each id valid and its own), so that facts/ is not listed again.
     """
     r = _Reader(root)
     dossier = _read_dossier(r, root / "dossier.yaml")
@@ -291,7 +297,7 @@ def read_content(
         sources, source_ids = _read_sources(r, root / "sources", cache)
         facts, fact_ids = _read_facts(r, root / "facts", cache)
     else:
-        facts, fact_ids = _read_facts(r, root / "facts", cache, only)
+        facts, fact_ids = _read_facts(r, root / "facts", cache, only, listed)
         cited = {ev.source.id for f in facts.values() for ev in f.evidence}.union(extra_sources)
         sources, source_ids = _read_sources(r, root / "sources", cache, cited)
     if dossier is None:
@@ -558,12 +564,24 @@ def _extracted(
 
 
 def _read_facts(
-    r: _Reader, folder: Path, cache: Cache | None, only: set[str] | None = None
+    r: _Reader,
+    folder: Path,
+    cache: Cache | None,
+    only: set[str] | None = None,
+    listed: Iterable[str] | None = None,
 ) -> tuple[dict[str, Fact], set[str]]:
     """Every card below facts/ (or those ``only`` names), and the ids of all there are;
-    with a cache, a card whose bytes are known is not parsed."""
+    with a cache, a card whose bytes are known is not parsed. ``listed``: see
+    ``read_content``."""
     out: dict[str, Fact] = {}
     files: dict[str, str] = {}
+    if only is not None and listed is not None:
+        for name in listed:
+            files[os.path.basename(name).rsplit(".", 1)[0]] = name
+        for card_id, name in files.items():
+            if name in only:
+                _read_card(r, Path(name), name, card_id, cache, out)
+        return out, set(files)
     for path in _listing(r, folder):
         if path.suffix.lower() not in (".yaml", ".yml"):
             continue
@@ -583,28 +601,35 @@ def _read_facts(
         files[fid] = shown
         if only is not None and shown not in only:
             continue
-        hit = _unchanged_card(r, path, shown, cache)
-        if hit is not None:
-            fact, problems = hit
-        else:
-            data = r.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable")
-            if data is None:
-                continue
-            if cache is None:
-                fact, problems = parse_card(data, shown, fid)
-            else:
-                key = (shown, hashlib.sha256(data).hexdigest())
-                cached = cache.card(key)
-                if cached is None:
-                    fact, problems = parse_card(data, shown, fid)
-                    cache.put_card(key, fact, problems)
-                else:
-                    fact, problems = cached
-                _remember_stat(path, shown, key[1], cache)
-        r.problems.extend(problems)
-        if fact is not None:
-            out[fid] = fact
+        _read_card(r, path, shown, fid, cache, out)
     return out, set(files)
+
+
+def _read_card(
+    r: _Reader, path: Path, shown: str, fid: str, cache: Cache | None, out: dict[str, Fact]
+) -> None:
+    """Read one card into ``out``, its problems into ``r``."""
+    hit = _unchanged_card(r, path, shown, cache)
+    if hit is not None:
+        fact, problems = hit
+    else:
+        data = r.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable")
+        if data is None:
+            return
+        if cache is None:
+            fact, problems = parse_card(data, shown, fid)
+        else:
+            key = (shown, hashlib.sha256(data).hexdigest())
+            cached = cache.card(key)
+            if cached is None:
+                fact, problems = parse_card(data, shown, fid)
+                cache.put_card(key, fact, problems)
+            else:
+                fact, problems = cached
+            _remember_stat(path, shown, key[1], cache)
+    r.problems.extend(problems)
+    if fact is not None:
+        out[fid] = fact
 
 
 def _stat_key(path: Path) -> tuple[int, int, int, int, int] | None:

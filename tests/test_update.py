@@ -298,3 +298,23 @@ def test_a_data_file_replaced_during_an_update_stops_it(
     with pytest.raises(PublishError, match="changed during the build"):
         builds()
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_an_update_does_not_list_the_cards_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The survey just listed every card: the update's reading takes its list."""
+    content = make(tmp_path / "content", 8)
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    listed: list[str] = []
+    real = readers._listing
+
+    def spy(r: readers._Reader, folder: Path) -> list[Path]:
+        listed.append(folder.name)
+        return real(r, folder)
+
+    monkeypatch.setattr(readers, "_listing", spy)
+    write(content, "facts/f3.yaml", card(3, claim="Claim three, edited.", related=(4,), quote=("wire", 1)))
+    assert builds().recalled is not None
+    assert "facts" not in listed
+    assert "Claim three, edited." in (tmp_path / "site/index.html").read_text()
+    same_as_full(content, tmp_path / "site", tmp_path)

@@ -5,7 +5,8 @@
   the settings, so that triple (hashed) is the key, and changing a source re-verifies every
   quote from it. Only matches are kept (a miss is rare and is explained afresh). A card is
   kept by its bytes' sha256 (and, to skip reading it, by its stat). HTML and PDF sources
-  are extracted once per version of their bytes.
+  are extracted once per version of their bytes. Quotes and cards are kept in shards
+  (``shards``): a run after an edit decodes only the few it asks for.
 - The build part: where quotes stand, claims' Markdown, and per output folder what the
   last build wrote and what it was made from.
 - The last check's verdict (see ``check.recall``).
@@ -33,8 +34,9 @@ from .model import Fact, fact_from_record, fact_record
 from .problems import Pos, Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 from .schema import Rec
+from .shards import Shards
 
-FORMAT = 23
+FORMAT = 24
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 
@@ -70,18 +72,19 @@ Extraction = tuple[str, tuple[int, ...]]
 
 @dataclass(slots=True)
 class Cache:
-    entries: dict[bytes, Entry] = field(default_factory=dict)
+    #: (a ``Shards`` of bytes -> Entry)
+    entries: Shards = field(default_factory=Shards)
     #: sha256 of an HTML or PDF source's bytes -> its extracted text and page offsets
     extracted: dict[str, Extraction] = field(default_factory=dict)
     #: (shown path, sha256 of a card's bytes) -> the card read, as plain tuples in marshal's
     #: bytes (one bytes object a card loads and stays far smaller than the tuples); a
     #: source's metadata file is kept here too, by the same kind of key
-    cards: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    cards: Shards = field(default_factory=Shards)
     used: set[bytes] = field(default_factory=set)
     used_extracted: set[str] = field(default_factory=set)
     used_cards: set[tuple[str, str]] = field(default_factory=set)
     #: shown path of a card -> (size, mtime_ns, ctime_ns, inode, device, sha256) when last read
-    card_stats: dict[str, tuple[int, int, int, int, int, str]] = field(default_factory=dict)
+    card_stats: Shards = field(default_factory=Shards)
     #: (source sha256, matched spans) -> a quote's line and text fragment (see
     #: ``generators.Placements``); replaced whole by each build
     placements: dict[Any, tuple[int, str]] = field(default_factory=dict)
@@ -113,6 +116,8 @@ class Cache:
     hits: int = 0
     #: something was added since loading (so the check part must be written)
     changed: bool = False
+    #: everything held is kept, asked for or not (``keep_all``)
+    kept_all: bool = False
 
     @classmethod
     def of(cls, check_part: bytes | None, build_part: bytes | None) -> Cache:
@@ -121,8 +126,10 @@ class Cache:
         out = cls()
         try:
             stamp, entries, extracted, cards, stats = marshal.loads(check_part or b"")
-            if stamp == _stamp() and all(isinstance(x, dict) for x in (entries, extracted, cards, stats)):
-                out.entries, out.extracted, out.cards, out.card_stats = entries, extracted, cards, stats
+            sharded = [Shards.stored(x) for x in (entries, cards, stats)]
+            if stamp == _stamp() and isinstance(extracted, dict) and all(sharded):
+                out.entries, out.cards, out.card_stats = sharded  # type: ignore[assignment]
+                out.extracted = extracted
         except (EOFError, ValueError, TypeError):
             pass
         try:
@@ -208,9 +215,7 @@ class Cache:
     def keep_all(self) -> None:
         """Keep everything held (for a run that read only part of the folder: what it
         did not read is still there)."""
-        self.used.update(self.entries)
-        self.used_extracted.update(self.extracted)
-        self.used_cards.update(self.cards)
+        self.kept_all = True
 
     def get(self, k: bytes) -> Match | None:
         entry = self.entries.get(k)
@@ -287,17 +292,23 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
     pile up. The check part is None when it would be what was loaded, or when this run did
     not check at all (unless ``always``): two files, so that each is written only when it
     changed and never both in memory."""
-    kept = {k: v for k, v in cache.entries.items() if k in cache.used}
-    texts = {k: v for k, v in cache.extracted.items() if k in cache.used_extracted}
-    cards = {k: v for k, v in cache.cards.items() if k in cache.used_cards}
-    stats = {k: v for k, v in cache.card_stats.items() if (k, v[-1]) in cache.used_cards}
-    same = not cache.changed and (len(kept), len(texts), len(cards), len(stats)) == (
-        len(cache.entries), len(cache.extracted), len(cache.cards), len(cache.card_stats)
-    )  # fmt: skip
-    # Nothing asked of it (a build that had nothing to do): what is stored still stands.
-    unused = not (cache.changed or cache.used or cache.used_cards or cache.used_extracted)
+    if cache.kept_all:  # as it is: the shards not asked for are written as they were read
+        kept, texts, cards, stats = cache.entries, cache.extracted, cache.cards, cache.card_stats
+        same = unused = not cache.changed
+    else:
+        kept = Shards((k, v) for k, v in cache.entries.items() if k in cache.used)
+        texts = {k: v for k, v in cache.extracted.items() if k in cache.used_extracted}
+        cards = Shards((k, v) for k, v in cache.cards.items() if k in cache.used_cards)
+        stats = Shards((k, v) for k, v in cache.card_stats.items() if (k, v[-1]) in cache.used_cards)
+        same = not cache.changed and (len(kept), len(texts), len(cards), len(stats)) == (
+            len(cache.entries), len(cache.extracted), len(cache.cards), len(cache.card_stats)
+        )  # fmt: skip
+        # Nothing asked of it (a build that had nothing to do): what is stored still stands.
+        unused = not (cache.changed or cache.used or cache.used_cards or cache.used_extracted)
     check_part = (
-        None if (same or unused) and not always else marshal.dumps((_stamp(), kept, texts, cards, stats))
+        None
+        if (same or unused) and not always
+        else marshal.dumps((_stamp(), kept.record(), texts, cards.record(), stats.record()))
     )
     return check_part, marshal.dumps((_stamp(), cache.placements, cache.claims, cache.folders))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import importlib.metadata
 import marshal
 import time
 from collections import deque
@@ -333,9 +332,12 @@ class _Pages:
             q.spans, q.line, q.page, q.passage, q.original_href,
         )  # fmt: skip
 
-    def weight(self, kind: str) -> int:
-        """About how long the page takes to render, in fact pages."""
+    def weight(self, kind: str, index: int) -> int:
+        """About how long the page takes to render, in fact pages (a list page an update
+        may splice: a few)."""
         if kind == "list":
+            if self.changed is not None and LIST_PAGES[index] in self.skeletons:
+                return 1 + len(self.changed)
             return len(self.site.facts) + len(self.site.sources)
         return 4 if kind == "source" else 1
 
@@ -392,7 +394,7 @@ Page = tuple[str, bytes | list[bytes], Spans | None, "splice.Skeleton | None"]
 def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[Page]:
     """The pages in order; with many of them, rendered by two forked processes (which
     inherit the site and the compiled templates) while this one writes them out."""
-    weights = [maker.weight(kind) for kind, _ in items]
+    weights = [maker.weight(kind, index) for kind, index in items]
     if sum(weights) < PARALLEL_PAGES or not parallel.usable():
         for kind, index in items:
             yield maker.one(kind, index)
@@ -673,7 +675,21 @@ def render_digest() -> str:
     """dossier's code, and the versions of the libraries that make pages (MarkupSafe's from
     its metadata: its ``__version__`` is deprecated)."""
     libs = [f"{m.__name__} {m.__version__}" for m in (markdown_it, jinja2)]
-    return " ".join([code_digest(), *libs, f"markupsafe {importlib.metadata.version('markupsafe')}"])
+    return " ".join([code_digest(), *libs, f"markupsafe {_markupsafe_version()}"])
+
+
+def _markupsafe_version() -> str:
+    """MarkupSafe's version, from the name of its metadata folder beside it (importing
+    ``importlib.metadata`` costs a command a fifth of its start-up), or from the metadata."""
+    import markupsafe
+
+    where = Path(markupsafe.__file__).parent.parent
+    found = sorted(p.name for p in where.glob("[Mm]ark[Uu]p[Ss]afe-*.dist-info"))
+    if len(found) == 1:
+        return found[0].removesuffix(".dist-info").split("-", 1)[1]
+    import importlib.metadata
+
+    return importlib.metadata.version("markupsafe")
 
 
 def theme_digest(dirs: list[Path]) -> str:

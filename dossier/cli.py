@@ -8,14 +8,13 @@ import functools
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
 
-from . import __version__, cache, publish, report, scaffold, schema
+from . import __version__, cache, publish, report, schema
 from . import stats as stats_module
 from .cache import Cache
 from .check import CheckResult, check, recall
@@ -312,6 +311,8 @@ def _create(files: dict[Path, bytes], problems: list[Problem]) -> None:
 @plainly
 def new_fact_command(fact_id: str, content_dir: Path, source: str) -> None:
     """Create facts/FACT_ID.yaml with the fields to fill."""
+    from . import scaffold  # (imported when used: the other commands never need it)
+
     _create(*scaffold.new_fact(content_dir, fact_id, source))
 
 
@@ -337,6 +338,8 @@ def new_source_command(
         raise click.BadParameter("must be an http:// or https:// URL", param_hint="--url")
     kind = from_file.suffix.lower().lstrip(".") or "txt"
     kind = {"htm": "html", "text": "txt", "markdown": "md"}.get(kind, kind)
+    from . import scaffold
+
     _create(
         *scaffold.new_source(content_dir, source_id, from_file.read_bytes(), kind=kind, url=url, title=title)
     )
@@ -371,6 +374,8 @@ def stats_command(content_dir: Path, fmt: str) -> None:
 @plainly
 def serve_command(content_dir: Path, port: int, out: Path | None) -> None:
     """Build, serve on 127.0.0.1 and rebuild when content or templates change (Ctrl-C stops)."""
+    import tempfile
+
     from .serve import DevServer
 
     with tempfile.TemporaryDirectory(prefix="dossier-serve-") as tmp:

@@ -10,11 +10,12 @@ collecting take 30 to 60 ms here).
 from __future__ import annotations
 
 import contextlib
-import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # (imported when used: a command that never forks does not pay for them)
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -25,6 +26,8 @@ _child: dict[str, Callable[[Any], Any]] = {}
 
 def usable() -> bool:
     """Are there two cores, and can this system fork?"""
+    import multiprocessing as mp
+
     return (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods()
 
 
@@ -40,6 +43,9 @@ def call(arg: Any) -> Any:
 @contextlib.contextmanager
 def forked(fn: Callable[[T], R]) -> Iterator[ProcessPoolExecutor]:
     """Two forked children that run ``fn``: submit ``call`` with its argument."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
     ctx = mp.get_context("fork")  # inherited, not pickled: the point of forking
     with ProcessPoolExecutor(2, mp_context=ctx, initializer=_init, initargs=(fn,)) as pool:
         yield pool

@@ -289,6 +289,7 @@ class _Pages:
         #: pages of the previous build (see ``splice``)
         self.changed: set[str] | None = None
         self.skeletons: dict[str, splice.Skeleton] = {}
+        self._layouts: dict[tuple[tuple[str, ...], tuple[str, ...]], bytes | None] = {}
 
     def fact_key(self, view: generators.FactView) -> str:
         return self.fact_keys[view.id]
@@ -367,7 +368,9 @@ class _Pages:
         skeleton, old, lists = self.skeletons.get(name), self.old.get(name), self.common["site"]
         if skeleton is None or old is None or old.size != skeleton.size or self.changed is None:
             return None
-        if splice.layout(lists, skeleton.fields) != skeleton.layout:
+        if skeleton.fields not in self._layouts:  # (list pages often read the same fields)
+            self._layouts[skeleton.fields] = splice.layout(lists, skeleton.fields)
+        if self._layouts[skeleton.fields] != skeleton.layout:
             return None
         entries = {e.id: e for e in lists.facts if e.id in self.changed}
         make_row = self.renderer.row_maker(name, self.common)
@@ -532,7 +535,7 @@ def _files(
         dirs = theme_dirs(content_dir)
         # Claims rendered by another version of markdown-it-py are rendered again.
         claims = cache.claims.get(markdown_it.__version__) if cache is not None else None
-        renderer = Renderer(dirs, claims)
+        renderer = Renderer(dirs, claims, cache.templates if cache is not None else None)
         lap("generate")
         renderer.claims.prime([v.fact.claim for v in site.facts])
         lap("claims")

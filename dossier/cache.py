@@ -7,8 +7,8 @@
   kept by its bytes' sha256 (and, to skip reading it, by its stat). HTML and PDF sources
   are extracted once per version of their bytes. Quotes and cards are kept in shards
   (``shards``): a run after an edit decodes only the few it asks for.
-- The build part: where quotes stand, claims' Markdown, and per output folder what the
-  last build wrote and what it was made from.
+- The build part: where quotes stand, claims' Markdown, the templates compiled, and per
+  output folder what the last build wrote and what it was made from.
 - The last check's verdict (see ``check.recall``).
 
 The cache lives in the user's cache folder, never in the repository, so a pull request
@@ -36,7 +36,7 @@ from .quotes import Match, Settings
 from .schema import Rec
 from .shards import Shards
 
-FORMAT = 24
+FORMAT = 25
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 
@@ -91,6 +91,8 @@ class Cache:
     #: markdown-it-py's version -> a claim's text -> its inline Markdown as HTML and as plain
     #: text (see render.Claims); replaced whole by each build
     claims: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    #: Jinja's key of a template -> the template compiled (see ``render.Renderer``)
+    templates: dict[str, bytes] = field(default_factory=dict)
     #: the real paths of the output folders whose last build is kept, oldest first (the
     #: values mean nothing): each folder's part is stored in a file of its own, read only
     #: when a build of that folder opens it (``open_site``)
@@ -134,8 +136,8 @@ class Cache:
             pass
         try:
             stamp, *built = marshal.loads(build_part or b"")
-            if stamp == _stamp() and len(built) == 3 and all(isinstance(x, dict) for x in built):
-                out.placements, out.claims, out.folders = built
+            if stamp == _stamp() and len(built) == 4 and all(isinstance(x, dict) for x in built):
+                out.placements, out.claims, out.folders, out.templates = built
         except (EOFError, ValueError, TypeError):
             pass
         return out
@@ -310,7 +312,9 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
         if (same or unused) and not always
         else marshal.dumps((_stamp(), kept.record(), texts, cards.record(), stats.record()))
     )
-    return check_part, marshal.dumps((_stamp(), cache.placements, cache.claims, cache.folders))
+    return check_part, marshal.dumps(
+        (_stamp(), cache.placements, cache.claims, cache.folders, cache.templates)
+    )
 
 
 def dump_folders(cache: Cache) -> dict[str, bytes]:

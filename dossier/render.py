@@ -217,11 +217,32 @@ def _row(context: jinja2.runtime.Context, view: Any, macro: str, *args: object) 
 ROW_CONTEXT = ("dossier", "lang", "built")
 
 
+class _Compiled(jinja2.BytecodeCache):
+    """Compiled templates kept in a dict (the cache keeps it between runs): Jinja checks
+    each against its template's source, so an edited template is compiled again."""
+
+    def __init__(self, store: dict[str, bytes]) -> None:
+        self.store = store
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
 class Renderer:
-    def __init__(self, dirs: list[Path], claims: Claims | None = None) -> None:
+    def __init__(
+        self, dirs: list[Path], claims: Claims | None = None, compiled: dict[str, bytes] | None = None
+    ) -> None:
+        """``compiled``: templates compiled by earlier runs, by Jinja's key (gets this
+        run's)."""
         self.markdown = Markdown()
         self.claims = ClaimText(self.markdown, claims)
         self.env = jinja2.Environment(
+            bytecode_cache=_Compiled(compiled) if compiled is not None else None,
             loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
-from dossier import cache
+from dossier import cache, readers, render
 from dossier.build import build
 from dossier.check import check
 from dossier.cli import main
@@ -397,3 +399,34 @@ def test_a_build_that_did_nothing_does_not_write_its_folders_part(in_tmp: Path) 
         assert part.stat().st_mtime_ns == 1
     finally:
         mp.undo()
+
+
+def test_templates_compiled_once_are_kept_and_an_edited_one_is_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+
+    from .test_update import Builds, card, make
+
+    monkeypatch.setattr(readers, "RACY_NS", 0)
+    content = make(tmp_path / "content")
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    assert builds.store.templates  # kept in the build part
+    compiled: list[str | None] = []
+    real = jinja2.Environment.compile
+
+    def spy(self: jinja2.Environment, source: Any, name: str | None = None, *a: Any, **k: Any) -> Any:
+        compiled.append(name)
+        return real(self, source, name, *a, **k)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", spy)
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
+    builds()
+    assert compiled == []
+    shipped = (render.default_theme() / "404.html").read_text()
+    edited = shipped.replace("<h1>Page not found</h1>", "<h1>Edited theme.</h1>")
+    write(tmp_path, "templates/404.html", edited)
+    builds()
+    assert "404.html" in compiled
+    assert "Edited theme." in (tmp_path / "site/404.html").read_text()

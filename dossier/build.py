@@ -21,7 +21,7 @@ from . import data, generators, model, parallel, publish, splice
 from .cache import Cache, code_digest
 from .check import CheckResult, check, check_only, recall, survey
 from .generators import Entry, Site, SourceEntry
-from .ledger import Ledger, Record, ledger_from_record, record_of, stat_digest, touched, widen
+from .ledger import Ledger, Record, ledger_from_record, record_of, touched, widen
 from .pause import collector_paused, heap_frozen
 from .pieces import Old, Spans, read_at
 from .problems import Severity, Verdict
@@ -171,7 +171,7 @@ def _update(
         return None  # a card added, removed or renamed: the survey's digest says so too
     # A card written too recently to vouch for (None) counts as changed, and is kept so.
     changed = {
-        c for c, st in now.cards.items() if st is None or stat_digest(st) != kept.facts[by_card[c]].stat
+        c for c, st in now.cards.items() if st is None or st != kept.facts[by_card[c]].stat
     }
     if not changed or len(changed) > UPDATE_MAX:
         return None

@@ -12,7 +12,6 @@ fact is listed from its kept entry.
 
 from __future__ import annotations
 
-import hashlib
 import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -26,7 +25,7 @@ class Kept:
     """A fact as the last build left it."""
 
     card: str  # its card's path, as problems show it
-    stat: bytes  # a digest of the card's stat as the survey found it (``stat_digest``)
+    stat: object  # the card's stat as the survey found it (plain values; None: too recent)
     key: str  # its page's input digest
     entry: Entry
     sources: tuple[str, ...]  # ids of the sources it quotes
@@ -67,9 +66,6 @@ def ledger_from_record(raw: Any) -> Ledger | None:
         return None
 
 
-def stat_digest(stat: object) -> bytes:
-    """A card's stat as the survey found it, in 8 bytes (None: too recent to vouch for)."""
-    return hashlib.blake2b(repr(stat).encode("utf-8", "surrogateescape"), digest_size=8).digest()
 
 
 def record_of(
@@ -85,7 +81,7 @@ def record_of(
     made: dict[str, tuple[object, ...]] = {
         v.id: (
             v.fact.file,
-            stat_digest(cards.get(v.fact.file)),
+            cards.get(v.fact.file),
             key,
             _ENTRY(entry),
             tuple(sorted({q.source.id for q in v.quotes})),

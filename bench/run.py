@@ -6,7 +6,9 @@ cache, with nothing changed and after one card changed; `dossier build` into an 
 folder (every page rendered), with nothing changed and after one card changed; and
 `hugo`. It prints wall time, peak memory (max RSS of the process and its children) and
 pages per second, with the dossier/Hugo ratio, then the share of each stage of an
-in-process dossier build.
+in-process dossier build. The runs after an edit, and with nothing changed, are made
+REPEAT times each (a new edit before each): the table gives the median, and a line
+below it every run, since one run on a shared machine can be off by half.
 
 dossier's modules are compiled to bytecode first, as an installed package's are (an
 editable install under PYTHONDONTWRITEBYTECODE would otherwise compile them every run).
@@ -17,9 +19,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,6 +31,8 @@ sys.path.insert(0, str(HERE))
 from generate import generate  # noqa: E402
 
 DOSSIER = Path(sys.executable).parent / "dossier"
+#: How many times the quick runs (nothing changed, one card changed) are made.
+REPEAT = 5
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
@@ -42,20 +48,38 @@ def pages_in(folder: Path) -> int:
     return sum(1 for _ in folder.rglob("*.html"))
 
 
-def bench(n: int, work: Path, hugo: str | None) -> list[tuple[str, float, int, float | None]]:
+def bench(
+    n: int, work: Path, hugo: str | None
+) -> tuple[list[tuple[str, float, int, float | None]], list[str]]:
     root = work / f"n{n}"
     generate(n, root)
     content, site = root / "content", root / "site"
     env = dict(os.environ, DOSSIER_CACHE_DIR=str(root / "cache"))
     rows: list[tuple[str, float, int, float | None]] = []
+    spread: list[str] = []
 
-    def run(label: str, cmd: list[str], pages_dir: Path | None = None) -> float:
+    def once(label: str, cmd: list[str]) -> tuple[float, int]:
         wall, rss, status = timed(cmd, env)
         if status != 0:
             raise SystemExit(f"{label} failed with exit status {status}: {' '.join(cmd)}")
+        return wall, rss
+
+    def run(label: str, cmd: list[str], pages_dir: Path | None = None) -> float:
+        wall, rss = once(label, cmd)
         pages = pages_in(pages_dir) if pages_dir else None
         rows.append((label, wall, rss, pages / wall if pages else None))
         return wall
+
+    def repeated(label: str, cmd: list[str], before: Callable[[int], None]) -> None:
+        """REPEAT runs, ``before(i)`` ahead of each; the median in the table."""
+        walls, peaks = [], []
+        for i in range(REPEAT):
+            before(i)
+            wall, rss = once(label, cmd)
+            walls.append(wall)
+            peaks.append(rss)
+        rows.append((f"{label}, median", statistics.median(walls), max(peaks), None))
+        spread.append(f"{label}: " + ", ".join(f"{w:.2f}" for w in sorted(walls)) + " s")
 
     check = [str(DOSSIER), "check", str(content)]
     build_cmd = [str(DOSSIER), "build", str(content), "--out", str(site)]
@@ -65,18 +89,22 @@ def bench(n: int, work: Path, hugo: str | None) -> list[tuple[str, float, int, f
         text = card.read_text()
         card.write_text(text.replace("Claim number 0", f"Claim number 0 (edit {n})", 1))
 
+    def nothing(i: int) -> None:
+        pass
+
+    def edited(base: int) -> Callable[[int], None]:
+        return lambda i: edit(base + i)
+
     time.sleep(2.1)  # past the two seconds in which a file counts as still being written
     run("dossier check (cold, --no-cache)", [*check, "--no-cache"])
     run("dossier check (first, filling the cache)", check)
-    run("dossier check (nothing changed)", check)
-    edit(1)
-    run("dossier check (one card changed)", check)
+    repeated("dossier check (nothing changed)", check, nothing)
+    repeated("dossier check (one card changed)", check, edited(100))
     time.sleep(2.1)  # the edit settled: a build within two seconds of it cannot vouch for it
     shutil.rmtree(site, ignore_errors=True)
     build = run("dossier build (every page, empty output)", build_cmd, site)
-    run("dossier build (nothing changed)", build_cmd)  # pages/s only where all are made
-    edit(2)
-    run("dossier build (one card changed)", build_cmd)
+    repeated("dossier build (nothing changed)", build_cmd, nothing)  # pages/s only where all are made
+    repeated("dossier build (one card changed)", build_cmd, edited(200))
     if hugo:
         out = root / "hugo-public"
         h = run(
@@ -85,7 +113,7 @@ def bench(n: int, work: Path, hugo: str | None) -> list[tuple[str, float, int, f
             out,
         )
         rows.append(("ratio dossier build / hugo", build / h, 0, None))
-    return rows
+    return rows, spread
 
 
 def stages(n: int, work: Path) -> list[tuple[str, dict[str, float]]]:
@@ -121,7 +149,7 @@ def main() -> None:
     if hugo is None:
         print("hugo is not installed (Debian: apt-get install hugo): dossier is measured alone\n")
     for n in (int(x) for x in args.sizes.split(",")):
-        rows = bench(n, args.work, hugo)
+        rows, spread = bench(n, args.work, hugo)
         print(f"N = {n:,} cards, {3 * n:,} quotes, {n // 10:,} sources")
         print(f"  {'what':<44} {'wall s':>8} {'peak MB':>8} {'pages/s':>9}")
         for label, wall, rss, rate in rows:
@@ -130,6 +158,9 @@ def main() -> None:
                 continue
             shown = "" if rate is None else f"{rate:,.0f}"
             print(f"  {label:<44} {wall:>8.2f} {rss:>8} {shown:>9}")
+        print(f"  each of the {REPEAT} runs, fastest first:")
+        for line in spread:
+            print(f"    {line}")
         for what, timings in stages(n, args.work):
             total = sum(timings.values()) or 1.0
             slowest = max(timings, key=timings.__getitem__)

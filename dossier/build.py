@@ -170,9 +170,7 @@ def _update(
     if set(now.cards) != set(by_card):
         return None  # a card added, removed or renamed: the survey's digest says so too
     # A card written too recently to vouch for (None) counts as changed, and is kept so.
-    changed = {
-        c for c, st in now.cards.items() if st is None or st != kept.facts[by_card[c]].stat
-    }
+    changed = {c for c, st in now.cards.items() if st is None or st != kept.facts[by_card[c]].stat}
     if not changed or len(changed) > UPDATE_MAX:
         return None
     # Every entry of a fact it leaves alone is taken from the last build's data files.
@@ -535,7 +533,11 @@ def _files(
         dirs = theme_dirs(content_dir)
         # Claims rendered by another version of markdown-it-py are rendered again.
         claims = cache.claims.get(markdown_it.__version__) if cache is not None else None
-        renderer = Renderer(dirs, claims, cache.templates if cache is not None else None)
+        compiled = None
+        if cache is not None:  # templates compiled by another Jinja are compiled again
+            compiled = cache.templates.get(render_digest(), {})
+            cache.templates = {render_digest(): compiled}
+        renderer = Renderer(dirs, claims, compiled)
         lap("generate")
         renderer.claims.prime([v.fact.claim for v in site.facts])
         lap("claims")

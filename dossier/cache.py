@@ -13,7 +13,9 @@
 
 The cache lives in the user's cache folder, never in the repository, so a pull request
 cannot plant one; it is stored with ``marshal`` (plain tuples, fast to load), stamped with
-the code that made it, and ignored when unreadable or stale.
+the code that made it, and ignored when unreadable or stale. It also holds compiled
+templates, which run when loaded (and ``marshal`` is not safe against crafted bytes): the
+folder must be as private as the user's own files, as a ``__pycache__`` is.
 """
 
 from __future__ import annotations
@@ -91,8 +93,11 @@ class Cache:
     #: markdown-it-py's version -> a claim's text -> its inline Markdown as HTML and as plain
     #: text (see render.Claims); replaced whole by each build
     claims: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
-    #: Jinja's key of a template -> the template compiled (see ``render.Renderer``)
-    templates: dict[str, bytes] = field(default_factory=dict)
+    #: what renders pages (``build.render_digest``) -> Jinja's key of a template -> the
+    #: template compiled (see ``render.Renderer``); replaced whole by each build. (Compiled
+    #: code, run when loaded: the cache folder must be as private as the user's own files,
+    #: as a ``__pycache__`` is.)
+    templates: dict[str, dict[str, bytes]] = field(default_factory=dict)
     #: the real paths of the output folders whose last build is kept, oldest first (the
     #: values mean nothing): each folder's part is stored in a file of its own, read only
     #: when a build of that folder opens it (``open_site``)
@@ -129,7 +134,7 @@ class Cache:
         try:
             stamp, entries, extracted, cards, stats = marshal.loads(check_part or b"")
             sharded = [Shards.stored(x) for x in (entries, cards, stats)]
-            if stamp == _stamp() and isinstance(extracted, dict) and all(sharded):
+            if stamp == _stamp() and isinstance(extracted, dict) and all(x is not None for x in sharded):
                 out.entries, out.cards, out.card_stats = sharded  # type: ignore[assignment]
                 out.extracted = extracted
         except (EOFError, ValueError, TypeError):

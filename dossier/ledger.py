@@ -66,8 +66,6 @@ def ledger_from_record(raw: Any) -> Ledger | None:
         return None
 
 
-
-
 def record_of(
     inputs: str,
     facts: Iterable[tuple[FactView, Entry, str]],

@@ -579,8 +579,11 @@ def _read_facts(
         for name in listed:
             files[os.path.basename(name).rsplit(".", 1)[0]] = name
         for card_id, name in files.items():
-            if name in only:
-                _read_card(r, Path(name), name, card_id, cache, out)
+            if name in only:  # opened by the path it was surveyed by, not the one shown
+                real = (
+                    r.root_prefix + name[len(r.shown_prefix) :] if name.startswith(r.shown_prefix) else name
+                )
+                _read_card(r, Path(real), name, card_id, cache, out)
         return out, set(files)
     for path in _listing(r, folder):
         if path.suffix.lower() not in (".yaml", ".yml"):

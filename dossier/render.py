@@ -241,6 +241,7 @@ class Renderer:
         run's)."""
         self.markdown = Markdown()
         self.claims = ClaimText(self.markdown, claims)
+        self.watch = Watch()  # (list pages render one at a time in each process)
         self.env = jinja2.Environment(
             bytecode_cache=_Compiled(compiled) if compiled is not None else None,
             loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
@@ -278,7 +279,8 @@ class Renderer:
         links = _links(page, None)
         rows = _Rows()
         lists = context.get("site")
-        watch = Watch()
+        watch = self.watch
+        watch.start()
         seen = {**context, "site": watch.lists(lists)} if isinstance(lists, Lists) else context
         html = self.env.get_template(template).render(**links, **{_ROWS: rows}, **seen)
         calls, mark = rows.calls, rows.mark

@@ -32,61 +32,86 @@ WHOLE = "*"
 
 
 class _Seen:
-    """An entry as a list page's template sees it: each field read is noted."""
+    """An entry as a list page's template sees it: each field read is noted.
+
+    Every attribute asked for passes through ``__getattribute__`` (the proxy's own state
+    is reached only through ``object.__getattribute__``), so a template cannot read an
+    entry past the watch: a name the entry does not have reads nothing (the template gets
+    Undefined, whatever the data), a private name or the entry whole marks ``WHOLE``.
+    """
 
     __slots__ = ("_entry", "_read")
-    _entry: Entry | SourceEntry
-    _read: set[str]
 
     def __init__(self, entry: Entry | SourceEntry, read: set[str]) -> None:
         object.__setattr__(self, "_entry", entry)
         object.__setattr__(self, "_read", read)
 
-    def __getattr__(self, name: str) -> Any:
-        self._read.add(WHOLE if name.startswith("_") else name)
-        return getattr(self._entry, name)
+    def __getattribute__(self, name: str) -> Any:
+        entry = object.__getattribute__(self, "_entry")
+        if name == "__class__":  # what a template asking sees: the entry's (every one's)
+            return type(entry)
+        if name.startswith("_"):
+            object.__getattribute__(self, "_read").add(WHOLE)
+        elif hasattr(type(entry), name):  # a field or a property
+            object.__getattribute__(self, "_read").add(name)
+        return getattr(entry, name)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(name)
 
-    def _whole(self) -> Entry | SourceEntry:
-        self._read.add(WHOLE)
-        return self._entry
-
     def __eq__(self, other: object) -> bool:
-        return self._whole() == (other._whole() if isinstance(other, _Seen) else other)
+        return _whole(self) == (_whole(other) if isinstance(other, _Seen) else other)
 
     def __hash__(self) -> int:
-        return hash(self._whole())
+        return hash(_whole(self))
 
     def __str__(self) -> str:
-        return str(self._whole())
+        return str(_whole(self))
 
     def __repr__(self) -> str:
-        return repr(self._whole())
+        return repr(_whole(self))
 
     def __format__(self, spec: str) -> str:
-        return format(self._whole(), spec)
+        return format(_whole(self), spec)
 
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:  # what a template asking sees: the entry's (every one's)
-        return type(object.__getattribute__(self, "_entry"))
+
+def _whole(seen: _Seen) -> Entry | SourceEntry:
+    """The entry, used whole: the page depends on all of it."""
+    object.__getattribute__(seen, "_read").add(WHOLE)
+    entry: Entry | SourceEntry = object.__getattribute__(seen, "_entry")
+    return entry
 
 
 def unwatched(view: Any) -> Any:
     """The entry itself (a row is made of it, not of the page's watch)."""
-    return object.__getattribute__(view, "_entry") if isinstance(view, _Seen) else view
+    return object.__getattribute__(view, "_entry") if type(view) is _Seen else view
 
 
 class Watch:
-    """The fields of fact entries and of source entries that a page read outside rows."""
+    """The fields of fact entries and of source entries that a page read outside rows.
+
+    One watch serves the pages rendered one after another (``start`` before each): its
+    watched lists are made once (43,000 entries listed at 10,000 cards)."""
 
     def __init__(self) -> None:
         self.facts: set[str] = set()
         self.sources: set[str] = set()
+        self._made: tuple[Lists, Lists] | None = None
+
+    def start(self) -> None:
+        """A new page: nothing read yet."""
+        self.facts.clear()
+        self.sources.clear()
 
     def lists(self, lists: Lists) -> Lists:
         """``lists`` with every entry watched (one watcher an entry, wherever it is listed)."""
+        if self._made is not None and self._made[0] is lists:
+            return self._made[1]
+        watched = self._watched(lists)
+        self._made = (lists, watched)
+        return watched
+
+    def _watched(self, lists: Lists) -> Lists:
         seen: dict[str, Any] = {}
 
         def fact(e: Entry) -> Any:
@@ -182,7 +207,9 @@ class Skeleton:
 
 
 def marshallable(args: tuple[object, ...]) -> bool:
-    return all(a is None or isinstance(a, bool | int | float | str) for a in args)
+    """Can ``marshal`` store the arguments (exactly these types: not a subclass, such as
+    Markup, which it refuses)?"""
+    return all(type(a) in (type(None), bool, int, float, str) for a in args)
 
 
 class Recorder:

@@ -430,3 +430,30 @@ def test_templates_compiled_once_are_kept_and_an_edited_one_is_compiled_again(
     builds()
     assert "404.html" in compiled
     assert "Edited theme." in (tmp_path / "site/404.html").read_text()
+
+
+def test_templates_compiled_by_other_code_are_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+
+    from dossier import build as build_module
+
+    from .test_update import Builds, make
+
+    monkeypatch.setattr(readers, "RACY_NS", 0)
+    content = make(tmp_path / "content")
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    compiled: list[str | None] = []
+    real = jinja2.Environment.compile
+
+    def spy(self: jinja2.Environment, source: Any, name: str | None = None, *a: Any, **k: Any) -> Any:
+        compiled.append(name)
+        return real(self, source, name, *a, **k)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", spy)
+    monkeypatch.setattr(build_module, "render_digest", lambda: "another jinja2")
+    builds()
+    assert "base.html" in compiled
+    assert list(builds.store.templates) == ["another jinja2"]

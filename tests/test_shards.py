@@ -99,3 +99,15 @@ def test_an_update_decodes_only_the_shards_it_asks_for(
     stored = cache.load_bytes(cache.dump(store))
     assert len(stored.cards) == len(builds.store.cards) + 1 > 40  # the new version beside the old
     assert len(stored.entries) == len(builds.store.entries)
+
+
+def test_a_cache_with_no_quote_matches_keeps_its_cards() -> None:
+    """An empty Shards is still a Shards: the check part stands."""
+    store = cache.Cache()
+    store.cards[("facts/a.yaml", "00")] = b"card"
+    store.extracted["ff"] = ("text", ())
+    store.used_cards.add(("facts/a.yaml", "00"))
+    store.used_extracted.add("ff")
+    again = cache.load_bytes(cache.dump(store))
+    assert len(again.entries) == 0
+    assert again.cards.get(("facts/a.yaml", "00")) == b"card" and again.extracted == {"ff": ("text", ())}

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dossier import build as build_module
+from dossier import render as render_module
 from dossier import splice
 from dossier.generators import Entry, Lists
 
@@ -181,3 +182,46 @@ def test_a_theme_reading_claims_around_the_rows_is_never_stale(
     if "claim" in around:
         assert (tmp_path / "site/disputed.html").read_text().count("<i>Claim two, edited.</i>") == 1
     same_as_full(content, tmp_path / "site", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "around",
+    [
+        "{% for v in site.facts %}{{ v.subtitle if v.subtitle is defined else '' }}{% endfor %}",
+        "{% for v in site.facts %}{{ v.__dataclass_fields__ | length }}{% endfor %}",  # private: whole
+        "{% for v in site.facts %}{{ v.__class__.__name__ }}{% endfor %}",
+    ],
+)
+def test_themes_asking_odd_things_of_entries_build_and_are_never_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, around: str
+) -> None:
+    content = make(tmp_path / "content")
+    write(
+        tmp_path,
+        "templates/disputed.html",
+        '{% extends "base.html" %}{% block main %}' + around + '<ul>{% for view in site.facts %}'
+        '{{ view | row("fact_item") }}{% endfor %}</ul>{% endblock %}',
+    )
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
+    assert builds().recalled is not None
+    same_as_full(content, tmp_path / "site", tmp_path)
+
+
+def test_a_row_argument_marshal_cannot_keep_leaves_the_page_unspliced(tmp_path: Path) -> None:
+    """Markup (a str subclass) as a row's argument: the build, and the cache, still work."""
+    from .test_hardening import invoke
+
+    content = make(tmp_path / "content")
+    write(content, "facts/f1.yaml", card(1, date="2024-02-18", related=(2,), quote=("wire", 1)))
+    timeline = (render_module.default_theme() / "timeline.html").read_text()
+    assert 'row("timeline_item", same)' in timeline
+    write(tmp_path, "templates/timeline.html", timeline.replace(", same)", ', "" | safe)'))
+    out = tmp_path / "site"
+    for claim in ("First.", "Second."):
+        write(content, "facts/f2.yaml", card(2, claim=claim, related=(3,), quote=("talks", 0)))
+        result = invoke("build", str(content), "--out", str(out))
+        assert result.exit_code == 0, result.stdout + result.stderr
+    assert "Second." in (out / "index.html").read_text()
+    same_as_full(content, out, tmp_path)

@@ -29,13 +29,12 @@ def shard_of(key: object) -> int:
 class Shards:
     """The part of ``dict``'s interface the cache uses, over lazily decoded shards."""
 
-    __slots__ = ("_counts", "_dirty", "_open", "_raw")
+    __slots__ = ("_counts", "_open", "_raw")
 
     def __init__(self, items: Iterable[tuple[Any, Any]] = ()) -> None:
         self._raw: list[bytes | None] = [None] * COUNT
         self._counts = [0] * COUNT
         self._open: list[dict[Any, Any] | None] = [None] * COUNT
-        self._dirty: set[int] = set()
         for k, v in items:
             self[k] = v
 
@@ -54,13 +53,13 @@ class Shards:
         return out
 
     def record(self) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
-        """What to store: each shard's bytes (those never decoded, or decoded and not
-        changed, as they were read) and its length."""
+        """What to store: each shard's bytes (those never decoded as they were read) and
+        its length."""
         raw: list[bytes] = []
         counts: list[int] = []
         for i in range(COUNT):
             opened, stored = self._open[i], self._raw[i]
-            if opened is not None and (i in self._dirty or stored is None):
+            if opened is not None:
                 stored = marshal.dumps(opened)
             raw.append(stored if stored is not None else marshal.dumps({}))
             counts.append(len(opened) if opened is not None else self._counts[i])
@@ -69,7 +68,7 @@ class Shards:
     def _shard(self, i: int) -> dict[Any, Any]:
         opened = self._open[i]
         if opened is None:
-            stored = self._raw[i]
+            stored, self._raw[i] = self._raw[i], None  # (a check that decodes all keeps one copy)
             try:
                 loaded = marshal.loads(stored) if stored else {}
             except (EOFError, ValueError, TypeError):
@@ -84,9 +83,7 @@ class Shards:
         return self._shard(shard_of(key))[key]
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        i = shard_of(key)
-        self._shard(i)[key] = value
-        self._dirty.add(i)
+        self._shard(shard_of(key))[key] = value
 
     def __contains__(self, key: object) -> bool:
         return key in self._shard(shard_of(key))

@@ -42,6 +42,7 @@ def test_shards_are_a_dict_stored_and_read_back(
 
 
 def test_a_shard_not_asked_for_is_written_back_as_it_was_read() -> None:
+    """(A shard decoded is encoded again: a check that decodes all keeps one copy.)"""
     made = Shards((bytes([i, i]), i) for i in range(200))
     raw, counts = made.record()
     stored = Shards.stored((raw, counts))

@@ -401,18 +401,10 @@ def test_a_build_that_did_nothing_does_not_write_its_folders_part(in_tmp: Path) 
         mp.undo()
 
 
-def test_templates_compiled_once_are_kept_and_an_edited_one_is_compiled_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _compiled_templates(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """The names of the templates Jinja compiles from now on."""
     import jinja2
 
-    from .test_update import Builds, card, make
-
-    monkeypatch.setattr(readers, "RACY_NS", 0)
-    content = make(tmp_path / "content")
-    builds = Builds(content, tmp_path / "site")
-    builds()
-    assert builds.store.templates  # kept in the build part
     compiled: list[str | None] = []
     real = jinja2.Environment.compile
 
@@ -421,6 +413,27 @@ def test_templates_compiled_once_are_kept_and_an_edited_one_is_compiled_again(
         return real(self, source, name, *a, **k)
 
     monkeypatch.setattr(jinja2.Environment, "compile", spy)
+    return compiled
+
+
+def _built_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Any, list[str | None]]:
+    """A content folder built once with a cache; the templates compiled from then on."""
+    from .test_update import Builds, make
+
+    monkeypatch.setattr(readers, "RACY_NS", 0)
+    content = make(tmp_path / "content")
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    assert builds.store.templates  # kept in the build part
+    return content, builds, _compiled_templates(monkeypatch)
+
+
+def test_templates_compiled_once_are_kept_and_an_edited_one_is_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .test_update import card
+
+    content, builds, compiled = _built_once(tmp_path, monkeypatch)
     write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
     builds()
     assert compiled == []
@@ -435,24 +448,9 @@ def test_templates_compiled_once_are_kept_and_an_edited_one_is_compiled_again(
 def test_templates_compiled_by_other_code_are_compiled_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import jinja2
-
     from dossier import build as build_module
 
-    from .test_update import Builds, make
-
-    monkeypatch.setattr(readers, "RACY_NS", 0)
-    content = make(tmp_path / "content")
-    builds = Builds(content, tmp_path / "site")
-    builds()
-    compiled: list[str | None] = []
-    real = jinja2.Environment.compile
-
-    def spy(self: jinja2.Environment, source: Any, name: str | None = None, *a: Any, **k: Any) -> Any:
-        compiled.append(name)
-        return real(self, source, name, *a, **k)
-
-    monkeypatch.setattr(jinja2.Environment, "compile", spy)
+    _, builds, compiled = _built_once(tmp_path, monkeypatch)
     monkeypatch.setattr(build_module, "render_digest", lambda: "another jinja2")
     builds()
     assert "base.html" in compiled

@@ -156,6 +156,20 @@ def test_a_date_edited_renders_the_timeline_again(tmp_path: Path, monkeypatch: p
     same_as_full(content, tmp_path / "site", tmp_path)
 
 
+def _themed(tmp_path: Path, around: str) -> tuple[Path, Builds]:
+    """A content folder whose theme's disputed page shows ``around`` before its rows, built once."""
+    content = make(tmp_path / "content")
+    write(
+        tmp_path,
+        "templates/disputed.html",
+        '{% extends "base.html" %}{% block main %}' + around + "<ul>{% for view in site.facts %}"
+        '{{ view | row("fact_item") }}{% endfor %}</ul>{% endblock %}',
+    )
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    return content, builds
+
+
 @pytest.mark.parametrize(
     "around",
     [
@@ -166,15 +180,7 @@ def test_a_date_edited_renders_the_timeline_again(tmp_path: Path, monkeypatch: p
 def test_a_theme_reading_claims_around_the_rows_is_never_stale(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, around: str
 ) -> None:
-    content = make(tmp_path / "content")
-    write(
-        tmp_path,
-        "templates/disputed.html",
-        '{% extends "base.html" %}{% block main %}' + around + "<ul>{% for view in site.facts %}"
-        '{{ view | row("fact_item") }}{% endfor %}</ul>{% endblock %}',
-    )
-    builds = Builds(content, tmp_path / "site")
-    builds()
+    content, builds = _themed(tmp_path, around)
     done = _spliced_pages(monkeypatch)
     write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
     assert builds().recalled is not None
@@ -195,15 +201,7 @@ def test_a_theme_reading_claims_around_the_rows_is_never_stale(
 def test_themes_asking_odd_things_of_entries_build_and_are_never_stale(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, around: str
 ) -> None:
-    content = make(tmp_path / "content")
-    write(
-        tmp_path,
-        "templates/disputed.html",
-        '{% extends "base.html" %}{% block main %}' + around + '<ul>{% for view in site.facts %}'
-        '{{ view | row("fact_item") }}{% endfor %}</ul>{% endblock %}',
-    )
-    builds = Builds(content, tmp_path / "site")
-    builds()
+    content, builds = _themed(tmp_path, around)
     write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
     assert builds().recalled is not None
     same_as_full(content, tmp_path / "site", tmp_path)

@@ -619,14 +619,20 @@ def _files(
     # The data files are made as they are written (the collector paused: no cycles), so
     # that dossier.json (20 MB at 10,000 cards) is never in memory whole.
     key_of = maker.fact_keys.__getitem__
-    index, new_spans["search-index.js"] = data.search_index(
-        lists, views, renderer.claims, key_of, old_copy("search-index.js")
-    )
+
+    def before(name: str) -> data.Before:
+        return data.Before(old_copy(name), pieces.old_skeletons.get(name), maker.changed)
+
+    index, made = data.search_index(lists, views, renderer.claims, key_of, before("search-index.js"))
+    new_spans["search-index.js"] = made.spans
     yield publish.File("search-index.js", _timed(index, spent, "data"))
-    doc, new_spans["dossier.json"] = data.dossier_json(
-        dossier, lists, views, built, key_of, old_copy("dossier.json")
-    )
+    if made.skeleton is not None:  # (publish wrote it whole before asking for the next file)
+        pieces.new_skeletons["search-index.js"] = made.skeleton
+    doc, made = data.dossier_json(dossier, lists, views, built, key_of, before("dossier.json"))
+    new_spans["dossier.json"] = made.spans
     yield publish.File("dossier.json", _timed(doc, spent, "data"))
+    if made.skeleton is not None:
+        pieces.new_skeletons["dossier.json"] = made.skeleton
     if dossier.base_url:
         listed = sorted(p for p in pages if p != "404.html")
         yield publish.File("sitemap.xml", data.sitemap(dossier.base_url, listed, built))

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
+import marshal
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from html import escape
 
 from . import generators
 from .generators import Lists, Site
 from .model import Dossier
-from .pieces import Assembly, Old, Spans
+from .pieces import Assembly, Old, Spans, pack, read_at
 from .publish import PublishError
 from .render import ClaimText
+from .splice import Kind, Recorder, Skeleton, splice
 
 # Encoders made once: json.dumps with options builds a new one per call, which costs as
 # much as the encoding. Compact: the C encoder only runs without indent.
@@ -35,35 +39,80 @@ KeyOf = Callable[[str], str]
 Views = Mapping[str, generators.FactView]
 
 
-#: A file made as it is written (see ``publish.File``), and where its pieces stand (filled
-#: as it is made).
-Stream = tuple[Iterator[bytes], Spans]
+@dataclass(slots=True)
+class Made:
+    """Where a data file's pieces stand, filled as it is made (``spans``, in place), and
+    its skeleton (set once it is all made: see ``splice``)."""
+
+    spans: Spans = field(default_factory=dict)
+    skeleton: Skeleton | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Before:
+    """The previous build's copy of a data file: open (``old``), where its entries stand
+    (``skeleton``), and in an update the facts whose entries changed (else None)."""
+
+    old: Old | None = None
+    skeleton: Skeleton | None = None
+    changed: set[str] | None = None
+
+
+#: A file made as it is written (see ``publish.File``), and what is made of it.
+Stream = tuple[Iterator[bytes], Made]
 
 
 def _streamed(
-    asm: Assembly, head: bytes, tail: Callable[[], bytes], entries: Iterator[None]
-) -> Iterator[bytes]:
-    asm.text(head)
-    for _ in entries:
-        if asm.parts:
-            yield from asm.ready()
-    asm.text(tail())
-    yield from asm.done()
-
-
-def _entries(
-    asm: Assembly,
+    head: bytes,
+    tail: bytes,
     lists: Lists,
     views: Views,
     sep: bytes,
     key: KeyOf,
     make: Callable[[generators.FactView], str],
-) -> Iterator[None]:
-    for i, e in enumerate(lists.facts):
+    before: Before,
+    made: Made,
+) -> Iterator[bytes]:
+    """The file: ``head``, every fact's entry (``sep`` between them), ``tail``. In an
+    update whose file is laid out as before (the same head and tail, the facts in the same
+    order), the previous copy with the changed entries put in anew; else assembled, each
+    entry taken from the previous copy where its key is found there."""
+    ids = tuple(e.id for e in lists.facts)
+    layout = hashlib.blake2b(marshal.dumps((head, tail, sep, ids)), digest_size=16).digest()
+    old, previous = before.old, before.skeleton
+    entry = functools.partial(_entry_of, make, views)
+    if (
+        old is not None
+        and previous is not None
+        and before.changed is not None
+        and (previous.layout, previous.ids, previous.size) == (layout, ids, old.size)
+    ):
+        parts, new = splice(previous, lambda at, n: read_at(old.fd, at, n), before.changed, entry)
+        made.spans[""] = {
+            key(fid): pack(at, n) for fid, at, n in zip(ids, new.offsets, new.lengths, strict=True)
+        }
+        yield from parts
+        made.skeleton = new
+        return
+    asm = Assembly(old)
+    rows = Recorder()
+    asm.text(head)
+    for i, fid in enumerate(ids):
         if i:
             asm.text(sep)
-        asm.piece(key(e.id), functools.partial(_encoded, make, views, e.id))
-        yield
+        start = asm.size
+        asm.piece(key(fid), functools.partial(_encoded, make, views, fid))
+        rows.row("", (), fid, start, asm.size - start)
+        if asm.parts:
+            yield from asm.ready()
+    asm.text(tail)
+    yield from asm.done()
+    made.spans.update(asm.spans)
+    made.skeleton = rows.made(layout, asm.size)
+
+
+def _entry_of(make: Callable[[generators.FactView], str], views: Views, kind: Kind, fid: str) -> bytes:
+    return _encoded(make, views, fid)
 
 
 def _encoded(make: Callable[[generators.FactView], str], views: Views, fid: str) -> bytes:
@@ -83,10 +132,10 @@ def dossier_json(
     views: Views,
     built: dt.datetime | None,
     key: KeyOf | None = None,
-    old: Old | None = None,
+    before: Before | None = None,
 ) -> Stream:
     """Everything, machine-readable: ``{"built", "dossier", "entities", "facts", "sources"}``;
-    a fact's entry is taken from ``old`` (the previous build's file) when its ``key`` is
+    a fact's entry is taken from ``before`` (the previous build's file) when its ``key`` is
     found there."""
     d = dossier
     head = {
@@ -131,10 +180,13 @@ def dossier_json(
         ',"entities":', _compact(entities),
         ',"facts":[',
     ])  # fmt: skip
-    asm = Assembly(old)
-    entries = _entries(asm, lists, views, b",", key or _own_key, lambda v: _compact(fact_entry(v)))
-    tail = lambda: "".join(['],"sources":', _compact(sources), "}\n"]).encode()  # noqa: E731
-    return _streamed(asm, head_part.encode(), tail, entries), asm.spans
+    tail = "".join(['],"sources":', _compact(sources), "}\n"]).encode()
+    made = Made()
+    make: Callable[[generators.FactView], str] = lambda v: _compact(fact_entry(v))  # noqa: E731
+    stream = _streamed(
+        head_part.encode(), tail, lists, views, b",", key or _own_key, make, before or Before(), made
+    )
+    return stream, made
 
 
 def fact_entry(v: generators.FactView) -> dict[str, object]:
@@ -179,14 +231,24 @@ def search_entry(v: generators.FactView, claims: ClaimText) -> dict[str, object]
 
 
 def search_index(
-    lists: Lists, views: Views, claims: ClaimText, key: KeyOf | None = None, old: Old | None = None
+    lists: Lists, views: Views, claims: ClaimText, key: KeyOf | None = None, before: Before | None = None
 ) -> Stream:
     """A script that sets ``window.DOSSIER_INDEX`` (a script, not JSON: it works from
-    file://); entries taken from ``old`` as in ``dossier_json``."""
-    asm = Assembly(old)
-    made: Callable[[generators.FactView], str] = lambda v: _script_safe(_spaced(search_entry(v, claims)))  # noqa: E731
-    entries = _entries(asm, lists, views, b", ", key or _own_key, made)
-    return _streamed(asm, b"window.DOSSIER_INDEX = [", lambda: b"];\n", entries), asm.spans
+    file://); entries taken from ``before`` as in ``dossier_json``."""
+    made = Made()
+    make: Callable[[generators.FactView], str] = lambda v: _script_safe(_spaced(search_entry(v, claims)))  # noqa: E731
+    stream = _streamed(
+        b"window.DOSSIER_INDEX = [",
+        b"];\n",
+        lists,
+        views,
+        b", ",
+        key or _own_key,
+        make,
+        before or Before(),
+        made,
+    )
+    return stream, made
 
 
 def _script_safe(text: str) -> str:

@@ -233,6 +233,16 @@ class Recorder:
         self.offsets.append(offset)
         self.lengths.append(length)
 
+    def made(self, layout: bytes, size: int) -> Skeleton | None:
+        """The skeleton of a file whose layout the caller digested (None: a row's
+        arguments cannot be kept)."""
+        if not self.usable:
+            return None
+        return Skeleton(
+            ((), ()), layout, tuple(self.kinds), tuple(self.ids), tuple(self.kind),
+            tuple(self.offsets), tuple(self.lengths), size,
+        )  # fmt: skip
+
     def skeleton(self, watch: Watch, lists: Lists, size: int) -> Skeleton | None:
         fields = watch.fields()
         if fields is None or not self.usable:

@@ -4,6 +4,7 @@ previous copy with the edited rows put in anew, byte for byte what rendering giv
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pytest
@@ -223,3 +224,31 @@ def test_a_row_argument_marshal_cannot_keep_leaves_the_page_unspliced(tmp_path: 
         assert result.exit_code == 0, result.stdout + result.stderr
     assert "Second." in (out / "index.html").read_text()
     same_as_full(content, out, tmp_path)
+
+
+def test_an_update_splices_the_data_files_while_they_are_laid_out_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dossier import data
+
+    content = make(tmp_path / "content")
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    heads: list[bytes] = []
+    real = data.splice
+
+    def spy(skeleton: splice.Skeleton, read: Any, changed: set[str], make_row: Any) -> Any:
+        heads.append(read(0, 8))
+        return real(skeleton, read, changed, make_row)
+
+    monkeypatch.setattr(data, "splice", spy)
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
+    assert builds().recalled is not None
+    assert sorted(heads) == [b"window.D", b'{"built"']
+    assert b"Claim two, edited." in (tmp_path / "site/dossier.json").read_bytes()
+    same_as_full(content, tmp_path / "site", tmp_path)
+    heads.clear()  # a quote of another passage: the source's share cited, in dossier.json's tail, changes
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 1)))
+    assert builds().recalled is not None
+    assert heads == [b"window.D"]
+    same_as_full(content, tmp_path / "site", tmp_path)

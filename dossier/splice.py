@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .generators import EntityView, Entry, Lists, SectionView, SourceEntry
 from .pieces import PART, Spans, pack
+
+_ID = operator.attrgetter("id")
 
 #: What marks a page as depending on its entries whole.
 WHOLE = "*"
@@ -142,18 +145,19 @@ class Watch:
 def layout(lists: Lists, fields: tuple[tuple[str, ...], tuple[str, ...]]) -> bytes | None:
     """A digest of what a list page read around its rows (None: not marshal's values)."""
     fact_fields, source_fields = fields
+    ids = _ID
 
-    def ids(entries: Iterable[Entry]) -> tuple[str, ...]:
-        return tuple(e.id for e in entries)
+    def ids_of(entries: Iterable[Entry]) -> tuple[str, ...]:
+        return tuple(map(ids, entries))
 
     made = (
         fields,
-        tuple((e.id, *[getattr(e, n) for n in fact_fields]) for e in lists.facts),
-        tuple((sv.section.id if sv.section else None, ids(sv.facts)) for sv in lists.sections),
-        ids(lists.timeline),
-        ids(lists.contested),
-        tuple((ev.entity.id, ids(ev.facts)) for ev in lists.entities),
-        tuple((s.id, *[getattr(s, n) for n in source_fields]) for s in lists.sources),
+        tuple(map(operator.attrgetter("id", *fact_fields), lists.facts)),
+        tuple((sv.section.id if sv.section else None, ids_of(sv.facts)) for sv in lists.sections),
+        ids_of(lists.timeline),
+        ids_of(lists.contested),
+        tuple((ev.entity.id, ids_of(ev.facts)) for ev in lists.entities),
+        tuple(map(operator.attrgetter("id", *source_fields), lists.sources)),
         lists.quotes,
     )
     try:
@@ -200,6 +204,9 @@ class Skeleton:
     def spans(self, key: Callable[[str], str]) -> Spans:
         """Where each row stands, by its kind and key (as ``pieces`` keeps it)."""
         names = [f"{macro}{args!r}" for macro, args in self.kinds]
+        if len(names) == 1:  # (most pages: one kind of row)
+            packed = map(pack, self.offsets, self.lengths)
+            return {names[0]: dict(zip(map(key, self.ids), packed, strict=True))}
         out: Spans = {name: {} for name in names}
         for fid, k, at, n in zip(self.ids, self.kind, self.offsets, self.lengths, strict=True):
             out[names[k]][key(fid)] = pack(at, n)

@@ -88,9 +88,7 @@ def _streamed(
         and (previous.layout, previous.ids, previous.size) == (layout, ids, old.size)
     ):
         parts, new = splice(previous, lambda at, n: read_at(old.fd, at, n), before.changed, entry)
-        made.spans[""] = {
-            key(fid): pack(at, n) for fid, at, n in zip(ids, new.offsets, new.lengths, strict=True)
-        }
+        made.spans[""] = dict(zip(map(key, ids), map(pack, new.offsets, new.lengths), strict=True))
         yield from parts
         made.skeleton = new
         return

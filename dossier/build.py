@@ -84,7 +84,8 @@ def build(
         if done is not None:
             return done
     if cache is not None:
-        update = _update(content_dir, out, site_key, strict, cache, known, now, rest)
+        with collector_paused(freeze=True):  # the ledger, the plan: plain values, no cycles
+            update = _update(content_dir, out, site_key, strict, cache, known, now, rest)
     if update is not None:
         result, partial, recalled = update
     else:

@@ -33,6 +33,7 @@ from typing import Any
 
 from . import __version__
 from .model import Fact, fact_from_record, fact_record
+from .pause import collector_paused
 from .problems import Pos, Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 from .schema import Rec
@@ -206,7 +207,10 @@ class Cache:
         if key in self.sites or key not in self.folders or self.read_folder is None:
             return
         try:
-            stamp, manifest, inputs, pieces, ledger, skeletons = marshal.loads(self.read_folder(key) or b"")
+            with collector_paused(freeze=True):
+                stamp, manifest, inputs, pieces, ledger, skeletons = marshal.loads(
+                    self.read_folder(key) or b""
+                )
         except (EOFError, ValueError, TypeError):
             return
         if stamp != _stamp() or not isinstance(manifest, dict):
@@ -263,7 +267,8 @@ def code_digest() -> str:
 def load(path: Path, build_path: Path | None = None) -> Cache:
     """The cache at ``path`` (what a check uses) and ``build_path`` (what only a build
     uses), each empty when missing, unreadable or stale."""
-    return Cache.of(read_bytes(path), read_bytes(build_path) if build_path is not None else None)
+    with collector_paused(freeze=True):  # plain tuples: no cycles, and many of them
+        return Cache.of(read_bytes(path), read_bytes(build_path) if build_path is not None else None)
 
 
 def read_bytes(path: Path) -> bytes | None:

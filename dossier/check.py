@@ -53,7 +53,8 @@ class CheckResult:
 def survey(root: Path, strict: bool) -> readers.Survey | None:
     """CONTENT_DIR surveyed for a verdict: problems name files relative to the current
     directory, so that is part of the digest, as are the settings and dossier's version."""
-    return readers.survey(root, __version__, f"strict={strict}", os.getcwd(), str(root))
+    with collector_paused(freeze=True):  # a tuple a file, no cycles
+        return readers.survey(root, __version__, f"strict={strict}", os.getcwd(), str(root))
 
 
 #: Up to this many edited cards are checked on their own; past it, everything is.

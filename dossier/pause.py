@@ -5,6 +5,11 @@ collecting; the collector would otherwise rescan the growing heap again and agai
 a third of the time of a 10,000-card check), so reading runs with it paused. Rendering
 does make cycles (Jinja's contexts), so it runs with the collector on, but with the heap
 built so far frozen: the collector then scans only what rendering makes.
+
+What a build with a cache loads and plans is frozen for good (``freeze``): a command runs
+once. A long-lived caller that builds with a cache again and again (``serve`` builds
+without one) may call ``gc.unfreeze()`` between builds, so that garbage frozen with it is
+collected.
 """
 
 from __future__ import annotations
@@ -15,12 +20,17 @@ from collections.abc import Iterator
 
 
 @contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused(*, freeze: bool = False) -> Iterator[None]:
+    """The collector off for the block. ``freeze``: and what is alive after it (a cache
+    loaded, a plan made: no cycles) left out of later collections, which would otherwise
+    scan it all once more as it ages (0.07 s of a 1 s build after an edit)."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if was:
             gc.enable()
 

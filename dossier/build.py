@@ -27,6 +27,7 @@ from .pieces import Old, Spans, read_at
 from .problems import Severity, Verdict
 from .readers import Survey
 from .render import Renderer, theme_dirs
+from .shards import Shards
 
 STATIC_FILES = ("static/style.css", "static/print.css", "static/dossier.js")
 
@@ -514,8 +515,11 @@ def _files(
     with collector_paused():
         known_placements = cache.placements if cache is not None else None
         site = generators.generate(result, known_placements, partial.pages if partial else None)
-        if cache is not None:  # an update places only its own quotes: the rest still stand
-            cache.placements = {**(known_placements or {}), **site.placements} if partial else site.placements
+        if cache is not None and partial is not None:  # it places only its quotes: the rest stand
+            for placement in site.placements.items():
+                cache.placements[placement[0]] = placement[1]
+        elif cache is not None:
+            cache.placements = Shards(site.placements.items())
         views = {v.id: v for v in site.facts}
         if partial is None:
             lists = site.lists

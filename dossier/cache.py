@@ -90,7 +90,7 @@ class Cache:
     card_stats: Shards = field(default_factory=Shards)
     #: (source sha256, matched spans) -> a quote's line and text fragment (see
     #: ``generators.Placements``); replaced whole by each build
-    placements: dict[Any, tuple[int, str]] = field(default_factory=dict)
+    placements: Shards = field(default_factory=Shards)
     #: markdown-it-py's version -> a claim's text -> its inline Markdown as HTML and as plain
     #: text (see render.Claims); replaced whole by each build
     claims: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
@@ -142,8 +142,9 @@ class Cache:
             pass
         try:
             stamp, *built = marshal.loads(build_part or b"")
-            if stamp == _stamp() and len(built) == 4 and all(isinstance(x, dict) for x in built):
-                out.placements, out.claims, out.folders, out.templates = built
+            if stamp == _stamp() and len(built) == 4 and all(isinstance(x, dict) for x in built[1:]):
+                placements, out.claims, out.folders, out.templates = built
+                out.placements = Shards.stored(placements) or Shards()
         except (EOFError, ValueError, TypeError):
             pass
         return out
@@ -323,7 +324,7 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
         else marshal.dumps((_stamp(), kept.record(), texts, cards.record(), stats.record()))
     )
     return check_part, marshal.dumps(
-        (_stamp(), cache.placements, cache.claims, cache.folders, cache.templates)
+        (_stamp(), cache.placements.record(), cache.claims, cache.folders, cache.templates)
     )
 
 

@@ -16,6 +16,7 @@ from .check import CheckResult
 from .model import Content, Dossier, Entity, Fact, Section, Source
 from .normalise import normalise_text
 from .schema import PartialDate
+from .shards import Shards
 
 MONTHS = [
     "January",
@@ -352,7 +353,9 @@ class Site:
     placements: Placements
 
 
-def generate(result: CheckResult, placements: Placements | None = None, only: set[str] | None = None) -> Site:
+def generate(
+    result: CheckResult, placements: Placements | Shards | None = None, only: set[str] | None = None
+) -> Site:
     """The data of every page; ``placements`` are those an earlier build returned (its
     ``Site.placements``), so that only quotes placed anew need their source normalised.
     ``only``: the facts to make views of (the sources' views still hold every quote)."""
@@ -507,7 +510,7 @@ class _Placer:
     """Line, passage and text fragment of each match, from the placements kept (the
     source's text is normalised, once, only for a match not placed before)."""
 
-    def __init__(self, result: CheckResult, placements: Placements) -> None:
+    def __init__(self, result: CheckResult, placements: Placements | Shards) -> None:
         self.result, self.known = result, placements
         self.kept: Placements = {}
         self.lines: dict[str, list[int]] = {}

@@ -191,6 +191,7 @@ def survey(root: Path, *extra: str) -> Survey | None:
         h.update(part.encode("utf-8", "surrogatepass") + b"\0")
     r = _Reader(root)
     now = time.time_ns()
+    seen: list[str] = []  # what counts, in order: hashed at the end in one go
     cards: dict[str, tuple[object, ...] | None] = {}
     ids: list[str] = []
 
@@ -216,7 +217,7 @@ def survey(root: Path, *extra: str) -> Survey | None:
             path = str(root / name)
             found = entry(path)
             if found is None:
-                h.update(f"absent\0{name}\n".encode())
+                seen.append(f"absent\0{name}\n")
                 continue
             if name in ("sources", "facts"):
                 if not stat.S_ISDIR(cast(int, found[0][0])):
@@ -224,7 +225,7 @@ def survey(root: Path, *extra: str) -> Survey | None:
                 continue
             if found[1]:
                 return None
-            h.update(f"{path}\0{found[0]!r}\n".encode("utf-8", "surrogateescape"))
+            seen.append(f"{path}\0{found[0]!r}\n")
         for folder in ("sources", "facts"):
             top = str(root / folder)
             if not os.path.isdir(top):
@@ -239,21 +240,22 @@ def survey(root: Path, *extra: str) -> Survey | None:
                     what, recent = found
                     kind = cast(int, what[0])
                     if stat.S_ISDIR(kind):  # its name is what counts: its entries show below
-                        h.update(f"dir\0{path}\n".encode("utf-8", "surrogateescape"))
+                        seen.append(f"dir\0{path}\n")
                         continue
                     if folder == "facts" and name.lower().endswith((".yaml", ".yml")):
                         ids.append(name.rsplit(".", 1)[0])
                         cards[r.display(path)] = None if recent else what
-                        h.update(f"card\0{path}\n".encode("utf-8", "surrogateescape"))
+                        seen.append(f"card\0{path}\n")
                         continue
                     if folder == "facts" and not stat.S_ISLNK(kind):
                         continue  # never read
                     if recent:
                         return None
-                    h.update(f"{path}\0{what!r}\n".encode("utf-8", "surrogateescape"))
+                    seen.append(f"{path}\0{what!r}\n")
     except OSError:
         return None
     clean = len(set(ids)) == len(ids) and all(ID_RE.match(i) for i in ids)
+    h.update("".join(seen).encode("utf-8", "surrogateescape"))
     return Survey(h.hexdigest(), cards, clean)
 
 

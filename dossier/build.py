@@ -75,6 +75,8 @@ def build(
     site_key = str(out.resolve())
     if cache is not None:
         cache.open_site(site_key)
+        if not (out / publish.MARKER).is_file():  # the last build's files are gone
+            cache.forget_site(site_key)
     theme = theme_digest(theme_dirs(content_dir))
     rest = _rest(now, theme, built)
     inputs = _inputs(now, rest)

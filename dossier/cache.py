@@ -224,6 +224,12 @@ class Cache:
         if isinstance(skeletons, dict):
             self.skeletons[key] = skeletons
 
+    def forget_site(self, key: str) -> None:
+        """Let go of what is kept of output folder ``key``'s last build (its files are
+        gone: none of it can be used); what the next build there makes replaces it."""
+        for kept in (self.sites, self.built_from, self.pieces, self.ledgers, self.skeletons):
+            kept.pop(key, None)
+
     def keep_all(self) -> None:
         """Keep everything held (for a run that read only part of the folder: what it
         did not read is still there)."""

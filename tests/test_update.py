@@ -318,3 +318,29 @@ def test_an_update_does_not_list_the_cards_again(tmp_path: Path, monkeypatch: py
     assert "facts" not in listed
     assert "Claim three, edited." in (tmp_path / "site/index.html").read_text()
     same_as_full(content, tmp_path / "site", tmp_path)
+
+
+def test_a_site_removed_is_built_anew_without_the_last_build_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What was kept of a folder whose files are gone is let go before the build."""
+    import shutil
+
+    content = make(tmp_path / "content")
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    shutil.rmtree(tmp_path / "site")
+    held: list[int] = []
+    real = build_module.render_files
+
+    def spy(*args: object, **kwargs: object) -> object:
+        store = args[5]
+        assert isinstance(store, cache.Cache)
+        held.append(len(store.sites) + len(store.pieces) + len(store.skeletons) + len(store.ledgers))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "render_files", spy)
+    result = builds()
+    assert held == [0]
+    assert result.published is not None and result.published.kept == 0
+    same_as_full(content, tmp_path / "site", tmp_path)

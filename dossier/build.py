@@ -21,7 +21,7 @@ from . import data, generators, model, parallel, publish, splice
 from .cache import Cache, code_digest
 from .check import CheckResult, check, check_only, recall, survey
 from .generators import Entry, Site, SourceEntry
-from .ledger import Ledger, Record, ledger_from_record, record_of, touched, widen
+from .ledger import Ledger, Record, footprint, ledger_from_record, record_of, touched, widen
 from .pause import collector_paused, heap_frozen
 from .pieces import Old, Spans, read_at
 from .problems import Severity, Verdict
@@ -183,7 +183,9 @@ def _update(
         entry, where = manifest.get(name), spans.get(name, {}).get("", {})
         if entry is None or not all(k.key in where for k in kept.facts.values()):
             return None
-    first = touched(kept, changed)
+    # First as if the edited cards' quotes stood where they stood: the sources' pages and
+    # the facts quoting those sources are read only if they do not (most edits).
+    first = touched(kept, changed, quotes=False)
     result = check_only(content_dir, first.cards, first.sources, strict=strict, cache=cache, listed=now.cards)
     # The verdict on the folder: the last one, with the edited cards' problems from this check.
     checked = (result, first.cards)
@@ -193,9 +195,11 @@ def _update(
     if result.content is None or not first.edited <= set(result.content.facts):
         return None
     edited = [result.content.facts[fid] for fid in first.edited]
+    moved = any(footprint(f, result.matches) != kept.facts[f.id].quotes for f in edited)
     # What the edited cards relate to and quote now, too.
     relates = {r.id for f in edited for r in f.related}
-    touch = widen(kept, first.edited, relates, {ev.source.id for f in edited for ev in f.evidence})
+    quoted = {ev.source.id for f in edited for ev in f.evidence} if moved else set()
+    touch = widen(kept, first.edited, relates, quoted, quotes=moved)
     if not (touch.cards <= first.cards and touch.sources <= first.sources):
         result = check_only(
             content_dir, touch.cards, touch.sources, strict=strict, cache=cache, listed=now.cards

@@ -39,7 +39,7 @@ from .quotes import Match, Settings
 from .schema import Rec
 from .shards import Shards
 
-FORMAT = 26
+FORMAT = 27
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .generators import Entry, FactView, SourceEntry
+from .model import Fact
+from .quotes import Match
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,9 @@ class Kept:
     entry: Entry
     sources: tuple[str, ...]  # ids of the sources it quotes
     related: tuple[str, ...]  # ids of the facts it relates to
+    #: each quote's source and where it stands there: all that the sources' pages and
+    #: entries take from this fact (``footprint``)
+    quotes: tuple[tuple[str, tuple[tuple[int, int], ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +62,8 @@ def ledger_from_record(raw: Any) -> Ledger | None:
         return Ledger(
             inputs,
             {
-                fid: Kept(card, stat, key, Entry(*entry), tuple(srcs), tuple(rel))
-                for fid, (card, stat, key, entry, srcs, rel) in facts.items()
+                fid: Kept(card, stat, key, Entry(*entry), tuple(srcs), tuple(rel), tuple(quotes))
+                for fid, (card, stat, key, entry, srcs, rel, quotes) in facts.items()
             },
             {sid: SourceEntry(*s) for sid, s in sources.items()},
         )
@@ -84,6 +89,7 @@ def record_of(
             _ENTRY(entry),
             tuple(sorted({q.source.id for q in v.quotes})),
             tuple(dict.fromkeys(r.id for r in v.fact.related)),
+            tuple((q.source.id, q.spans) for q in v.quotes),
         )
         for v, entry, key in facts
     }
@@ -105,23 +111,40 @@ class Touched:
     cards: set[str]
 
 
-def touched(ledger: Ledger, changed: set[str]) -> Touched:
+def touched(ledger: Ledger, changed: set[str], *, quotes: bool = True) -> Touched:
     """What editing the cards ``changed`` (their paths; all in the ledger) touches, as far
-    as the ledger knows; the caller adds what the edited cards now say (``widen``)."""
+    as the ledger knows; the caller adds what the edited cards now say (``widen``).
+    ``quotes=False``: as if the edited facts' quotes stood where they stood (their
+    sources' pages, and the facts quoting those sources, untouched)."""
     by_card = {k.card: fid for fid, k in ledger.facts.items()}
     edited = {by_card[c] for c in changed}
-    return widen(ledger, edited, set(), set())
+    return widen(ledger, edited, set(), set(), quotes=quotes)
 
 
-def widen(ledger: Ledger, edited: set[str], related: set[str], sources: set[str]) -> Touched:
+def widen(
+    ledger: Ledger, edited: set[str], related: set[str], sources: set[str], *, quotes: bool = True
+) -> Touched:
     """``touched``, with the facts and sources the edited cards relate to and quote now."""
     facts = ledger.facts
     pages = set(edited)
     pages.update(fid for fid, k in facts.items() if edited.intersection(k.related))
     quoted = set(sources)
-    for fid in edited:
-        quoted.update(facts[fid].sources)
+    if quotes:
+        for fid in edited:
+            quoted.update(facts[fid].sources)
     # A fact's page shows the facts it relates to: they are read too.
     read = pages.union(related, *(facts[fid].related for fid in pages))
-    read.update(fid for fid, k in facts.items() if quoted.intersection(k.sources))
+    if quoted:
+        read.update(fid for fid, k in facts.items() if quoted.intersection(k.sources))
     return Touched(edited, pages, quoted, {facts[fid].card for fid in read if fid in facts})
+
+
+def footprint(fact: Fact, matches: Mapping[tuple[str, int], Match]) -> tuple[object, ...] | None:
+    """``Kept.quotes`` of a fact as just checked (None: a quote was not found)."""
+    out = []
+    for i, ev in enumerate(fact.evidence):
+        match = matches.get((fact.id, i))
+        if match is None:
+            return None
+        out.append((ev.source.id, match.spans))
+    return tuple(out)

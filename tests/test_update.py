@@ -344,3 +344,31 @@ def test_a_site_removed_is_built_anew_without_the_last_build_held(
     assert held == [0]
     assert result.published is not None and result.published.kept == 0
     same_as_full(content, tmp_path / "site", tmp_path)
+
+
+@pytest.mark.parametrize("quote_moves", [False, True])
+def test_an_edit_whose_quotes_stand_where_they_stood_reads_no_fact_for_its_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quote_moves: bool
+) -> None:
+    """A new claim: the edited card and the facts it relates to are read, not the facts
+    quoting its source (nothing of the source's page changes); a quote moved: those too."""
+    content = make(tmp_path / "content", 12)
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    read: list[set[str]] = []
+    real = build_module.check_only
+
+    def spy(root: Path, cards: set[str], *args: object, **kwargs: object) -> object:
+        read.append({Path(c).stem for c in cards})
+        return real(root, cards, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "check_only", spy)
+    # f4 quoted talks[0]; talks[0] is quoted by f0, f2, f6, f8 and f10 too
+    edited = card(4, claim="Four, edited.", related=(5,), quote=("talks", int(quote_moves)))
+    write(content, "facts/f4.yaml", edited)
+    assert builds().recalled is not None
+    co_citing = {"f0", "f2", "f6", "f8", "f10"}
+    assert read[0] == {"f3", "f4", "f5"}  # itself, f3 (relates to it), f5 (it relates to)
+    assert bool(co_citing & read[-1]) == quote_moves
+    monkeypatch.undo()
+    same_as_full(content, tmp_path / "site", tmp_path)

@@ -14,7 +14,7 @@ from dossier.build import build
 from dossier.shards import Shards
 
 from .conftest import write
-from .test_update import Builds, card, make, settled  # noqa: F401 (racy cards: none)
+from .test_update import built_once, card, settled  # noqa: F401 (racy cards: none)
 
 keys = st.one_of(
     st.binary(min_size=1, max_size=4),
@@ -79,9 +79,7 @@ def test_a_damaged_shard_reads_as_empty() -> None:
 def test_an_update_decodes_only_the_shards_it_asks_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    content = make(tmp_path / "content", 40)
-    builds = Builds(content, tmp_path / "site")
-    builds()
+    content, builds = built_once(tmp_path, 40)
     store = cache.load_bytes(cache.dump(builds.store))  # as the next process finds it
     opened: list[int] = []
     real = Shards._shard

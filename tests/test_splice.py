@@ -17,7 +17,7 @@ from dossier import splice
 from dossier.generators import Entry, Lists
 
 from .conftest import write
-from .test_update import Builds, card, make, same_as_full, settled  # noqa: F401 (racy cards: none)
+from .test_update import Builds, built_once, card, make, same_as_full, settled  # noqa: F401 (racy cards: none)
 
 
 def entry(fid: str, claim: str = "A claim.", date: str | None = None) -> Entry:
@@ -231,9 +231,7 @@ def test_an_update_splices_the_data_files_while_they_are_laid_out_as_before(
 ) -> None:
     from dossier import data
 
-    content = make(tmp_path / "content")
-    builds = Builds(content, tmp_path / "site")
-    builds()
+    content, builds = built_once(tmp_path)
     heads: list[bytes] = []
     real = data.splice
 

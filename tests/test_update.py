@@ -84,6 +84,14 @@ class Builds:
         return result
 
 
+def built_once(tmp_path: Path, n: int = 6) -> tuple[Path, Builds]:
+    """A content folder of ``n`` cards, built once into ``tmp_path / "site"``."""
+    content = make(tmp_path / "content", n)
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    return content, builds
+
+
 def same_as_full(content: Path, out: Path, tmp: Path) -> None:
     fresh = tmp / "fresh"
     store = cache.Cache()
@@ -302,9 +310,7 @@ def test_a_data_file_replaced_during_an_update_stops_it(
 
 def test_an_update_does_not_list_the_cards_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The survey just listed every card: the update's reading takes its list."""
-    content = make(tmp_path / "content", 8)
-    builds = Builds(content, tmp_path / "site")
-    builds()
+    content, builds = built_once(tmp_path, 8)
     listed: list[str] = []
     real = readers._listing
 
@@ -326,9 +332,7 @@ def test_a_site_removed_is_built_anew_without_the_last_build_held(
     """What was kept of a folder whose files are gone is let go before the build."""
     import shutil
 
-    content = make(tmp_path / "content")
-    builds = Builds(content, tmp_path / "site")
-    builds()
+    content, builds = built_once(tmp_path)
     shutil.rmtree(tmp_path / "site")
     held: list[int] = []
     real = build_module.render_files
@@ -352,9 +356,7 @@ def test_an_edit_whose_quotes_stand_where_they_stood_reads_no_fact_for_its_sourc
 ) -> None:
     """A new claim: the edited card and the facts it relates to are read, not the facts
     quoting its source (nothing of the source's page changes); a quote moved: those too."""
-    content = make(tmp_path / "content", 12)
-    builds = Builds(content, tmp_path / "site")
-    builds()
+    content, builds = built_once(tmp_path, 12)
     read: list[set[str]] = []
     real = build_module.check_only
 

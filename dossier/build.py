@@ -522,8 +522,8 @@ def _files(
         known_placements = cache.placements if cache is not None else None
         site = generators.generate(result, known_placements, partial.pages if partial else None)
         if cache is not None and partial is not None:  # it places only its quotes: the rest stand
-            for placement in site.placements.items():
-                cache.placements[placement[0]] = placement[1]
+            for k, placed in site.placements.items():
+                cache.placements[k] = placed
         elif cache is not None:
             cache.placements = Shards(site.placements.items())
         views = {v.id: v for v in site.facts}

@@ -85,7 +85,7 @@ def _streamed(
         old is not None
         and previous is not None
         and before.changed is not None
-        and (previous.layout, previous.ids, previous.size) == (layout, ids, old.size)
+        and (previous.layout, previous.size) == (layout, old.size)  # (the layout holds the ids)
     ):
         parts, new = splice(previous, lambda at, n: read_at(old.fd, at, n), before.changed, entry)
         made.spans[""] = dict(zip(map(key, ids), map(pack, new.offsets, new.lengths), strict=True))

@@ -240,27 +240,23 @@ class Recorder:
         self.offsets.append(offset)
         self.lengths.append(length)
 
-    def made(self, layout: bytes, size: int) -> Skeleton | None:
+    def made(
+        self, layout: bytes, size: int, fields: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    ) -> Skeleton | None:
         """The skeleton of a file whose layout the caller digested (None: a row's
         arguments cannot be kept)."""
         if not self.usable:
             return None
         return Skeleton(
-            ((), ()), layout, tuple(self.kinds), tuple(self.ids), tuple(self.kind),
+            fields, layout, tuple(self.kinds), tuple(self.ids), tuple(self.kind),
             tuple(self.offsets), tuple(self.lengths), size,
         )  # fmt: skip
 
     def skeleton(self, watch: Watch, lists: Lists, size: int) -> Skeleton | None:
+        """The skeleton of a list page, its layout digested from what ``watch`` saw read."""
         fields = watch.fields()
-        if fields is None or not self.usable:
-            return None
-        digest = layout(lists, fields)
-        if digest is None:
-            return None
-        return Skeleton(
-            fields, digest, tuple(self.kinds), tuple(self.ids), tuple(self.kind),
-            tuple(self.offsets), tuple(self.lengths), size,
-        )  # fmt: skip
+        digest = layout(lists, fields) if fields is not None else None
+        return None if fields is None or digest is None else self.made(digest, size, fields)
 
 
 def splice(

@@ -381,7 +381,9 @@ def serve_command(content_dir: Path, port: int, out: Path | None) -> None:
     with tempfile.TemporaryDirectory(prefix="dossier-serve-") as tmp:
         target = out if out is not None else Path(tmp) / "site"
         try:
-            server = DevServer(content_dir, target, port, lambda msg: click.echo(msg, err=True))
+            # What `dossier build` cached, read and never written back (see ``serve``).
+            store = cache.load(cache.path_for(content_dir), cache.build_path_for(content_dir))
+            server = DevServer(content_dir, target, port, lambda msg: click.echo(msg, err=True), cache=store)
         except OSError as exc:
             raise click.UsageError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
         server.start()

@@ -2,12 +2,22 @@
 
 A failed build does not stop the server: every page then shows the problems, with file
 and line, until the next change builds cleanly. Messages go to a reporter callback.
+
+The server keeps a cache in memory, so that a rebuild after an edit is an update (the
+pages the edit touches; see ``build``): at 10,000 cards, well under a second where a
+build from nothing takes ten. The cache starts from what the caller gives (the command
+gives the one ``dossier build`` keeps, so the first build need not read every card
+afresh) and is never saved: the server's folder is its own. A build that fails with an
+exception drops it: the next starts from nothing.
 """
 
 from __future__ import annotations
 
+import gc
 import html
+import os
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +26,9 @@ from pathlib import Path
 import jinja2
 
 from . import report
-from .build import build
+from .build import BuildResult, build
+from .cache import Cache
+from .problems import Verdict
 from .publish import PublishError
 from .render import theme_dirs
 
@@ -24,23 +36,36 @@ Reporter = Callable[[str], None]
 
 
 def snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
-    """Size and mtime of every file below the folders: a change to either triggers a build."""
+    """Size and mtime of every file below the folders (links followed to what they name,
+    folders too): a change to either triggers a build."""
     seen: dict[str, tuple[int, int]] = {}
-    for folder in folders:
-        if not folder.is_dir():
+    todo = [str(folder) for folder in folders]
+    while todo:
+        try:
+            with os.scandir(todo.pop()) as entries:
+                for e in entries:
+                    try:
+                        if e.is_dir():
+                            todo.append(e.path)
+                            continue
+                        st = e.stat()
+                    except OSError:
+                        continue
+                    seen[e.path] = (st.st_mtime_ns, st.st_size)
+        except OSError:  # not a folder (or gone): nothing below it to watch
             continue
-        for path in folder.rglob("*"):
-            try:
-                st = path.stat()
-            except OSError:
-                continue
-            seen[str(path)] = (st.st_mtime_ns, st.st_size)
     return seen
 
 
 class DevServer:
     def __init__(
-        self, content_dir: Path, out: Path, port: int, reporter: Reporter, interval: float = 0.3
+        self,
+        content_dir: Path,
+        out: Path,
+        port: int,
+        reporter: Reporter,
+        interval: float = 0.3,
+        cache: Cache | None = None,
     ) -> None:
         self.content_dir = content_dir
         self.out = out
@@ -48,7 +73,11 @@ class DevServer:
         self.interval = interval
         self.error_page: bytes | None = None
         self.builds = 0
+        self.cache = cache if cache is not None else Cache()
+        self.known: Verdict | None = None  # the last build's verdict, for the next
+        self.last: BuildResult | None = None  # the last build that ran to its end
         self._stop = threading.Event()
+        self._serving = False
         handler = partial(_Handler, directory=str(out), server_state=self)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.port = self.httpd.server_address[1]
@@ -59,16 +88,23 @@ class DevServer:
 
     def rebuild(self) -> None:
         self.builds += 1
+        start = time.perf_counter()
         try:
-            result = build(self.content_dir, self.out)
+            result = build(self.content_dir, self.out, cache=self.cache, known=self.known)
         except (PublishError, jinja2.TemplateError, OSError) as exc:
+            self.cache, self.known = Cache(), None  # it may hold half of what failed
             self._fail([f"error[build] {type(exc).__name__}: {exc}"])
             return
+        finally:
+            gc.unfreeze()  # what a build froze (see ``pause``) is collectable again
+        self.last = result
+        self.known = result.unchanged or result.recalled or result.check.verdict(result.survey)
         if result.published is None:
             self._fail(report.text(result.check.problems))
             return
         self.error_page = None
-        self.reporter(f"built {result.pages} pages ({result.published.written} changed)")
+        spent = time.perf_counter() - start
+        self.reporter(f"built {result.pages} pages ({result.published.written} changed) in {spent:.2f} s")
 
     def _fail(self, lines: list[str]) -> None:
         body = "\n".join(html.escape(line) for line in lines)
@@ -83,8 +119,12 @@ class DevServer:
 
     def watch(self) -> None:
         before = snapshot(self.watched)
-        while not self._stop.wait(self.interval):
+        pause = self.interval
+        while not self._stop.wait(pause):
+            start = time.perf_counter()
             now = snapshot(self.watched)
+            # Looking takes a tenth of a second at 10,000 cards: at most a third of the time.
+            pause = max(self.interval, 2 * (time.perf_counter() - start))
             if now != before:
                 before = now
                 self.rebuild()
@@ -95,6 +135,7 @@ class DevServer:
         threading.Thread(target=self.watch, daemon=True).start()
         thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         thread.start()
+        self._serving = True
         return thread
 
     def httpd_thread_wait(self, timeout: float = 0.5) -> None:
@@ -103,7 +144,8 @@ class DevServer:
 
     def stop(self) -> None:
         self._stop.set()
-        self.httpd.shutdown()
+        if self._serving:  # (shutdown waits for a loop that was never started)
+            self.httpd.shutdown()
         self.httpd.server_close()
 
 

@@ -14,6 +14,7 @@ from dossier import build as build_module
 from dossier import cache, readers
 from dossier.build import BuildResult, build
 from dossier.problems import Verdict
+from dossier.serve import DevServer
 
 from .conftest import SOURCE_TEXT, write
 
@@ -374,3 +375,44 @@ def test_an_edit_whose_quotes_stand_where_they_stood_reads_no_fact_for_its_sourc
     assert bool(co_citing & read[-1]) == quote_moves
     monkeypatch.undo()
     same_as_full(content, tmp_path / "site", tmp_path)
+
+
+# --- dossier serve: the same updates, the cache kept in memory --------------------------------
+
+
+def test_serve_rebuilds_an_edit_as_an_update_and_gives_the_full_build(tmp_path: Path) -> None:
+    content = make(tmp_path / "content")
+    server = DevServer(content, tmp_path / "site", 0, [].append)
+    try:
+        server.rebuild()
+        assert server.last is not None and server.last.recalled is None  # the first makes all
+        write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,)))
+        server.rebuild()
+        assert server.last.recalled is not None  # an update: the cache was kept
+        assert server.error_page is None
+        same_as_full(content, tmp_path / "site", tmp_path)
+    finally:
+        server.stop()
+
+
+def test_serve_drops_its_cache_when_a_build_fails(tmp_path: Path) -> None:
+    content = make(tmp_path / "content")
+    messages: list[str] = []
+    server = DevServer(content, tmp_path / "site", 0, messages.append)
+    broken = tmp_path / "templates" / "fact.html"  # the content's theme, beside it
+    try:
+        server.rebuild()
+        kept = server.cache
+        write(content, "facts/f1.yaml", card(1, claim="Claim one, edited.", related=(2,)))
+        broken.parent.mkdir()
+        broken.write_text("{% if %}\n")
+        server.rebuild()
+        assert server.error_page is not None and b"TemplateSyntaxError" in server.error_page
+        assert server.cache is not kept and server.known is None  # nothing half-made is reused
+        broken.unlink()
+        server.rebuild()
+        assert server.error_page is None
+        same_as_full(content, tmp_path / "site", tmp_path)
+        assert messages[-1].startswith("built ") and messages[-1].endswith(" s")
+    finally:
+        server.stop()

@@ -36,8 +36,8 @@ Reporter = Callable[[str], None]
 
 
 def snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
-    """Size and mtime of every file below the folders (links followed to what they name,
-    folders too): a change to either triggers a build."""
+    """Size and mtime of every file below the folders, a link's as of what it names (a
+    linked folder is not entered: links may loop): a change to either triggers a build."""
     seen: dict[str, tuple[int, int]] = {}
     todo = [str(folder) for folder in folders]
     while todo:
@@ -45,7 +45,7 @@ def snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
             with os.scandir(todo.pop()) as entries:
                 for e in entries:
                     try:
-                        if e.is_dir():
+                        if e.is_dir(follow_symlinks=False):
                             todo.append(e.path)
                             continue
                         st = e.stat()

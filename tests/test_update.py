@@ -14,7 +14,7 @@ from dossier import build as build_module
 from dossier import cache, readers
 from dossier.build import BuildResult, build
 from dossier.problems import Verdict
-from dossier.serve import DevServer
+from dossier.serve import DevServer, snapshot
 
 from .conftest import SOURCE_TEXT, write
 
@@ -416,3 +416,15 @@ def test_serve_drops_its_cache_when_a_build_fails(tmp_path: Path) -> None:
         assert messages[-1].startswith("built ") and messages[-1].endswith(" s")
     finally:
         server.stop()
+
+
+def test_serve_watches_files_and_links_and_never_loops(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "card.yaml").write_text("x")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path / "a")  # a folder that holds itself
+    (tmp_path / "target.txt").write_text("one")
+    (tmp_path / "a" / "link.txt").symlink_to(tmp_path / "target.txt")
+    before = snapshot([tmp_path / "a", tmp_path / "missing"])
+    assert set(before) == {str(tmp_path / "a" / n) for n in ("b/card.yaml", "loop", "link.txt")}
+    (tmp_path / "target.txt").write_text("three")  # behind the link
+    assert snapshot([tmp_path / "a"]) != before

@@ -206,11 +206,11 @@ def _update(
         )
     if result.content is None or result.errors:
         return None
-    partial = Partial(kept, touch.pages, touch.sources, raw)
-    kept_files = [*data_files, *_untouched(partial, manifest)]
+    untouched = _untouched(kept, touch.pages, touch.sources, manifest)
     with publish.Previous(out) as old:  # a file of the site edited by hand: build it all
-        if not all(n in manifest and old.intact(n, manifest[n]) for n in kept_files):
+        if not all(n in manifest and old.intact(n, manifest[n]) for n in (*data_files, *untouched)):
             return None
+    partial = Partial(kept, touch.pages, touch.sources, raw, untouched)
     cache.keep_all()  # what it did not read is still what the folder holds
     return result, partial, verdict
 
@@ -448,6 +448,7 @@ class Partial:
     pages: set[str]  # facts whose pages are made again
     sources: set[str]  # sources whose pages are made again
     last: Record  # the ledger as stored
+    untouched: list[str]  # the previous build's files it keeps as they are (``_untouched``)
 
 
 def render_files(
@@ -602,7 +603,7 @@ def _files(
     # base_url its links are absolute.
     yield page("404.html", "404.html", absolute=dossier.base_url)
     if partial is not None:  # the pages of the facts and sources it left alone, as they are
-        for name in _untouched(partial, previous):  # vouched for by _update (and publish)
+        for name in partial.untouched:  # vouched for by _update (and publish)
             if name.endswith(".html"):
                 pages.append(name)
             yield publish.File(name, None, previous[name][4])
@@ -683,11 +684,13 @@ def _timed(parts: Iterator[bytes], spent: dict[str, float], stage: str) -> Itera
         yield part
 
 
-def _untouched(partial: Partial, previous: publish.Manifest) -> list[str]:
+def _untouched(
+    kept: Ledger, pages: set[str], sources_made: set[str], previous: publish.Manifest
+) -> list[str]:
     """The files of the previous build an update leaves as they are: the pages of the facts
     and sources it does not make again, and the source files copied into the site."""
-    facts = {generators.fact_path(fid) for fid in partial.ledger.facts if fid not in partial.pages}
-    sources = {generators.source_path(sid) for sid in partial.ledger.sources if sid not in partial.sources}
+    facts = {generators.fact_path(fid) for fid in kept.facts if fid not in pages}
+    sources = {generators.source_path(sid) for sid in kept.sources if sid not in sources_made}
     copied = {n for n in previous if n.startswith("sources/") and not n.endswith(".html")}
     return sorted(facts | sources | copied)
 

@@ -5,8 +5,9 @@ site, then times, each in a fresh process: `dossier check` cold (--no-cache), fi
 cache, with nothing changed and after one card changed; `dossier build` into an empty
 folder (every page rendered), with nothing changed and after one card changed; and
 `hugo`. It prints wall time, peak memory (max RSS of the process and its children) and
-pages per second, with the dossier/Hugo ratio, then the share of each stage of an
-in-process dossier build. The runs after an edit, and with nothing changed, are made
+pages per second, with the dossier/Hugo ratio; then the two live servers side by side
+(`dossier serve` and `hugo server`, each rebuilding after one card changed, as each
+reports its rebuild); then the share of each stage of an in-process dossier build. The runs after an edit, and with nothing changed, are made
 REPEAT times each (a new edit before each): the table gives the median, and a line
 below it every run, since one run on a shared machine can be off by half.
 
@@ -18,10 +19,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
+import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +47,51 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     return wall, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+
+
+def live(cmd: list[str], env: dict[str, str], ready: str, done: str, card: Path) -> tuple[list[float], int]:
+    """A live server's rebuilds after an edit: start ``cmd``, wait for a line matching
+    ``ready``, then REPEAT times edit ``card`` (the claim's first line gets a mark, or
+    loses it) and read the rebuild's seconds from the next line matching ``done`` (its
+    one group: seconds, or milliseconds when the line says ms). Returns them and the
+    server's peak RSS in MB."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True).start()
+
+    def wait_for(pattern: str, limit: float) -> re.Match[str]:
+        end = time.monotonic() + limit
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, end - time.monotonic()))
+            except queue.Empty:
+                proc.kill()
+                raise SystemExit(f"{cmd[0]} said nothing matching {pattern!r} in {limit:.0f} s") from None
+            if found := re.search(pattern, line):
+                return found
+
+    spent = []
+    try:
+        wait_for(ready, 600)
+        time.sleep(1.0)  # (its watcher starts looking)
+        for _ in range(REPEAT):
+            text = card.read_text()
+            marked = text.replace("Claim number", "Claim (edited) number", 1)
+            card.write_text(
+                marked if marked != text else text.replace("Claim (edited) number", "Claim number", 1)
+            )
+            found = wait_for(done, 120)
+            spent.append(float(found[1]) / (1000 if "ms" in found[0] else 1))
+            time.sleep(1.0)  # a second event for the same edit is taken here, not counted
+            while not lines.empty():
+                lines.get()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, _, usage = os.wait4(proc.pid, 0)
+        except ChildProcessError:
+            usage = None
+    return spent, (usage.ru_maxrss // 1024 if usage else 0)
 
 
 def pages_in(folder: Path) -> int:
@@ -113,6 +163,37 @@ def bench(
             out,
         )
         rows.append(("ratio dossier build / hugo", build / h, 0, None))
+    # The live servers, each rebuilding after an edit: its own figure for the rebuild.
+    serve, peak = live(
+        [str(DOSSIER), "serve", str(content), "--port", "0"],
+        env,
+        r"^serving ",
+        r"^built .* in ([0-9.]+) s$",
+        content / "facts" / "fact-00003.yaml",
+    )
+    rows.append(("dossier serve (one card changed), median", statistics.median(serve), peak, None))
+    spread.append("dossier serve (one card changed): " + ", ".join(f"{w:.2f}" for w in sorted(serve)) + " s")
+    if hugo:
+        served, peak = live(
+            [hugo, "server", "-s", str(root / "hugo"), "--port", "0", "--bind", "127.0.0.1",
+             "--disableLiveReload"],
+            env,
+            r"Web Server is available",
+            r"Total in ([0-9.]+) ms",
+            root / "hugo" / "content" / "cards" / "fact-00003.md",
+        )  # fmt: skip
+        rows.append(("hugo server (one card changed), median", statistics.median(served), peak, None))
+        spread.append(
+            "hugo server (one card changed): " + ", ".join(f"{w:.2f}" for w in sorted(served)) + " s"
+        )
+        rows.append(
+            (
+                "ratio dossier serve / hugo server",
+                statistics.median(serve) / statistics.median(served),
+                0,
+                None,
+            )
+        )
     return rows, spread
 
 

@@ -6,7 +6,6 @@ Nothing here renders HTML or touches files; templates get plain, typed records.
 from __future__ import annotations
 
 import re
-import urllib.parse
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -500,10 +499,26 @@ _PARAGRAPH = re.compile(r"\S(?:.*\S)?(?:\n[ \t\u00a0]*\S.*)*")
 _WORDS_PER_END = 4
 
 
+class _Escapes(dict[int, str]):
+    """A character's percent-encoding for a text fragment, by code point, made the first
+    time it is asked for (a memo of a pure function, for ``str.translate``): everything
+    but unreserved characters is encoded, '-' too (it delimits prefix and suffix), as the
+    spec's syntax requires; ',' and '&' are encoded too. As ``urllib.parse.quote`` with
+    nothing safe encodes, a character at a time (three times as fast)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        out = char if char in _UNRESERVED else "".join(f"%{b:02X}" for b in char.encode("utf-8"))
+        self[code] = out
+        return out
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~")
+_ESCAPES = _Escapes()
+
+
 def _fragment_escape(text: str) -> str:
-    # Percent-encode everything but unreserved characters, and also '-' (it delimits
-    # prefix/suffix) as the spec's syntax requires; ',' and '&' are encoded by quote().
-    return urllib.parse.quote(text, safe="").replace("-", "%2D")
+    return text.translate(_ESCAPES)
 
 
 class _Placer:

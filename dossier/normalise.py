@@ -100,13 +100,7 @@ def normalise(text: str) -> Normalised:
         s, e = m.span()
         out.append(folded[last:s])
         n += s - last
-        piece = m.group()
-        if piece == "\u2026":
-            rep = "..."
-        elif piece[0] == "-":
-            rep = "-"
-        else:
-            rep = " " if " " in piece else ""
+        rep = _replacement(m)
         out.append(rep)
         edits.append((n, s, len(rep), e - s))
         n += len(rep)
@@ -117,9 +111,23 @@ def normalise(text: str) -> Normalised:
     return Normalised("".join(out), tuple(maps))
 
 
+def _replacement(m: re.Match[str]) -> str:
+    """What a run ``_EDITS`` found becomes."""
+    piece = m.group()
+    if piece == "\u2026":
+        return "..."
+    if piece[0] == "-":
+        return "-"
+    return " " if " " in piece else ""
+
+
 def normalise_text(text: str) -> str:
-    """Normalise without keeping the map (for quotes), with the ends trimmed."""
-    return normalise(text).text.strip(" ")
+    """Normalise without keeping the map (for quotes), with the ends trimmed: what
+    ``normalise`` gives, without making the map (a text not in NFC is rare: made as
+    ``normalise`` makes it)."""
+    if not unicodedata.is_normalized("NFC", text):
+        return normalise(text).text.strip(" ")
+    return _EDITS.sub(_replacement, text.translate(_TABLE)).strip(" ")
 
 
 def _nfc(text: str) -> tuple[str, OffsetMap]:

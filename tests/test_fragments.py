@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from dossier import quotes
-from dossier.generators import text_fragment_url
+from dossier.generators import _fragment_escape, text_fragment_url
 from dossier.model import Source
 
 
@@ -66,3 +72,14 @@ def test_omission_spans_start_to_end() -> None:
 
 def test_no_url_no_fragment() -> None:
     assert fragment("a b c d e", "a b c", url=None) is None
+
+
+@given(st.text())
+def test_a_fragment_is_escaped_as_percent_encoding_with_nothing_safe_and_dashes_encoded(text: str) -> None:
+    try:
+        expected = urllib.parse.quote(text, safe="").replace("-", "%2D")
+    except UnicodeEncodeError:  # a lone surrogate: no encoding either way
+        with pytest.raises(UnicodeEncodeError):
+            _fragment_escape(text)
+        return
+    assert _fragment_escape(text) == expected

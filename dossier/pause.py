@@ -7,8 +7,8 @@ does make cycles (Jinja's contexts), so it runs with the collector on, but with 
 built so far frozen: the collector then scans only what rendering makes.
 
 What a build with a cache loads and plans is frozen for good (``freeze``): a command runs
-once. A long-lived caller that builds with a cache again and again (``serve`` builds
-without one) may call ``gc.unfreeze()`` between builds, so that garbage frozen with it is
+once. A long-lived caller that builds with a cache again and again calls
+``gc.unfreeze()`` after each build (``serve`` does), so that garbage frozen with it is
 collected.
 """
 

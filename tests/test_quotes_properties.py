@@ -18,8 +18,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from dossier.normalise import normalise, normalise_text
-from dossier.quotes import Match, Miss, Settings, Source, verify
+from dossier.normalise import _TABLE, _fold, normalise, normalise_text
+from dossier.quotes import Match, Miss, Settings, Source, _squeeze, verify
 
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "content" / "sources"
 REAL_TEXTS = tuple(p.read_text(encoding="utf-8") for p in sorted(SOURCE_DIR.glob("*.txt")))
@@ -568,3 +568,14 @@ _TRICKY = st.sampled_from(
 @given(st.lists(st.one_of(_TRICKY, st.text(max_size=4)), max_size=12).map("".join))
 def test_normalise_text_is_normalise_without_its_map(text: str) -> None:
     assert normalise_text(text) == normalise(text).text.strip(" ")
+
+
+@given(st.text(alphabet=st.sampled_from(" ab[]\u00a0"), max_size=30))
+def test_a_piece_squeezed_without_folds_is_squeezed_as_with_them(raw: str) -> None:
+    # An offset past the end is never met: the general path, with nothing to fold.
+    assert _squeeze(raw, set()) == _squeeze(raw, {len(raw) + 1})
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8")) | st.lists(_TRICKY).map("".join))
+def test_folding_by_substitutions_is_folding_by_the_table(text: str) -> None:
+    assert _fold(text) == text.translate(_TABLE)

@@ -49,12 +49,14 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int
     return wall, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
 
 
-def live(cmd: list[str], env: dict[str, str], ready: str, done: str, card: Path) -> tuple[list[float], int]:
+def live(
+    cmd: list[str], env: dict[str, str], ready: str, done: str, card: Path, work: Path
+) -> tuple[list[float], int]:
     """A live server's rebuilds after an edit: start ``cmd``, wait for a line matching
     ``ready``, then REPEAT times edit ``card`` (the claim's first line gets a mark, or
-    loses it) and read the rebuild's seconds from the next line matching ``done`` (its
-    one group: seconds, or milliseconds when the line says ms). Returns them and the
-    server's peak RSS in MB."""
+    loses it; written in ``work`` and renamed onto it) and read the rebuild's seconds
+    from the next line matching ``done`` (its one group: seconds, or milliseconds when
+    the line says ms). Returns them and the server's peak RSS in MB."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True).start()
@@ -77,9 +79,10 @@ def live(cmd: list[str], env: dict[str, str], ready: str, done: str, card: Path)
         for _ in range(REPEAT):
             text = card.read_text()
             marked = text.replace("Claim number", "Claim (edited) number", 1)
-            card.write_text(
-                marked if marked != text else text.replace("Claim (edited) number", "Claim number", 1)
-            )
+            edited = marked if marked != text else text.replace("Claim (edited) number", "Claim number", 1)
+            spare = work / f"{card.name}.edited"  # written whole, then renamed onto the card:
+            spare.write_text(edited)  # never seen half-written
+            os.replace(spare, card)
             found = wait_for(done, 120)
             spent.append(float(found[1]) / (1000 if "ms" in found[0] else 1))
             time.sleep(1.0)  # a second event for the same edit is taken here, not counted
@@ -174,6 +177,7 @@ def bench(
         r"^serving ",
         r"^built .* in ([0-9.]+) s$",
         content / "facts" / "fact-00003.yaml",
+        root,
     )
     rows.append(("dossier serve (one card changed), median", statistics.median(serve), peak, None))
     spread.append("dossier serve (one card changed): " + ", ".join(f"{w:.2f}" for w in sorted(serve)) + " s")
@@ -185,6 +189,7 @@ def bench(
             r"Web Server is available",
             r"Total in ([0-9.]+) ms",
             root / "hugo" / "content" / "cards" / "fact-00003.md",
+            root,
         )  # fmt: skip
         rows.append(("hugo server (one card changed), median", statistics.median(served), peak, None))
         spread.append(

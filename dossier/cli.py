@@ -375,17 +375,25 @@ def stats_command(content_dir: Path, fmt: str) -> None:
 def serve_command(content_dir: Path, port: int, out: Path | None) -> None:
     """Build, serve on 127.0.0.1 and rebuild when content or templates change (Ctrl-C stops)."""
     import signal
-    import tempfile
-
-    from .serve import DevServer
 
     def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # (once: the cleanup is not cut short)
         raise KeyboardInterrupt
 
     # Stopped as by Ctrl-C (the temporary folder removed) when told to terminate, too: by a
     # process manager, or by a shell that ran it in the background (where Ctrl-C's signal
     # is ignored).
-    signal.signal(signal.SIGTERM, stop)
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        _serve(content_dir, port, out)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def _serve(content_dir: Path, port: int, out: Path | None) -> None:
+    import tempfile
+
+    from .serve import DevServer
 
     with tempfile.TemporaryDirectory(prefix="dossier-serve-") as tmp:
         target = out if out is not None else Path(tmp) / "site"
@@ -395,9 +403,9 @@ def serve_command(content_dir: Path, port: int, out: Path | None) -> None:
             server = DevServer(content_dir, target, port, lambda msg: click.echo(msg, err=True), cache=store)
         except OSError as exc:
             raise click.UsageError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
-        server.start()
-        click.echo(f"serving {content_dir} at http://127.0.0.1:{server.port}/ (Ctrl-C stops)", err=True)
         try:
+            server.start()
+            click.echo(f"serving {content_dir} at http://127.0.0.1:{server.port}/ (Ctrl-C stops)", err=True)
             while True:
                 server.httpd_thread_wait()
         except KeyboardInterrupt:

@@ -1,8 +1,8 @@
 """Text normalisation for quote matching (SPEC §3, steps 1–4), with a map back to the original.
 
-Only edits that change a text's length are recorded, so a source of any size costs one
-``str.translate`` and one regex scan plus a handful of Python steps per edit (double
-spaces, paragraph breaks, ``…``), not a step per character.
+Only edits that change a text's length are recorded, so a source of any size costs a few
+regex substitutions (``_fold``) and one regex scan plus a handful of Python steps per edit
+(double spaces, paragraph breaks, ``…``), not a step per character.
 """
 
 from __future__ import annotations

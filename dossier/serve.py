@@ -26,7 +26,7 @@ from pathlib import Path
 import jinja2
 
 from . import report
-from .build import BuildResult, build
+from .build import build
 from .cache import Cache
 from .problems import Verdict
 from .publish import PublishError
@@ -36,7 +36,7 @@ Reporter = Callable[[str], None]
 
 
 def snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
-    """Size and mtime of every file below the folders, a link's as of what it names (a
+    """Mtime and size of every file below the folders, a link's as of what it names (a
     linked folder is not entered: links may loop): a change to either triggers a build."""
     seen: dict[str, tuple[int, int]] = {}
     todo = [str(folder) for folder in folders]
@@ -75,7 +75,8 @@ class DevServer:
         self.builds = 0
         self.cache = cache if cache is not None else Cache()
         self.known: Verdict | None = None  # the last build's verdict, for the next
-        self.last: BuildResult | None = None  # the last build that ran to its end
+        self.updated: bool | None = None  # was the last build an update (None: none ran)
+        self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
         self._serving = False
         handler = partial(_Handler, directory=str(out), server_state=self)
@@ -87,17 +88,21 @@ class DevServer:
         return [self.content_dir, *theme_dirs(self.content_dir)]
 
     def rebuild(self) -> None:
+        if self._stop.is_set():  # (stopping: a build now would write into what goes)
+            return
         self.builds += 1
         start = time.perf_counter()
         try:
             result = build(self.content_dir, self.out, cache=self.cache, known=self.known)
         except (PublishError, jinja2.TemplateError, OSError) as exc:
-            self.cache, self.known = Cache(), None  # it may hold half of what failed
-            self._fail([f"error[build] {type(exc).__name__}: {exc}"])
+            self._dropped([f"error[build] {type(exc).__name__}: {exc}"])
+            return
+        except Exception as exc:  # a bug: shown, and the server goes on (the next edit may pass)
+            self._dropped([f"error[internal] {type(exc).__name__}: {exc}; please report this"])
             return
         finally:
             gc.unfreeze()  # what a build froze (see ``pause``) is collectable again
-        self.last = result
+        self.updated = result.recalled is not None
         self.known = result.unchanged or result.recalled or result.check.verdict(result.survey)
         if result.published is None:
             self._fail(report.text(result.check.problems))
@@ -105,6 +110,11 @@ class DevServer:
         self.error_page = None
         spent = time.perf_counter() - start
         self.reporter(f"built {result.pages} pages ({result.published.written} changed) in {spent:.2f} s")
+
+    def _dropped(self, lines: list[str]) -> None:
+        """A build that raised: its cache may hold half of what failed, so it goes."""
+        self.cache, self.known, self.updated = Cache(), None, None
+        self._fail(lines)
 
     def _fail(self, lines: list[str]) -> None:
         body = "\n".join(html.escape(line) for line in lines)
@@ -117,8 +127,8 @@ class DevServer:
         ).encode()
         self.reporter(f"build failed: {len(lines)} problem line(s); the browser shows them")
 
-    def watch(self) -> None:
-        before = snapshot(self.watched)
+    def watch(self, before: dict[str, tuple[int, int]]) -> None:
+        """Build again whenever what ``snapshot`` sees differs from ``before``."""
         pause = self.interval
         while not self._stop.wait(pause):
             start = time.perf_counter()
@@ -130,9 +140,12 @@ class DevServer:
                 self.rebuild()
 
     def start(self) -> threading.Thread:
-        """Build once, then serve and watch in background threads."""
+        """Build once, then serve and watch in background threads (an edit made during
+        the first build is seen: what is watched is looked at first)."""
+        before = snapshot(self.watched)
         self.rebuild()
-        threading.Thread(target=self.watch, daemon=True).start()
+        self._watcher = threading.Thread(target=self.watch, args=(before,), daemon=True)
+        self._watcher.start()
         thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         thread.start()
         self._serving = True
@@ -143,7 +156,11 @@ class DevServer:
         self._stop.wait(timeout)
 
     def stop(self) -> None:
+        """Stop watching, waiting for a build under way to end (the folder it writes to
+        may be removed next), then stop serving."""
         self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join()
         if self._serving:  # (shutdown waits for a loop that was never started)
             self.httpd.shutdown()
         self.httpd.server_close()

@@ -4,6 +4,7 @@ full build makes."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -385,10 +386,10 @@ def test_serve_rebuilds_an_edit_as_an_update_and_gives_the_full_build(tmp_path: 
     server = DevServer(content, tmp_path / "site", 0, [].append)
     try:
         server.rebuild()
-        assert server.last is not None and server.last.recalled is None  # the first makes all
+        assert server.updated is False  # the first build makes everything
         write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,)))
         server.rebuild()
-        assert server.last.recalled is not None  # an update: the cache was kept
+        assert server.updated is True  # an update: the cache was kept
         assert server.error_page is None
         same_as_full(content, tmp_path / "site", tmp_path)
     finally:
@@ -428,3 +429,51 @@ def test_serve_watches_files_and_links_and_never_loops(tmp_path: Path) -> None:
     assert set(before) == {str(tmp_path / "a" / n) for n in ("b/card.yaml", "loop", "link.txt")}
     (tmp_path / "target.txt").write_text("three")  # behind the link
     assert snapshot([tmp_path / "a"]) != before
+
+
+def test_serve_shows_a_bug_in_a_build_drops_its_cache_and_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = make(tmp_path / "content")
+    server = DevServer(content, tmp_path / "site", 0, [].append)
+    try:
+        server.rebuild()
+        kept = server.cache
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise ValueError("a bug")
+
+        monkeypatch.setattr("dossier.serve.build", broken)
+        server.rebuild()
+        assert server.error_page is not None and b"error[internal] ValueError: a bug" in server.error_page
+        assert server.cache is not kept and server.known is None and server.updated is None
+        monkeypatch.undo()
+        server.rebuild()
+        assert server.error_page is None and server.updated is False
+    finally:
+        server.stop()
+
+
+def test_serve_sees_an_edit_made_during_its_first_build_and_stops_after_a_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = make(tmp_path / "content")
+    server = DevServer(content, tmp_path / "site", 0, [].append, interval=0.02)
+    real = build_module.build
+
+    def edited_meanwhile(*args: object, **kwargs: object) -> BuildResult:
+        if server.builds == 1:  # the first build: an edit lands while it runs
+            write(content, "facts/f3.yaml", card(3, claim="Claim three, edited.", related=(4,)))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("dossier.serve.build", edited_meanwhile)
+    server.start()
+    try:
+        deadline = time.monotonic() + 20
+        while server.builds < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert server.builds >= 2  # the watcher saw the edit the first build may have missed
+    finally:
+        server.stop()
+    assert server._watcher is not None and not server._watcher.is_alive()  # stop waits for it
+    assert "Claim three, edited." in (tmp_path / "site" / "facts" / "f3.html").read_text()

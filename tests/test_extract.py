@@ -279,7 +279,7 @@ def test_a_hidden_main_does_not_count() -> None:
 def test_entities_are_decoded_and_found() -> None:
     text = html("<p>Kim &amp; Putin said it&#8217;s a &ldquo;gift&rdquo;&nbsp;today &#x2014; twice.</p>")
     assert text == "Kim & Putin said it\u2019s a \u201cgift\u201d\u00a0today \u2014 twice."
-    assert found('Kim & Putin said it\'s a "gift" today - twice', text)
+    assert found("Kim & Putin said it's a \"gift\" today - twice", text)
 
 
 def test_blocks_are_paragraphs_and_br_a_line() -> None:
@@ -758,7 +758,7 @@ def test_handmade_pdf_with_a_standard_font() -> None:
     data = _helvetica_pdf(b"BT /F1 12 Tf 72 700 Td (It\222s the \223gift\224 of a car.) Tj ET")
     text = extract("pdf", data).text
     assert text == "It\u2019s the \u201cgift\u201d of a car."
-    assert found('It\'s the "gift" of a car', text)
+    assert found("It's the \"gift\" of a car", text)
 
 
 def test_pdf_extraction_prints_nothing(tmp_path: Path) -> None:
@@ -823,20 +823,16 @@ def test_a_short_last_column_is_read_after_the_first() -> None:
 def test_aligned_paragraph_gaps_do_not_split_columns() -> None:
     # Both columns have a 12pt paragraph gap at the same height; the gutter is 12pt too.
     got = order(
-        box(72, 412, 290, 770, "L1"),
-        box(302, 412, 520, 770, "R1"),
-        box(72, 72, 290, 400, "L2"),
-        box(302, 72, 520, 400, "R2"),
+        box(72, 412, 290, 770, "L1"), box(302, 412, 520, 770, "R1"),
+        box(72, 72, 290, 400, "L2"), box(302, 72, 520, 400, "R2"),
     )
     assert got == ["L1", "L2", "R1", "R2"]
 
 
 def test_stacked_stories_with_a_wide_gap_are_read_story_by_story() -> None:
     got = order(
-        box(72, 500, 290, 770, "A left"),
-        box(302, 500, 520, 770, "A right"),
-        box(72, 72, 290, 440, "B left"),
-        box(302, 72, 520, 440, "B right"),
+        box(72, 500, 290, 770, "A left"), box(302, 500, 520, 770, "A right"),
+        box(72, 72, 290, 440, "B left"), box(302, 72, 520, 440, "B right"),
     )
     assert got == ["A left", "A right", "B left", "B right"]
 

@@ -191,7 +191,7 @@ _LOL = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
 for _prev, _name in zip("abcdefgh", "bcdefghi", strict=True):
     _LOL += f"{_name}: &{_name} [" + ",".join([f"*{_prev}"] * 9) + "]\n"
 
-FLOW_CARD = "claim: c\nstatus: confirmed\nevidence: [{source: wire, source: wire, quote: " + QUOTE + "}]\n"
+FLOW_CARD = 'claim: c\nstatus: confirmed\nevidence: [{source: wire, source: wire, quote: ' + QUOTE + "}]\n"
 
 # (id, files, exit status, file with the error, codes, (line, col) or None)
 YAML_CASES: list[tuple[str, dict[str, str | bytes | None], int, str | None, tuple[str, ...], Any]] = [
@@ -200,158 +200,74 @@ YAML_CASES: list[tuple[str, dict[str, str | bytes | None], int, str | None, tupl
     (
         "dup-in-evidence-item",
         {"facts/a.yaml": CARD.replace("    quote:", "    stance: context\n    stance: supports\n    quote:")},
-        1,
-        "facts/a.yaml",
-        ("duplicate-key",),
-        (8, 5),
+        1, "facts/a.yaml", ("duplicate-key",), (8, 5),
     ),
     ("dup-in-flow-mapping", {"facts/a.yaml": FLOW_CARD}, 1, "facts/a.yaml", ("duplicate-key",), (3, 27)),
     (
         "dup-quoted-spelling",
-        {"facts/a.yaml": CARD + '"claim": again\n'},
-        1,
-        "facts/a.yaml",
-        ("duplicate-key",),
-        (8, 1),
+        {"facts/a.yaml": CARD + '"claim": again\n'}, 1, "facts/a.yaml", ("duplicate-key",), (8, 1),
     ),
     (
         "dup-escaped-spelling",
-        {"facts/a.yaml": CARD + '"cl\\x61im": again\n'},
-        1,
-        "facts/a.yaml",
-        ("duplicate-key",),
-        (8, 1),
+        {"facts/a.yaml": CARD + '"cl\\x61im": again\n'}, 1, "facts/a.yaml", ("duplicate-key",), (8, 1),
     ),
     (
         "dup-entity-id-and-field",
         {"entities.yaml": "putin:\n  name: P\n  name: Q\nputin:\n  name: R\n"},
-        1,
-        "entities.yaml",
-        ("duplicate-key",),
-        (3, 3),
+        1, "entities.yaml", ("duplicate-key",), (3, 3),
     ),
     (
         "dup-entity-id",
         {"entities.yaml": "putin:\n  name: P\nputin:\n  name: R\n"},
-        1,
-        "entities.yaml",
-        ("duplicate-key",),
-        (3, 1),
+        1, "entities.yaml", ("duplicate-key",), (3, 1),
     ),
     (
         "dup-in-section",
         {"dossier.yaml": "title: T\nsections:\n  - id: gift\n    title: G\n    title: H\n"},
-        1,
-        "dossier.yaml",
-        ("duplicate-key",),
-        (5, 5),
+        1, "dossier.yaml", ("duplicate-key",), (5, 5),
     ),
     (
         "dup-in-quote-settings",
         {"dossier.yaml": "title: T\nquotes:\n  min_words: 3\n  min_words: 4\n"},
-        1,
-        "dossier.yaml",
-        ("duplicate-key",),
-        (4, 3),
+        1, "dossier.yaml", ("duplicate-key",), (4, 3),
     ),
     (
         "dup-in-source-meta",
-        {"sources/wire.yaml": "title: W\ntitle: V\n"},
-        1,
-        "sources/wire.yaml",
-        ("duplicate-key",),
-        (2, 1),
+        {"sources/wire.yaml": "title: W\ntitle: V\n"}, 1, "sources/wire.yaml", ("duplicate-key",), (2, 1),
     ),
     # anchors, aliases, merge keys
     ("anchor-on-mapping", {"facts/a.yaml": "&top\n" + CARD}, 1, "facts/a.yaml", ("yaml-anchor",), None),
-    (
-        "alias-undefined",
-        {"facts/a.yaml": CARD + "notes: *nope\n"},
-        1,
-        "facts/a.yaml",
-        ("yaml-anchor", "yaml-syntax"),
-        (8, 8),
-    ),
+    ("alias-undefined", {"facts/a.yaml": CARD + "notes: *nope\n"}, 1, "facts/a.yaml",
+     ("yaml-anchor", "yaml-syntax"), (8, 8)),
     (
         "merge-key",
         {"facts/a.yaml": "base: &b {status: confirmed}\n<<: *b\n" + CARD.replace("status: confirmed\n", "")},
-        1,
-        "facts/a.yaml",
-        ("yaml-anchor",),
-        (1, 7),
+        1, "facts/a.yaml", ("yaml-anchor",), (1, 7),
     ),
-    (
-        "merge-key-inline",
-        {"facts/a.yaml": CARD + "<<: {notes: x}\n"},
-        1,
-        "facts/a.yaml",
-        ("unknown-field",),
-        (8, 1),
-    ),
+    ("merge-key-inline", {"facts/a.yaml": CARD + "<<: {notes: x}\n"}, 1, "facts/a.yaml", ("unknown-field",),
+     (8, 1)),
     ("alias-bomb", {"facts/a.yaml": _LOL}, 1, "facts/a.yaml", ("yaml-anchor",), (1, 4)),
-    (
-        "alias-bomb-in-dossier",
-        {"dossier.yaml": "title: T\nx:\n" + "".join("  " + line + "\n" for line in _LOL.splitlines())},
-        1,
-        "dossier.yaml",
-        ("yaml-anchor",),
-        (3, 6),
-    ),
+    ("alias-bomb-in-dossier", {"dossier.yaml": "title: T\nx:\n" + "".join(
+        "  " + line + "\n" for line in _LOL.splitlines())}, 1, "dossier.yaml", ("yaml-anchor",), (3, 6)),
     # several documents, directives
     ("two-documents", {"facts/a.yaml": CARD + "---\n" + CARD}, 1, "facts/a.yaml", ("yaml-syntax",), (8, 1)),
     ("two-empty-documents", {"facts/a.yaml": "---\n---\n"}, 1, "facts/a.yaml", ("yaml-syntax",), (2, 1)),
-    (
-        "document-end-then-more",
-        {"facts/a.yaml": CARD + "...\n---\n" + CARD},
-        1,
-        "facts/a.yaml",
-        ("yaml-syntax",),
-        None,
-    ),
-    (
-        "document-end-then-junk",
-        {"facts/a.yaml": CARD + "...\nclaim: x\n"},
-        1,
-        "facts/a.yaml",
-        ("yaml-syntax",),
-        (9, 1),
-    ),
+    ("document-end-then-more", {"facts/a.yaml": CARD + "...\n---\n" + CARD}, 1, "facts/a.yaml",
+     ("yaml-syntax",), None),
+    ("document-end-then-junk", {"facts/a.yaml": CARD + "...\nclaim: x\n"}, 1, "facts/a.yaml",
+     ("yaml-syntax",), (9, 1)),
     ("explicit-document", {"facts/a.yaml": "---\n" + CARD + "...\n"}, 0, None, (), None),
-    (
-        "yaml-1.1-directive",
-        {"facts/a.yaml": "%YAML 1.1\n---\n" + CARD.replace("confirmed", "'confirmed'")},
-        0,
-        None,
-        (),
-        None,
-    ),
-    (
-        "unknown-directive",
-        {"facts/a.yaml": "%FOO bar\n---\n" + CARD},
-        1,
-        "facts/a.yaml",
-        ("yaml-syntax",),
-        None,
-    ),
+    ("yaml-1.1-directive", {"facts/a.yaml": "%YAML 1.1\n---\n" + CARD.replace("confirmed", "'confirmed'")},
+     0, None, (), None),
+    ("unknown-directive", {"facts/a.yaml": "%FOO bar\n---\n" + CARD}, 1, "facts/a.yaml", ("yaml-syntax",),
+     None),
     # empty and odd top levels, for every kind of file
     ("card-empty", {"facts/a.yaml": ""}, 1, "facts/a.yaml", ("missing-field",), (1, 1)),
     ("card-whitespace", {"facts/a.yaml": "  \n\n   \n  "}, 1, "facts/a.yaml", ("missing-field",), (1, 1)),
-    (
-        "card-whitespace-tab",
-        {"facts/a.yaml": " \t\n\t\n"},
-        1,
-        "facts/a.yaml",
-        ("missing-field", "yaml-syntax"),
-        None,
-    ),
-    (
-        "card-comment",
-        {"facts/a.yaml": "# claim: x\n# status: confirmed\n"},
-        1,
-        "facts/a.yaml",
-        ("missing-field",),
-        (1, 1),
-    ),
+    ("card-whitespace-tab", {"facts/a.yaml": " \t\n\t\n"}, 1, "facts/a.yaml",
+     ("missing-field", "yaml-syntax"), None),
+    ("card-comment", {"facts/a.yaml": "# claim: x\n# status: confirmed\n"}, 1, "facts/a.yaml",
+     ("missing-field",), (1, 1)),
     ("card-null", {"facts/a.yaml": "~\n"}, 1, "facts/a.yaml", ("missing-field", "invalid-value"), (1, 1)),
     ("card-list", {"facts/a.yaml": "- claim: x\n"}, 1, "facts/a.yaml", ("invalid-value",), (1, 1)),
     ("card-scalar", {"facts/a.yaml": "Kim got a car.\n"}, 1, "facts/a.yaml", ("invalid-value",), (1, 1)),
@@ -363,189 +279,63 @@ YAML_CASES: list[tuple[str, dict[str, str | bytes | None], int, str | None, tupl
     ("entities-empty-is-fine", {"entities.yaml": "\n# none yet\n"}, 0, None, (), None),
     ("entities-list", {"entities.yaml": "- putin\n"}, 1, "entities.yaml", ("invalid-value",), (1, 1)),
     ("entities-scalar", {"entities.yaml": "putin\n"}, 1, "entities.yaml", ("invalid-value",), (1, 1)),
-    (
-        "entity-scalar",
-        {"entities.yaml": "putin: Vladimir Putin\n"},
-        1,
-        "entities.yaml",
-        ("invalid-value",),
-        (1, 8),
-    ),
+    ("entity-scalar", {"entities.yaml": "putin: Vladimir Putin\n"}, 1, "entities.yaml", ("invalid-value",),
+     (1, 8)),
     ("source-meta-empty", {"sources/wire.yaml": ""}, 1, "sources/wire.yaml", ("missing-field",), (1, 1)),
-    (
-        "source-meta-list",
-        {"sources/wire.yaml": "- title: W\n"},
-        1,
-        "sources/wire.yaml",
-        ("invalid-value",),
-        (1, 1),
-    ),
+    ("source-meta-list", {"sources/wire.yaml": "- title: W\n"}, 1, "sources/wire.yaml", ("invalid-value",),
+     (1, 1)),
     ("source-meta-scalar", {"sources/wire.yaml": "W\n"}, 1, "sources/wire.yaml", ("invalid-value",), (1, 1)),
     # keys that are not plain values
     ("complex-key", {"facts/a.yaml": CARD + "? [a, b]\n: c\n"}, 1, "facts/a.yaml", ("yaml-syntax",), (8, 3)),
     ("mapping-key", {"facts/a.yaml": CARD + "{a: b}: c\n"}, 1, "facts/a.yaml", ("yaml-syntax",), (8, 1)),
     ("null-key", {"facts/a.yaml": CARD + "~: c\n"}, 1, "facts/a.yaml", ("unknown-field",), (8, 1)),
-    (
-        "long-key",
-        {"facts/a.yaml": CARD + "k" * 2000 + ": v\n"},
-        1,
-        "facts/a.yaml",
-        ("yaml-syntax", "unknown-field"),
-        None,
-    ),
+    ("long-key", {"facts/a.yaml": CARD + "k" * 2000 + ": v\n"}, 1, "facts/a.yaml",
+     ("yaml-syntax", "unknown-field"), None),
     # encodings and characters
-    (
-        "latin-1-card",
-        {"facts/a.yaml": CARD.encode() + b"notes: caf\xe9\n"},
-        1,
-        "facts/a.yaml",
-        ("invalid-utf8",),
-        (8, 11),
-    ),
+    ("latin-1-card", {"facts/a.yaml": CARD.encode() + b"notes: caf\xe9\n"}, 1, "facts/a.yaml",
+     ("invalid-utf8",), (8, 11)),
     ("latin-1-dossier", {"dossier.yaml": b"title: caf\xe9\n"}, 1, "dossier.yaml", ("invalid-utf8",), (1, 11)),
-    (
-        "latin-1-entities",
-        {"entities.yaml": b"putin:\n  name: P\xfctin\n"},
-        1,
-        "entities.yaml",
-        ("invalid-utf8",),
-        (2, 10),
-    ),
-    (
-        "latin-1-source-meta",
-        {"sources/wire.yaml": b"title: W\xe9\n"},
-        1,
-        "sources/wire.yaml",
-        ("invalid-utf8",),
-        (1, 9),
-    ),
-    (
-        "truncated-utf8",
-        {"facts/a.yaml": CARD.encode() + b"notes: \xe2\x80\n"},
-        1,
-        "facts/a.yaml",
-        ("invalid-utf8",),
-        (8, 8),
-    ),
-    (
-        "overlong-utf8",
-        {"facts/a.yaml": CARD.encode() + b"notes: \xc0\xaf\n"},
-        1,
-        "facts/a.yaml",
-        ("invalid-utf8",),
-        (8, 8),
-    ),
-    (
-        "encoded-surrogate",
-        {"facts/a.yaml": CARD.encode() + b"notes: \xed\xa0\x80\n"},
-        1,
-        "facts/a.yaml",
-        ("invalid-utf8",),
-        (8, 8),
-    ),
+    ("latin-1-entities", {"entities.yaml": b"putin:\n  name: P\xfctin\n"}, 1, "entities.yaml",
+     ("invalid-utf8",), (2, 10)),
+    ("latin-1-source-meta", {"sources/wire.yaml": b"title: W\xe9\n"}, 1, "sources/wire.yaml",
+     ("invalid-utf8",), (1, 9)),
+    ("truncated-utf8", {"facts/a.yaml": CARD.encode() + b"notes: \xe2\x80\n"}, 1, "facts/a.yaml",
+     ("invalid-utf8",), (8, 8)),
+    ("overlong-utf8", {"facts/a.yaml": CARD.encode() + b"notes: \xc0\xaf\n"}, 1, "facts/a.yaml",
+     ("invalid-utf8",), (8, 8)),
+    ("encoded-surrogate", {"facts/a.yaml": CARD.encode() + b"notes: \xed\xa0\x80\n"}, 1, "facts/a.yaml",
+     ("invalid-utf8",), (8, 8)),
     ("utf-16-card", {"facts/a.yaml": CARD.encode("utf-16")}, 1, "facts/a.yaml", ("invalid-utf8",), (1, 1)),
     ("bom-card", {"facts/a.yaml": b"\xef\xbb\xbf" + CARD.encode()}, 0, None, (), None),
-    (
-        "bom-dossier",
-        {"dossier.yaml": b"\xef\xbb\xbftitle: T\nsections: [{id: gift, title: G}]\n"},
-        0,
-        None,
-        (),
-        None,
-    ),
+    ("bom-dossier", {"dossier.yaml": b"\xef\xbb\xbftitle: T\nsections: [{id: gift, title: G}]\n"}, 0, None,
+     (), None),
     ("bom-entities", {"entities.yaml": b"\xef\xbb\xbfputin:\n  name: P\n"}, 0, None, (), None),
     ("crlf-card", {"facts/a.yaml": CARD.replace("\n", "\r\n")}, 0, None, (), None),
     ("cr-only-card", {"facts/a.yaml": CARD.replace("\n", "\r")}, 0, None, (), None),
-    (
-        "crlf-dossier",
-        {"dossier.yaml": "title: T\r\nsections:\r\n  - id: gift\r\n    title: G\r\n"},
-        0,
-        None,
-        (),
-        None,
-    ),
-    (
-        "crlf-error-position",
-        {"facts/a.yaml": CARD.replace("\n", "\r\n").replace("confirmed", "maybe")},
-        1,
-        "facts/a.yaml",
-        ("invalid-value",),
-        (2, 9),
-    ),
-    (
-        "tab-indent-card",
-        {"facts/a.yaml": CARD.replace("    quote:", "\tquote:")},
-        1,
-        "facts/a.yaml",
-        ("yaml-syntax",),
-        None,
-    ),
-    (
-        "tab-indent-dossier",
-        {"dossier.yaml": "title: T\nsections:\n\t- id: gift\n"},
-        1,
-        "dossier.yaml",
-        ("yaml-syntax",),
-        (3, 1),
-    ),
-    (
-        "tab-indent-entities",
-        {"entities.yaml": "putin:\n\tname: P\n"},
-        1,
-        "entities.yaml",
-        ("yaml-syntax",),
-        (2, 1),
-    ),
-    (
-        "nul-card",
-        {"facts/a.yaml": CARD.encode() + b"notes: a\x00b\n"},
-        1,
-        "facts/a.yaml",
-        ("yaml-syntax",),
-        (8, 9),
-    ),
-    (
-        "nul-in-key",
-        {"facts/a.yaml": CARD.encode() + b"no\x00tes: a\n"},
-        1,
-        "facts/a.yaml",
-        ("yaml-syntax",),
-        (8, 3),
-    ),
+    ("crlf-dossier", {"dossier.yaml": "title: T\r\nsections:\r\n  - id: gift\r\n    title: G\r\n"}, 0, None,
+     (), None),
+    ("crlf-error-position", {"facts/a.yaml": CARD.replace("\n", "\r\n").replace("confirmed", "maybe")}, 1,
+     "facts/a.yaml", ("invalid-value",), (2, 9)),
+    ("tab-indent-card", {"facts/a.yaml": CARD.replace("    quote:", "\tquote:")}, 1, "facts/a.yaml",
+     ("yaml-syntax",), None),
+    ("tab-indent-dossier", {"dossier.yaml": "title: T\nsections:\n\t- id: gift\n"}, 1, "dossier.yaml",
+     ("yaml-syntax",), (3, 1)),
+    ("tab-indent-entities", {"entities.yaml": "putin:\n\tname: P\n"}, 1, "entities.yaml", ("yaml-syntax",),
+     (2, 1)),
+    ("nul-card", {"facts/a.yaml": CARD.encode() + b"notes: a\x00b\n"}, 1, "facts/a.yaml", ("yaml-syntax",),
+     (8, 9)),
+    ("nul-in-key", {"facts/a.yaml": CARD.encode() + b"no\x00tes: a\n"}, 1, "facts/a.yaml", ("yaml-syntax",),
+     (8, 3)),
     ("nul-dossier", {"dossier.yaml": b"title: \x00\n"}, 1, "dossier.yaml", ("yaml-syntax",), (1, 8)),
-    (
-        "nul-entities",
-        {"entities.yaml": b"putin:\n  name: \x00\n"},
-        1,
-        "entities.yaml",
-        ("yaml-syntax",),
-        (2, 9),
-    ),
-    (
-        "nul-source-meta",
-        {"sources/wire.yaml": b"title: W\x00\n"},
-        1,
-        "sources/wire.yaml",
-        ("yaml-syntax",),
-        (1, 9),
-    ),
+    ("nul-entities", {"entities.yaml": b"putin:\n  name: \x00\n"}, 1, "entities.yaml", ("yaml-syntax",),
+     (2, 9)),
+    ("nul-source-meta", {"sources/wire.yaml": b"title: W\x00\n"}, 1, "sources/wire.yaml", ("yaml-syntax",),
+     (1, 9)),
     ("c1-control", {"facts/a.yaml": CARD + "notes: a\x9bb\n"}, 1, "facts/a.yaml", ("yaml-syntax",), (8, 9)),
-    (
-        "noncharacter",
-        {"facts/a.yaml": CARD + "notes: a\ufffeb\n"},
-        1,
-        "facts/a.yaml",
-        ("yaml-syntax",),
-        (8, 9),
-    ),
-    (
-        "escaped-surrogate",
-        {"facts/a.yaml": CARD + 'notes: "\\ud800"\n'},
-        1,
-        "facts/a.yaml",
-        ("yaml-syntax",),
-        (8, 11),
-    ),
+    ("noncharacter", {"facts/a.yaml": CARD + "notes: a\ufffeb\n"}, 1, "facts/a.yaml", ("yaml-syntax",),
+     (8, 9)),
+    ("escaped-surrogate", {"facts/a.yaml": CARD + 'notes: "\\ud800"\n'}, 1, "facts/a.yaml",
+     ("yaml-syntax",), (8, 11)),
 ]
 
 
@@ -584,7 +374,7 @@ def _tag_cases(marker: Path) -> list[str]:
         f"notes: !!python/object/apply:os.system [{json.dumps(cmd)}]\n",
         f"notes: !!python/object/apply:subprocess.call [[touch, {marker}]]\n",
         f"notes: !!python/object/new:os.system [{json.dumps(cmd)}]\n",
-        f"notes: !!python/object/apply:builtins.exec [\"open({str(marker)!r}, 'w')\"]\n",
+        f'notes: !!python/object/apply:builtins.exec ["open({str(marker)!r}, \'w\')"]\n',
         "notes: !!python/name:os.system ''\n",
         "notes: !!python/module:os ''\n",
         f"notes: !<tag:yaml.org,2002:python/object/apply:os.system> [{json.dumps(cmd)}]\n",
@@ -719,25 +509,8 @@ TYPED: dict[str, tuple[str, str]] = {
 #: Values YAML 1.1 would type (booleans, octal, hex, sexagesimal, binary, floats, nulls, timestamps):
 #: none is valid in any typed field, so each must be an error at the value, never a coercion.
 YAML_1_1 = [
-    "yes",
-    "No",
-    "on",
-    "OFF",
-    "y",
-    "true",
-    "~",
-    "null",
-    "0o17",
-    "0x1F",
-    "0b101",
-    "1:30",
-    "190:20:30",
-    "1_000",
-    ".inf",
-    "-.NaN",
-    "+12",
-    "1e3",
-    "2024-02-18 10:00:00",
+    "yes", "No", "on", "OFF", "y", "true", "~", "null", "0o17", "0x1F", "0b101", "1:30", "190:20:30",
+    "1_000", ".inf", "-.NaN", "+12", "1e3", "2024-02-18 10:00:00",
 ]
 
 
@@ -781,31 +554,10 @@ def test_leading_zero_integer_is_never_octal(in_tmp: Path) -> None:
 
 DATE_SLOTS = ["date", "source.published", "source.retrieved", "dossier.updated"]
 IMPOSSIBLE_DATES = [
-    "2024-02-30",
-    "2023-02-29",
-    "1900-02-29",
-    "2024-04-31",
-    "2024-06-31",
-    "2024-13-01",
-    "2024-00-10",
-    "2024-01-00",
-    "2024-01-32",
-    "0000-01-01",
-    "2024-1-5",
-    "24-02-18",
-    "20240218x",
-    "2024/02/18",
-    "18.02.2024",
-    "2024-02-18T25:00",
-    "2024-02-30T10:00:00Z",
-    "2024-02-18T10:00:00+25:00",
-    "2024-02-18T10:61",
-    "2024-13",
-    "2024-00",
-    "99999",
-    "-2024-01-01",
-    "２０２４-02-18",
-    "2024-02-18\u00a0",
+    "2024-02-30", "2023-02-29", "1900-02-29", "2024-04-31", "2024-06-31", "2024-13-01", "2024-00-10",
+    "2024-01-00", "2024-01-32", "0000-01-01", "2024-1-5", "24-02-18", "20240218x", "2024/02/18",
+    "18.02.2024", "2024-02-18T25:00", "2024-02-30T10:00:00Z", "2024-02-18T10:00:00+25:00",
+    "2024-02-18T10:61", "2024-13", "2024-00", "99999", "-2024-01-01", "２０２４-02-18", "2024-02-18\u00a0",
 ]
 
 
@@ -829,14 +581,9 @@ def test_impossible_dates_are_errors_at_the_value(in_tmp: Path, slot: str) -> No
 @pytest.mark.parametrize(
     ("slot", "value"),
     [
-        ("date", "2024-02-29"),
-        ("date", "2000-02-29"),
-        ("date", "2024"),
-        ("date", "2024-02"),
-        ("source.published", "2024-02-29"),
-        ("source.published", "2024-02-20T08:21:00+08:00"),
-        ("source.published", "2024-02-20T08:21:00Z"),
-        ("source.retrieved", "2024-02-29"),
+        ("date", "2024-02-29"), ("date", "2000-02-29"), ("date", "2024"), ("date", "2024-02"),
+        ("source.published", "2024-02-29"), ("source.published", "2024-02-20T08:21:00+08:00"),
+        ("source.published", "2024-02-20T08:21:00Z"), ("source.retrieved", "2024-02-29"),
         ("dossier.updated", "2000-02-29"),
     ],
 )
@@ -865,9 +612,7 @@ _WORDS = " ".join(["alpha", "beta", "gamma", "delta", "car", "Kim"] * 30_000)[:1
                 "sources/wire.yaml": "title: W\n",
                 "facts/a.yaml": CARD,
             },
-            0,
-            None,
-            None,
+            0, None, None,
         ),
         ({"facts/a.yaml": CARD + "k" * 1_000_000 + ": v\n"}, 1, "facts/a.yaml", "yaml-syntax"),
     ],
@@ -918,9 +663,7 @@ def test_source_text_oddities(in_tmp: Path) -> None:
     """BOM, CRLF, CR, NUL and tabs in a source's text are its text: quotes across them still match."""
     text = "\ufeffPutin gave Kim\r\nJong Un a\tRussian-made car.\rThe\x00end.\n"
     files: dict[str, str | bytes | None] = {
-        "sources/wire.txt": text,
-        "sources/wire.yaml": "title: W\n",
-        "facts/a.yaml": CARD,
+        "sources/wire.txt": text, "sources/wire.yaml": "title: W\n", "facts/a.yaml": CARD
     }
     result = run_check(files, in_tmp)
     expect(result, 0)
@@ -946,22 +689,8 @@ def test_escaped_control_characters_never_reach_the_html_raw(in_tmp: Path) -> No
 # --- paths --------------------------------------------------------------------------------------
 
 PATH_IDS = [
-    "../x",
-    "/etc/passwd",
-    "..\\x",
-    "C:\\x",
-    "x/y",
-    "wire/../wire",
-    "./wire",
-    "wire.txt",
-    "~/x",
-    "%2e%2e/x",
-    "WIRE",
-    "wire ",
-    "../../outside/secret",
-    "\\\\server\\share",
-    "file:///etc/passwd",
-    "",
+    "../x", "/etc/passwd", "..\\x", "C:\\x", "x/y", "wire/../wire", "./wire", "wire.txt", "~/x",
+    "%2e%2e/x", "WIRE", "wire ", "../../outside/secret", "\\\\server\\share", "file:///etc/passwd", "",
 ]
 
 
@@ -1162,55 +891,24 @@ def test_names_that_differ_only_in_case_are_errors(
 # --- rendering: nothing executable survives ---------------------------------------------------
 
 SCHEMES = [
-    "javascript:alert(1)",
-    "JaVaScRiPt:alert(1)",
-    "JAVASCRIPT:alert(1)",
-    "vbscript:msgbox(1)",
-    "VbScRiPt:msgbox(1)",
-    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
-    "DaTa:text/html,alert(1)",
-    "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+",
-    "data:image/png;base64,iVBORw0KGgo=",
-    "&#106;avascript:alert(1)",
-    "&#x6A;avascript:alert(1)",
-    "&#0000106;avascript:alert(1)",
-    "jav&#x09;ascript:alert(1)",
-    "jav&#9;ascript:alert(1)",
-    "jav&#x0A;ascript:alert(1)",
-    "&#x20;javascript:alert(1)",
-    "javascript&colon;alert(1)",
-    "javascript&#58;alert(1)",
-    "jAvAsCrIpT&#x3A;alert(1)",  # (a raw \x01 is refused by the schema)
-    "\u00a0javascript:alert(1)",
-    "java%0ascript:alert(1)",
-    "&Tab;javascript:alert(1)",
+    "javascript:alert(1)", "JaVaScRiPt:alert(1)", "JAVASCRIPT:alert(1)", "vbscript:msgbox(1)",
+    "VbScRiPt:msgbox(1)", "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "DaTa:text/html,alert(1)", "data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+",
+    "data:image/png;base64,iVBORw0KGgo=", "&#106;avascript:alert(1)", "&#x6A;avascript:alert(1)",
+    "&#0000106;avascript:alert(1)", "jav&#x09;ascript:alert(1)", "jav&#9;ascript:alert(1)",
+    "jav&#x0A;ascript:alert(1)", "&#x20;javascript:alert(1)", "javascript&colon;alert(1)",
+    "javascript&#58;alert(1)", "jAvAsCrIpT&#x3A;alert(1)",  # (a raw \x01 is refused by the schema)
+    "\u00a0javascript:alert(1)", "java%0ascript:alert(1)", "&Tab;javascript:alert(1)",
 ]
 RAW_HTML = [
-    "<script>alert(1)</script>",
-    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
-    "<img src=x onerror=alert(1)>",
-    "<IMG SRC=x OnErRoR=alert(1)>",
-    "<svg onload=alert(1)>",
-    '<a href="javascript:alert(1)">a</a>',
-    "<iframe src=javascript:alert(1)></iframe>",
-    "<body onload=alert(1)>",
-    "<style>body{}</style>",
-    "<base href=//evil.example/>",
-    "<form action=javascript:alert(1)><button>x</button></form>",
-    "<math><mi xlink:href=javascript:alert(1)>x</mi></math>",
-    "</textarea><script>alert(1)</script>",
-    '"><script>alert(1)</script>',
-    "'><img src=x onerror=alert(1)>",
-    "<!--<script>alert(1)</script>-->",
-    "<![CDATA[<script>alert(1)</script>]]>",
-    "{{ 7*7 }}",
-    "{{ 'evil' | upper }}",
-    "{% raw %}",
-    "{%endraw%}",
-    "${7+7}",
-    "#{7+7}",
-    "![pixel](https://evil.example/pixel.png)",
-    "![pixel](//evil.example/pixel.png)",
+    "<script>alert(1)</script>", "<SCRIPT SRC=//evil.example/x.js></SCRIPT>", "<img src=x onerror=alert(1)>",
+    "<IMG SRC=x OnErRoR=alert(1)>", "<svg onload=alert(1)>", "<a href=\"javascript:alert(1)\">a</a>",
+    "<iframe src=javascript:alert(1)></iframe>", "<body onload=alert(1)>", "<style>body{}</style>",
+    "<base href=//evil.example/>", "<form action=javascript:alert(1)><button>x</button></form>",
+    "<math><mi xlink:href=javascript:alert(1)>x</mi></math>", "</textarea><script>alert(1)</script>",
+    "\"><script>alert(1)</script>", "'><img src=x onerror=alert(1)>", "<!--<script>alert(1)</script>-->",
+    "<![CDATA[<script>alert(1)</script>]]>", "{{ 7*7 }}", "{{ 'evil' | upper }}", "{% raw %}", "{%endraw%}",
+    "${7+7}", "#{7+7}", "![pixel](https://evil.example/pixel.png)", "![pixel](//evil.example/pixel.png)",
 ]
 
 
@@ -1280,25 +978,8 @@ class ExecutableMarkup(HTMLParser):
     """Collects anything a browser could run: scripts, handlers, script-bearing URLs, odd tags."""
 
     URL_ATTRS = frozenset(
-        [
-            "href",
-            "src",
-            "action",
-            "formaction",
-            "xlink:href",
-            "poster",
-            "background",
-            "srcset",
-            "data",
-            "cite",
-            "ping",
-            "manifest",
-            "lowsrc",
-            "dynsrc",
-            "longdesc",
-            "codebase",
-            "archive",
-        ]
+        ["href", "src", "action", "formaction", "xlink:href", "poster", "background", "srcset", "data",
+         "cite", "ping", "manifest", "lowsrc", "dynsrc", "longdesc", "codebase", "archive"]
     )
     BAD_TAGS = frozenset(
         ["iframe", "frame", "frameset", "object", "embed", "applet", "base", "form", "svg", "math", "style"]
@@ -1444,7 +1125,9 @@ def test_every_markdown_field_is_rendered_and_template_syntax_is_text(
     hostile_site: tuple[Path, list[str], Result],
 ) -> None:
     site, fields, _ = hostile_site
-    text = "\n".join(HTMLUnescaped.of(p.read_text(encoding="utf-8")) for p in sorted(site.rglob("*.html")))
+    text = "\n".join(
+        HTMLUnescaped.of(p.read_text(encoding="utf-8")) for p in sorted(site.rglob("*.html"))
+    )
     for field in fields:
         at = text.find(f"MARK{field}")
         assert at >= 0, f"the {field} field never reached a page"
@@ -1492,23 +1175,10 @@ class HTMLUnescaped(HTMLParser):
 @pytest.mark.parametrize(
     "value",
     [
-        "javascript:alert(1)",
-        "JAVASCRIPT://x.example/%0aalert(1)",
-        "javascript://x.example/%0Aalert(1)",
-        "data:text/html,x",
-        "vbscript:x",
-        "//evil.example/",
-        "ftp://x.example/",
-        "file:///etc/passwd",
-        "http:/x.example",
-        "https://",
-        " https://x.example/",
-        "https://x.example/\u0000",
-        "http//x.example",
-        "https:\\\\x.example",
-        "jav\tascript:alert(1)",
-        "\u0001https://x.example/",
-        "https://x .example/",
+        "javascript:alert(1)", "JAVASCRIPT://x.example/%0aalert(1)", "javascript://x.example/%0Aalert(1)",
+        "data:text/html,x", "vbscript:x", "//evil.example/", "ftp://x.example/", "file:///etc/passwd",
+        "http:/x.example", "https://", " https://x.example/", "https://x.example/\u0000", "http//x.example",
+        "https:\\\\x.example", "jav\tascript:alert(1)", "\u0001https://x.example/", "https://x .example/",
     ],
 )
 @pytest.mark.parametrize("slot", ["source.url", "dossier.base_url"])
@@ -1556,11 +1226,8 @@ def test_markdown_nested_past_max_nesting_keeps_every_word(tmp_path: Path, shape
     assert result.exit_code == 0, result.stdout + result.stderr
     pages = (tmp_path / "site").rglob("*.html")
     text = " ".join(HTMLUnescaped.of(p.read_text(encoding="utf-8")) for p in pages)
-    words = [
-        f"{f}-{w}"
-        for f in ("summary", "intro", "description", "sourcenotes", "notes", "evnote")
-        for w in ("deep", "after")
-    ] + ["claim-deep"]
+    words = [f"{f}-{w}" for f in ("summary", "intro", "description", "sourcenotes", "notes", "evnote")
+             for w in ("deep", "after")] + ["claim-deep"]
     missing = [w for w in words if w not in text]
     assert not missing, f"text silently dropped: {missing}"
 
@@ -1597,8 +1264,7 @@ def _fault(monkeypatch: pytest.MonkeyPatch, point: str, exc: BaseException, out:
 
     if point == "render-last-page":
         monkeypatch.setattr(
-            render.Renderer,
-            "render",
+            render.Renderer, "render",
             raise_on(lambda self, template, page: page == "sources/wire.html", render.Renderer.render),
         )
     elif point == "first-write":
@@ -1636,15 +1302,8 @@ def _fault(monkeypatch: pytest.MonkeyPatch, point: str, exc: BaseException, out:
 
 
 FAULT_POINTS = [
-    "render-last-page",
-    "first-write",
-    "write-new-page",
-    "marker",
-    "hard-link",
-    "mkdir",
-    "exchange",
-    "rename-in",
-    "rename-out",
+    "render-last-page", "first-write", "write-new-page", "marker", "hard-link", "mkdir", "exchange",
+    "rename-in", "rename-out",
 ]
 
 
@@ -1674,8 +1333,8 @@ def test_a_failed_build_through_the_cli_is_plain(
     built: tuple[Path, Path, dict[str, Any]], monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     content, out, before = built
-    exc: BaseException = (
-        OSError(errno.ENOSPC, "No space left on device") if kind == "disk-full" else (KeyboardInterrupt())
+    exc: BaseException = OSError(errno.ENOSPC, "No space left on device") if kind == "disk-full" else (
+        KeyboardInterrupt()
     )
     _fault(monkeypatch, "write-new-page", exc, out)
     result = invoke("build", str(content), "--out", str(out))
@@ -1715,20 +1374,9 @@ def test_a_failure_after_the_swap_leaves_a_whole_site(
 @pytest.mark.parametrize(
     "target",
     [
-        "repo/content",
-        "repo",
-        "repo/content/..",
-        ".",
-        "ABS:repo",
-        "ABS:.",
-        "repo/content/facts",
-        "repo/content/sources/wire.txt",
-        "foreign",
-        "foreign-with-fake-marker",
-        "link-to-repo",
-        "link-to-content",
-        "a-file",
-        "repo/content/facts/a.yaml/site",
+        "repo/content", "repo", "repo/content/..", ".", "ABS:repo", "ABS:.", "repo/content/facts",
+        "repo/content/sources/wire.txt", "foreign", "foreign-with-fake-marker", "link-to-repo",
+        "link-to-content", "a-file", "repo/content/facts/a.yaml/site",
     ],
 )
 def test_refused_out_folders_touch_nothing(in_tmp: Path, target: str) -> None:
@@ -1846,7 +1494,6 @@ def test_adjacent_editorial_marks_do_not_multiply_the_allowance(marks: str) -> N
 
 # --- fuzzing ---------------------------------------------------------------------------------------
 
-
 @pytest.fixture(scope="module")
 def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One folder for all fuzz examples (hypothesis and function-scoped fixtures do not mix)."""
@@ -1867,65 +1514,11 @@ def fuzz_check(root: Path, files: dict[str, bytes], *args: str) -> Result:
 
 
 YAML_BITS = [
-    "claim",
-    "status",
-    "evidence",
-    "source",
-    "quote",
-    "stance",
-    "notes",
-    "date",
-    "tags",
-    "section",
-    "entities",
-    "related",
-    ": ",
-    ":",
-    "- ",
-    "-",
-    "? ",
-    "\n",
-    "\n  ",
-    "\n    ",
-    "\n\t",
-    "  ",
-    "[",
-    "]",
-    "{",
-    "}",
-    ",",
-    "&a ",
-    "*a",
-    "!!str ",
-    "!x ",
-    "%YAML 1.2\n",
-    "---\n",
-    "...\n",
-    "# c",
-    "|\n  ",
-    ">-\n  ",
-    '"',
-    "'",
-    "\\",
-    "\\x00",
-    "\\u2028",
-    "wire",
-    "confirmed",
-    "yes",
-    "~",
-    "null",
-    "2024-02-30",
-    "0o17",
-    "1:30",
-    "\ufeff",
-    "\x00",
-    "\r\n",
-    "\u2028",
-    "\x85",
-    "\ud800",
-    "é",
-    "\u200b",
-    "…",
+    "claim", "status", "evidence", "source", "quote", "stance", "notes", "date", "tags", "section",
+    "entities", "related", ": ", ":", "- ", "-", "? ", "\n", "\n  ", "\n    ", "\n\t", "  ", "[", "]", "{",
+    "}", ",", "&a ", "*a", "!!str ", "!x ", "%YAML 1.2\n", "---\n", "...\n", "# c", "|\n  ", ">-\n  ", '"',
+    "'", "\\", "\\x00", "\\u2028", "wire", "confirmed", "yes", "~", "null", "2024-02-30", "0o17", "1:30",
+    "\ufeff", "\x00", "\r\n", "\u2028", "\x85", "\ud800", "é", "\u200b", "…",
 ]
 
 
@@ -1959,11 +1552,8 @@ def quotes(draw: st.DrawFn) -> str:
     parts = draw(
         st.lists(
             st.one_of(
-                st.sampled_from(SOURCE_WORDS),
-                st.sampled_from(MARKS),
-                st.sampled_from(qp.MARKISH),
-                st.text(max_size=5),
-                st.characters(),
+                st.sampled_from(SOURCE_WORDS), st.sampled_from(MARKS), st.sampled_from(qp.MARKISH),
+                st.text(max_size=5), st.characters(),
             ),
             max_size=25,
         )
@@ -2034,7 +1624,7 @@ def test_fuzz_any_quote_against_any_source(fuzz_dir: Path, quote: str, source: s
             "sources/wire.txt": data,
             "sources/wire.yaml": b"title: W\n",
             "facts/a.yaml": CARD.replace(QUOTE, _y(quote)).encode("utf-8", "surrogatepass"),
-        },
+        }
     )
 
 

@@ -315,10 +315,7 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
         kept, texts, cards, stats = cache.entries, cache.extracted, cache.cards, cache.card_stats
         same = unused = not cache.changed
     else:
-        kept = Shards((k, v) for k, v in cache.entries.items() if k in cache.used)
-        texts = {k: v for k, v in cache.extracted.items() if k in cache.used_extracted}
-        cards = Shards((k, v) for k, v in cache.cards.items() if k in cache.used_cards)
-        stats = Shards((k, v) for k, v in cache.card_stats.items() if (k, v[-1]) in cache.used_cards)
+        kept, texts, cards, stats = _used(cache)
         same = not cache.changed and (len(kept), len(texts), len(cards), len(stats)) == (
             len(cache.entries), len(cache.extracted), len(cache.cards), len(cache.card_stats)
         )  # fmt: skip
@@ -332,6 +329,26 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
     return check_part, marshal.dumps(
         (_stamp(), cache.placements.record(), cache.claims, cache.folders, cache.templates)
     )
+
+
+def _used(cache: Cache) -> tuple[Shards, dict[str, Extraction], Shards, Shards]:
+    """Of the quotes, extracted texts, cards and card stats, what this run used."""
+    return (
+        Shards((k, v) for k, v in cache.entries.items() if k in cache.used),
+        {k: v for k, v in cache.extracted.items() if k in cache.used_extracted},
+        Shards((k, v) for k, v in cache.cards.items() if k in cache.used_cards),
+        Shards((k, v) for k, v in cache.card_stats.items() if (k, v[-1]) in cache.used_cards),
+    )
+
+
+def settle(cache: Cache) -> None:
+    """After a run in a process that goes on (``serve``): let go of what the run did not
+    use, as saving would, and count afresh for the next; so that a long session of edits
+    does not keep every version of every quote."""
+    if not cache.kept_all:
+        cache.entries, cache.extracted, cache.cards, cache.card_stats = _used(cache)
+    cache.used, cache.used_extracted, cache.used_cards = set(), set(), set()
+    cache.kept_all = False
 
 
 def dump_folders(cache: Cache) -> dict[str, bytes]:

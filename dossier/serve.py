@@ -27,7 +27,7 @@ import jinja2
 
 from . import report
 from .build import build
-from .cache import Cache
+from .cache import Cache, settle
 from .problems import Verdict
 from .publish import PublishError
 from .render import theme_dirs
@@ -102,6 +102,7 @@ class DevServer:
             return
         finally:
             gc.unfreeze()  # what a build froze (see ``pause``) is collectable again
+        settle(self.cache)  # what it did not use goes (a long session keeps no old versions)
         self.updated = result.recalled is not None
         self.known = result.unchanged or result.recalled or result.check.verdict(result.survey)
         if result.published is None:

@@ -477,3 +477,25 @@ def test_serve_sees_an_edit_made_during_its_first_build_and_stops_after_a_build(
         server.stop()
     assert server._watcher is not None and not server._watcher.is_alive()  # stop waits for it
     assert "Claim three, edited." in (tmp_path / "site" / "facts" / "f3.html").read_text()
+
+
+def test_serve_keeps_only_what_its_last_full_build_used(tmp_path: Path) -> None:
+    content = make(tmp_path / "content")
+    server = DevServer(content, tmp_path / "site", 0, [].append)
+    try:
+        server.rebuild()
+        quotes, read = len(server.cache.entries), len(server.cache.cards)
+        assert quotes == 2  # the two quotes the cards use, one of each source
+        assert read == 8  # the six cards and the two sources' metadata
+        for i in range(3):  # each edit of a source: a full build, every quote of it matched anew
+            write(content, "sources/talks.txt", SECOND + f"Edit {i}.\n")
+            server.rebuild()
+            assert server.updated is False and server.error_page is None
+            assert len(server.cache.entries) == quotes  # the old versions' matches let go
+            assert len(server.cache.cards) == read
+        write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
+        server.rebuild()  # an update keeps what it did not read
+        assert server.updated is True and len(server.cache.entries) == quotes
+        same_as_full(content, tmp_path / "site", tmp_path)
+    finally:
+        server.stop()

@@ -127,6 +127,13 @@ def bench(
         rows.append((label, wall, rss, pages / wall if pages else None))
         return wall
 
+    def median_of(label: str, walls: list[float], peak: int) -> float:
+        """The median in the table, and every run below it."""
+        median = statistics.median(walls)
+        rows.append((f"{label}, median", median, peak, None))
+        spread.append(f"{label}: " + ", ".join(f"{w:.2f}" for w in sorted(walls)) + " s")
+        return median
+
     def repeated(label: str, cmd: list[str], before: Callable[[int], None]) -> None:
         """REPEAT runs, ``before(i)`` ahead of each; the median in the table."""
         walls, peaks = [], []
@@ -135,8 +142,7 @@ def bench(
             wall, rss = once(label, cmd)
             walls.append(wall)
             peaks.append(rss)
-        rows.append((f"{label}, median", statistics.median(walls), max(peaks), None))
-        spread.append(f"{label}: " + ", ".join(f"{w:.2f}" for w in sorted(walls)) + " s")
+        median_of(label, walls, max(peaks))
 
     check = [str(DOSSIER), "check", str(content)]
     build_cmd = [str(DOSSIER), "build", str(content), "--out", str(site)]
@@ -179,8 +185,7 @@ def bench(
         content / "facts" / "fact-00003.yaml",
         root,
     )
-    rows.append(("dossier serve (one card changed), median", statistics.median(serve), peak, None))
-    spread.append("dossier serve (one card changed): " + ", ".join(f"{w:.2f}" for w in sorted(serve)) + " s")
+    ours = median_of("dossier serve (one card changed)", serve, peak)
     if hugo:
         served, peak = live(
             [hugo, "server", "-s", str(root / "hugo"), "--port", "0", "--bind", "127.0.0.1",
@@ -191,18 +196,8 @@ def bench(
             root / "hugo" / "content" / "cards" / "fact-00003.md",
             root,
         )  # fmt: skip
-        rows.append(("hugo server (one card changed), median", statistics.median(served), peak, None))
-        spread.append(
-            "hugo server (one card changed): " + ", ".join(f"{w:.2f}" for w in sorted(served)) + " s"
-        )
-        rows.append(
-            (
-                "ratio dossier serve / hugo server",
-                statistics.median(serve) / statistics.median(served),
-                0,
-                None,
-            )
-        )
+        theirs = median_of("hugo server (one card changed)", served, peak)
+        rows.append(("ratio dossier serve / hugo server", ours / theirs, 0, None))
     return rows, spread
 
 

@@ -78,7 +78,6 @@ class DevServer:
         self.updated: bool | None = None  # was the last build an update (None: none ran)
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
-        self._serving = False
         handler = partial(_Handler, directory=str(out), server_state=self)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.port = self.httpd.server_address[1]
@@ -149,7 +148,6 @@ class DevServer:
         self._watcher.start()
         thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         thread.start()
-        self._serving = True
         return thread
 
     def httpd_thread_wait(self, timeout: float = 0.5) -> None:
@@ -160,10 +158,9 @@ class DevServer:
         """Stop watching, waiting for a build under way to end (the folder it writes to
         may be removed next), then stop serving."""
         self._stop.set()
-        if self._watcher is not None:
+        if self._watcher is not None:  # started, so serving too (shutdown would wait forever
             self._watcher.join()
-        if self._serving:  # (shutdown waits for a loop that was never started)
-            self.httpd.shutdown()
+            self.httpd.shutdown()  # for a loop never started)
         self.httpd.server_close()
 
 

@@ -9,10 +9,9 @@ import marshal
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import markdown_it
@@ -28,6 +27,9 @@ from .problems import Severity, Verdict
 from .readers import Survey
 from .render import Renderer, theme_dirs
 from .shards import Shards
+
+if TYPE_CHECKING:  # (importing it costs a command 9 ms: only large builds start processes)
+    from concurrent.futures import Future
 
 STATIC_FILES = ("static/style.css", "static/print.css", "static/dossier.js")
 

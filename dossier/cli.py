@@ -14,7 +14,7 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from . import __version__, cache, publish, report, schema
+from . import __version__, cache, pause, publish, report, schema
 from . import stats as stats_module
 from .cache import Cache
 from .check import CheckResult, check, recall
@@ -59,6 +59,7 @@ def cached(content_dir: Path, disabled: bool, *, build: bool = False) -> Iterato
     store.read_folder = lambda key: cache.read_bytes(cache.folder_path_for(content_dir, key))
     before = set(store.folders)
     yield store
+    pause.give_back_memory()  # what the run made and let go of, before the cache is written
     if build:  # each output folder's part first: made from objects the rest does not need
         for key, data in cache.dump_folders(store).items():
             with contextlib.suppress(OSError):

@@ -128,10 +128,14 @@ class Assembly:
                 if gap:
                     self._gaps.append((run_end, gap))
                 self._run, self._tail = (run_start, start + length), []
-                return
+            else:
+                self._end_run()
+        if self._run is None:
+            self._flush_new()
+            self._run = (start, start + length)
+        run_start, run_end = self._run
+        if run_end - run_start >= PART:  # read in parts: a file kept whole is never read whole
             self._end_run()
-        self._flush_new()
-        self._run = (start, start + length)
 
     def _end_run(self) -> None:
         """Read the stretch; where a literal inside it is not what the old file holds there,

@@ -271,28 +271,38 @@ def splice(
     offsets: list[int] = []
     lengths = list(skeleton.lengths)
     at = shift = 0
-    pending: list[bytes] = []
+    pending: list[bytes] = []  # short parts, joined into one write
     size = 0
+
+    def add(data: bytes) -> None:
+        """A stretch of the old file as it was read (not copied again), or a short part."""
+        nonlocal pending, size
+        if len(data) >= PART or size + len(data) >= PART:
+            if pending:
+                parts.append(b"".join(pending))
+                pending, size = [], 0
+            if len(data) >= PART:
+                parts.append(data)
+                return
+        pending.append(data)
+        size += len(data)
+
     for i, (fid, at_old, n) in enumerate(zip(skeleton.ids, skeleton.offsets, skeleton.lengths, strict=True)):
         if fid not in changed:
             offsets.append(at_old + shift)
             continue
-        at_before = at
         if at_old > at:
-            pending.append(read(at, at_old - at))
+            add(read(at, at_old - at))
         row = make(skeleton.kinds[skeleton.kind[i]], fid)
-        pending.append(row)
+        add(row)
         offsets.append(at_old + shift)
         lengths[i] = len(row)
         shift += len(row) - n
         at = at_old + n
-        size += len(row) + (at_old - at_before)
-        if size >= PART:
-            parts.append(b"".join(pending))
-            pending, size = [], 0
     if skeleton.size > at:
-        pending.append(read(at, skeleton.size - at))
-    parts.append(b"".join(pending))
+        add(read(at, skeleton.size - at))
+    if pending or not parts:
+        parts.append(b"".join(pending))
     new = Skeleton(
         skeleton.fields, skeleton.layout, skeleton.kinds, skeleton.ids, skeleton.kind,
         tuple(offsets), tuple(lengths), skeleton.size + shift,

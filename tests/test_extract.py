@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+import dossier.extract as dossier_extract
 from dossier.extract import Extracted, ExtractError, TextBox, assemble_pdf, extract, page_of, reading_order
 from dossier.quotes import Match, Source, verify
 
@@ -839,3 +840,17 @@ def test_stacked_stories_with_a_wide_gap_are_read_story_by_story() -> None:
 
 def test_no_gap_is_read_top_to_bottom() -> None:
     assert order(box(72, 100, 300, 200, "lower"), box(200, 150, 400, 300, "upper")) == ["upper", "lower"]
+
+
+def test_the_parsers_are_imported_only_when_used() -> None:
+    """A check or build of text sources never pays for the HTML and PDF parsers' imports."""
+    code = (
+        "import sys, dossier.cli, dossier.build, dossier.extract as x; "
+        "print(sorted(m for m in ('dossier.extract.html', 'dossier.extract.pdf') if m in sys.modules)); "
+        "x.html_text; print('dossier.extract.html' in sys.modules); "
+        "print(x.extract('html', b'<p>Hi</p>').text)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["[]", "True", "Hi"]
+    with pytest.raises(AttributeError, match="no attribute 'nonesuch'"):
+        dossier_extract.nonesuch  # noqa: B018

@@ -134,7 +134,14 @@ seps = st.sampled_from([b",", b", ", b";", b""])
 
 
 @settings(max_examples=300, deadline=None)
-@given(before=keys, after=keys, sep_before=seps, sep_after=seps, changed=st.sets(st.sampled_from("abcdefgh")))
+@given(
+    before=keys,
+    after=keys,
+    sep_before=seps,
+    sep_after=seps,
+    changed=st.sets(st.sampled_from("abcdefgh")),
+    part=st.sampled_from([pieces.PART, 1, 4, 9]),
+)
 def test_any_assembly_from_any_old_file_is_the_plain_join(
     tmp_path_factory: pytest.TempPathFactory,
     before: list[str],
@@ -142,9 +149,12 @@ def test_any_assembly_from_any_old_file_is_the_plain_join(
     sep_before: bytes,
     sep_after: bytes,
     changed: set[str],
+    part: int,
 ) -> None:
     """Pieces whose bytes changed get new keys (as build's keys do); everything else may
-    be taken from the old file in any order, with any separators."""
+    be taken from the old file in any order, with any separators. ``part``: the size of a
+    part, tiny ones too; no stretch of the old file read at once is longer than a part and
+    one piece (a file kept whole is never read whole)."""
     path = tmp_path_factory.mktemp("old") / "file"
     first = Assembly()
     _apply(first, _list("".join(before), sep_before))
@@ -153,12 +163,24 @@ def test_any_assembly_from_any_old_file_is_the_plain_join(
     ops = _list("".join(after), sep_after, new_values)
     ops = [(kind, key + "!" if key in changed else key, value) for kind, key, value in ops]
     fd = os.open(path, os.O_RDONLY)
+    reads: list[int] = []
+    real = os.pread
+
+    def counting(fd: int, n: int, at: int) -> bytes:
+        reads.append(n)
+        return real(fd, n, at)
+
     try:
-        asm = Assembly(Old(fd, path.stat().st_size, first.spans))
-        _apply(asm, ops)
-        assert b"".join(asm.done()) == _plain(ops)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pieces, "PART", part)
+            mp.setattr(pieces.os, "pread", counting)
+            asm = Assembly(Old(fd, path.stat().st_size, first.spans))
+            _apply(asm, ops)
+            assert b"".join(asm.done()) == _plain(ops)
     finally:
         os.close(fd)
+    longest = max((len(value) for _, _, value in ops), default=0) + max(len(sep_before), len(sep_after))
+    assert all(n < part + longest for n in reads)
 
 
 # --- in a build ---------------------------------------------------------------------------

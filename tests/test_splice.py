@@ -89,12 +89,26 @@ rows = st.lists(st.tuples(st.sampled_from("abcd"), st.binary(max_size=5), st.bin
 
 
 @given(
-    rows=rows, tail=st.binary(max_size=5), changed=st.sets(st.sampled_from("abcd")), new=st.binary(max_size=6)
+    rows=rows,
+    tail=st.binary(max_size=5),
+    changed=st.sets(st.sampled_from("abcd")),
+    new=st.binary(max_size=6),
+    part=st.sampled_from([splice.PART, 1, 2, 7]),
 )
 def test_splicing_is_putting_the_page_together_with_the_new_rows(
+    rows: list[tuple[str, bytes, bytes]], tail: bytes, changed: set[str], new: bytes, part: int
+) -> None:
+    """Rows: (fact, literal before it, its bytes); the changed facts' rows become ``new``+id.
+    ``part``: the size from which a stretch of the old file is passed on as it was read
+    (tiny ones too, so that every way of parting the page is tried)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(splice, "PART", part)
+        _splice_and_compare(rows, tail, changed, new)
+
+
+def _splice_and_compare(
     rows: list[tuple[str, bytes, bytes]], tail: bytes, changed: set[str], new: bytes
 ) -> None:
-    """Rows: (fact, literal before it, its bytes); the changed facts' rows become ``new``+id."""
     rec = splice.Recorder()
     old = b""
     for fid, before, row in rows:

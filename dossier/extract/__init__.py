@@ -14,10 +14,23 @@ The rules for each kind are in its module: ``html`` (the standard library's pars
 from __future__ import annotations
 
 from bisect import bisect_right
+from typing import TYPE_CHECKING
 
 from .common import KINDS, Extracted, ExtractError
-from .html import decode_html, html_text
-from .pdf import TextBox, assemble_pdf, extract_pdf, reading_order
+
+if TYPE_CHECKING:
+    from .html import decode_html, html_text
+    from .pdf import TextBox, assemble_pdf, reading_order
+
+#: The parsers are imported when first used (see ``__getattr__``): a run that reads only
+#: text sources, or finds their text in the cache, never pays the 18 ms they take.
+_LAZY = {
+    "decode_html": "html",
+    "html_text": "html",
+    "TextBox": "pdf",
+    "assemble_pdf": "pdf",
+    "reading_order": "pdf",
+}
 
 __all__ = [
     "KINDS",
@@ -38,8 +51,12 @@ def extract(kind: str, data: bytes) -> Extracted:
     if kind in ("txt", "md"):
         return Extracted(data.decode("utf-8").removeprefix("\ufeff"))
     if kind == "html":
+        from .html import decode_html, html_text
+
         return Extracted(html_text(decode_html(data)))
     if kind == "pdf":
+        from .pdf import extract_pdf
+
         return extract_pdf(data)
     raise ValueError(f"unknown source kind {kind!r}; expected one of {', '.join(sorted(KINDS))}")
 
@@ -49,3 +66,13 @@ def page_of(extracted: Extracted, offset: int) -> int | None:
     if not extracted.pages:
         return None
     return max(bisect_right(extracted.pages, offset), 1)
+
+
+def __getattr__(name: str) -> object:
+    """The parsers' names, from their modules imported on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{module}", __name__), name)

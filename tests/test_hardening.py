@@ -19,7 +19,6 @@ import re
 import shutil
 import signal
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -356,13 +355,11 @@ def test_yaml_input(
 
 
 def test_alias_bomb_is_refused_fast_by_check_and_build(in_tmp: Path) -> None:
-    """Nine levels of nine aliases: 387,420,489 strings if expanded; refused in well under a second."""
+    """Nine levels of nine aliases: 387,420,489 strings if expanded; refused, never expanded."""
     case_content(in_tmp, {"facts/a.yaml": CARD + "x:\n" + "".join(f"  {ln}\n" for ln in _LOL.splitlines())})
     for command in (["check", "content"], ["build", "content", "--out", "site"]):
-        start = time.perf_counter()
-        with deadline(10):
+        with deadline(10):  # a watchdog: expanded, it would not end
             result = invoke(*command)
-        assert time.perf_counter() - start < 2
         assert_no_crash(result)
         expect(result, 1, "facts/a.yaml", "yaml-anchor", (9, 6))
     assert not (in_tmp / "site").exists()
@@ -455,10 +452,8 @@ NESTINGS = {
 @pytest.mark.parametrize("rel", ["facts/a.yaml", "dossier.yaml", "entities.yaml", "sources/wire.yaml"])
 def test_nesting_1000_deep_is_a_clean_error(in_tmp: Path, kind: str, rel: str) -> None:
     text = NESTINGS[kind](1000)
-    start = time.perf_counter()
     with deadline(10):
         result = run_check({rel: text}, in_tmp)
-    assert time.perf_counter() - start < 5
     expect(result, 1, rel, ("yaml-syntax",))
 
 
@@ -621,10 +616,8 @@ _WORDS = " ".join(["alpha", "beta", "gamma", "delta", "car", "Kim"] * 30_000)[:1
 def test_a_one_megabyte_line(
     in_tmp: Path, files: dict[str, str | bytes | None], status: int, rel: str | None, code: str | None
 ) -> None:
-    start = time.perf_counter()
     with deadline(20):
         result = run_check(files, in_tmp)
-    assert time.perf_counter() - start < 10
     expect(result, status, rel, code or ())
     assert len(result.stdout) < 20_000, "a problem line should not echo a megabyte back"
 

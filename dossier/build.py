@@ -222,8 +222,9 @@ def _inputs(now: Survey | None, rest: str | None) -> str | None:
     when the folder could not be vouched for."""
     if now is None or rest is None or any(st is None for st in now.cards.values()):
         return None  # or a card written too recently to vouch for
-    raw = f"{rest}\0{sorted(now.cards.items())!r}"
-    return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    # marshal's version 0 (see ``_Pages.inputs``): a third of the time of the repr.
+    raw = marshal.dumps((rest, sorted(now.cards.items())), 0)
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def _unchanged(

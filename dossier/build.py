@@ -8,7 +8,7 @@ import hashlib
 import marshal
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +70,28 @@ def build(
     Raises ``publish.PublishError`` when ``out`` may not be replaced, and template errors
     as they come; in every failing case the previous site is left as it was.
     """
+    try:
+        return _build(content_dir, out, strict, built, cache, known, update=True)
+    except _Stale:
+        # A page the update kept was edited by hand since the last build (publish found
+        # it so, and wrote nothing): everything is made, each page looked at as it is kept.
+        return _build(content_dir, out, strict, built, cache, known, update=False)
+
+
+class _Stale(Exception):
+    """An update found a page it kept not as the last build left it."""
+
+
+def _build(
+    content_dir: Path,
+    out: Path,
+    strict: bool,
+    built: dt.datetime | None,
+    cache: Cache | None,
+    known: Verdict | None,
+    *,
+    update: bool,
+) -> BuildResult:
     # check() pauses the cycle collector while it reads; rendering runs with it (Jinja's
     # contexts do make cycles: paused, memory grew by a sixth), the checked content frozen.
     t0 = time.perf_counter()
@@ -82,17 +104,17 @@ def build(
     theme = theme_digest(theme_dirs(content_dir))
     rest = _rest(now, theme, built)
     inputs = _inputs(now, rest)
-    update = None
     if cache is not None and inputs is not None:
         verdict = recall(content_dir, strict, known, recheck=False, surveyed=now)[0]
         done = _unchanged(out, site_key, inputs, cache, verdict, known)
         if done is not None:
             return done
-    if cache is not None:
+    planned = None
+    if cache is not None and update:
         with collector_paused(freeze=True):  # the ledger, the plan: plain values, no cycles
-            update = _update(content_dir, out, site_key, strict, cache, known, now, rest)
-    if update is not None:
-        result, partial, recalled = update
+            planned = _update(content_dir, out, site_key, strict, cache, known, now, rest)
+    if planned is not None:
+        result, partial, recalled = planned
     else:
         result, partial, recalled = check(content_dir, strict=strict, cache=cache), None, None
     t1 = time.perf_counter()
@@ -118,8 +140,14 @@ def build(
         result, content_dir, built, out, before, cache, stages, theme, assembled, partial, keep
     )
     timer = _Timer(files)
-    with heap_frozen():
-        published = publish.publish(timer, out, content_dir, before, spare=cache is not None)
+    try:
+        with heap_frozen():
+            published = publish.publish(timer, out, content_dir, before, spare=cache is not None)
+    except publish.Changed:
+        files.close()
+        if partial is None:
+            raise
+        raise _Stale from None
     if cache is not None:
         cache.remember_site(site_key, published.manifest, inputs or "", assembled.new)
         cache.skeletons[site_key] = {name: sk.record() for name, sk in assembled.new_skeletons.items()}
@@ -209,8 +237,12 @@ def _update(
     if result.content is None or result.errors:
         return None
     untouched = _untouched(kept, touch.pages, touch.sources, manifest)
-    with publish.Previous(out) as old:  # a file of the site edited by hand: build it all
-        if not all(n in manifest and old.intact(n, manifest[n]) for n in (*data_files, *untouched)):
+    # The pages it keeps are not looked at here: publish looks at each as it keeps it (a
+    # page edited by hand then stops it, and the build makes everything; see ``build``).
+    with publish.Previous(out) as old:  # a data file edited by hand: build it all
+        if not all(n in manifest for n in untouched) or not all(
+            old.intact(n, manifest[n]) for n in data_files
+        ):
             return None
     partial = Partial(kept, touch.pages, touch.sources, raw, untouched)
     cache.keep_all()  # what it did not read is still what the folder holds
@@ -466,7 +498,7 @@ def render_files(
     pieces: Pieces | None = None,
     partial: Partial | None = None,
     ledger: tuple[str, Mapping[str, object], list[Record]] | None = None,
-) -> Iterator[publish.File]:
+) -> Generator[publish.File, None, None]:
     """Every file of the site, one at a time. ``built`` (SOURCE_DATE_EPOCH) is the only clock.
 
     With the previous build's manifest, a fact or source page whose inputs are unchanged

@@ -37,7 +37,8 @@ Manifest = dict[str, Entry]
 @dataclass(frozen=True, slots=True)
 class File:
     """One file of a new site: its bytes, or ``None`` to keep the previous build's copy
-    (which ``intact`` has vouched for); ``inputs`` keys what it was made from."""
+    (``publish`` checks that it is as the manifest says, and raises ``Changed`` if not);
+    ``inputs`` keys what it was made from."""
 
     name: str
     #: the bytes, or for a large file its parts in order (a list), or made as they are
@@ -65,6 +66,11 @@ def listing(out: Path) -> set[str]:
 
 class PublishError(Exception):
     """The output folder cannot be used; nothing was written."""
+
+
+class Changed(PublishError):
+    """A file to keep is not as the previous build left it (edited by hand, or during the
+    build); nothing was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +150,7 @@ def publish(
                     # (one stat a file fewer than looking first).
                     st = st or _kept(src, dst, base, previous)
                     if st is None:
-                        raise PublishError(f"{out / file.name} changed during the build; build again")
+                        raise Changed(f"{out / file.name} changed during the build; build again")
                     digest = previous[0] if previous is not None else ""
                     kept += 1
                 elif not isinstance(file.data, bytes | list):  # written as it is made

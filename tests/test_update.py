@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dossier import build as build_module
-from dossier import cache, readers
+from dossier import cache, publish, readers
 from dossier.build import BuildResult, build
 from dossier.problems import Verdict
 from dossier.serve import DevServer, snapshot
@@ -187,6 +187,64 @@ def test_what_an_update_cannot_vouch_for_makes_a_full_build(tmp_path: Path, chan
     result = builds()
     assert result.recalled is None and result.published is not None
     same_as_full(content, out, tmp_path)
+
+
+@pytest.mark.parametrize("how", ["rewritten", "replaced"])
+def test_a_kept_page_edited_by_hand_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """An update does not look at the pages it keeps: publish does, once each, as it
+    keeps them. One rewritten by hand (the spare tree's copy is the same file) stops that
+    publish, nothing written, and the build makes everything instead; one replaced by
+    another file is put back from the spare tree's copy, as the last build left it."""
+    content = make(tmp_path / "content")
+    out = tmp_path / "site"
+    builds = Builds(content, out)
+    builds()
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,)))
+    builds()  # an update: from now on the spare tree is the one it replaced
+    looked: list[str] = []
+    real = publish.Previous.intact
+    monkeypatch.setattr(
+        publish.Previous, "intact", lambda self, name, entry: looked.append(name) or real(self, name, entry)
+    )
+    updates = []
+    real_update = build_module._update
+    monkeypatch.setattr(
+        build_module, "_update", lambda *a, **k: updates.append(real_update(*a, **k)) or updates[-1]
+    )
+    page = out / "facts/f0.html"
+    if how == "rewritten":
+        page.write_text("edited by hand")  # in place: the spare's copy is this file too
+    else:
+        page.unlink()
+        page.write_text("edited by hand")
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited again.", related=(3,)))
+    result = builds()
+    assert updates and updates[0] is not None  # planned as an update
+    assert result.published is not None
+    if how == "rewritten":  # made as a full build, which looks at every page it keeps
+        assert result.recalled is None
+        assert "facts/f0.html" in looked and "facts/f4.html" in looked
+    else:
+        assert result.recalled is not None and looked == ["dossier.json", "search-index.js"]
+    assert page.read_bytes() != b"edited by hand"
+    same_as_full(content, out, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [".site.spare"]
+
+
+def test_an_update_looks_at_the_pages_it_keeps_only_as_it_publishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content, builds = built_once(tmp_path)
+    looked: list[str] = []
+    real = publish.Previous.intact
+    monkeypatch.setattr(
+        publish.Previous, "intact", lambda self, name, entry: looked.append(name) or real(self, name, entry)
+    )
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,)))
+    assert builds().recalled is not None
+    assert sorted(looked) == ["dossier.json", "search-index.js"]
 
 
 def test_an_edit_with_an_error_is_reported_and_nothing_is_written(tmp_path: Path) -> None:

@@ -12,19 +12,18 @@ fact is listed from its kept entry.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from .generators import Entry, FactView, SourceEntry
 from .model import Fact
 from .quotes import Match
 
 
-@dataclass(frozen=True, slots=True)
-class Kept:
-    """A fact as the last build left it."""
+class Kept(NamedTuple):
+    """A fact as the last build left it (a NamedTuple, as ``Entry`` is: made by the
+    10,000 in every update)."""
 
     card: str  # its card's path, as problems show it
     stat: object  # the card's stat as the survey found it (plain values; None: too recent)
@@ -51,8 +50,9 @@ class Ledger:
 #: one from it).
 Record = tuple[str, dict[str, tuple[object, ...]], dict[str, tuple[object, ...]]]
 
-_ENTRY = operator.attrgetter(*(f.name for f in fields(Entry)))
-_SOURCE = operator.attrgetter(*(f.name for f in fields(SourceEntry)))
+
+
+make_entry, make_source = Entry._make, SourceEntry._make
 
 
 def ledger_from_record(raw: Any) -> Ledger | None:
@@ -62,10 +62,10 @@ def ledger_from_record(raw: Any) -> Ledger | None:
         return Ledger(
             inputs,
             {
-                fid: Kept(card, stat, key, Entry(*entry), tuple(srcs), tuple(rel), tuple(quotes))
+                fid: Kept(card, stat, key, make_entry(entry), tuple(srcs), tuple(rel), tuple(quotes))
                 for fid, (card, stat, key, entry, srcs, rel, quotes) in facts.items()
             },
-            {sid: SourceEntry(*s) for sid, s in sources.items()},
+            {sid: make_source(s) for sid, s in sources.items()},
         )
     except (TypeError, ValueError):
         return None
@@ -86,14 +86,14 @@ def record_of(
             v.fact.file,
             cards.get(v.fact.file),
             key,
-            _ENTRY(entry),
+            tuple(entry),  # a plain tuple: what marshal stores
             tuple(sorted({q.source.id for q in v.quotes})),
             tuple(dict.fromkeys(r.id for r in v.fact.related)),
             tuple((q.source.id, q.spans) for q in v.quotes),
         )
         for v, entry, key in facts
     }
-    kept = {s.id: _SOURCE(s) for s in sources}
+    kept: dict[str, tuple[object, ...]] = {s.id: tuple(s) for s in sources}
     if last is None:
         return (inputs, made, kept)
     return (inputs, {**last[1], **made}, {**last[2], **kept})

@@ -331,6 +331,7 @@ class _Pages:
         self.changed: set[str] | None = None
         self.skeletons: dict[str, splice.Skeleton] = {}
         self._layouts: dict[tuple[tuple[str, ...], tuple[str, ...]], bytes | None] = {}
+        self._structure: bytes | None = None  # (see ``splice.layout``)
 
     def fact_key(self, view: generators.FactView) -> str:
         return self.fact_keys[view.id]
@@ -410,7 +411,9 @@ class _Pages:
         if skeleton is None or old is None or old.size != skeleton.size or self.changed is None:
             return None
         if skeleton.fields not in self._layouts:  # (list pages often read the same fields)
-            self._layouts[skeleton.fields] = splice.layout(lists, skeleton.fields)
+            if self._structure is None:
+                self._structure = splice.structure(lists)
+            self._layouts[skeleton.fields] = splice.layout(lists, skeleton.fields, self._structure)
         if self._layouts[skeleton.fields] != skeleton.layout:
             return None
         entries = {e.id: e for e in lists.facts if e.id in self.changed}

@@ -142,29 +142,42 @@ class Watch:
         return tuple(sorted(self.facts)), tuple(sorted(self.sources))
 
 
-def layout(lists: Lists, fields: tuple[tuple[str, ...], tuple[str, ...]]) -> bytes | None:
-    """A digest of what a list page read around its rows (None: not marshal's values)."""
+def layout(
+    lists: Lists, fields: tuple[tuple[str, ...], tuple[str, ...]], around: bytes | None = None
+) -> bytes | None:
+    """A digest of what a list page read around its rows (None: not marshal's values).
+    ``around``: ``structure(lists)``, when the caller has it (every page of a build has
+    the same, and making it is most of the work)."""
     fact_fields, source_fields = fields
+    read = (
+        fields,
+        tuple(map(operator.attrgetter("id", *fact_fields), lists.facts)),
+        tuple(map(operator.attrgetter("id", *source_fields), lists.sources)),
+    )
+    try:
+        raw = marshal.dumps(read, 0)
+    except ValueError:
+        return None
+    h = hashlib.blake2b(raw, digest_size=16)
+    h.update(structure(lists) if around is None else around)  # (marshal's bytes end themselves)
+    return h.digest()
+
+
+def structure(lists: Lists) -> bytes:
+    """How the lists group and order the facts, whatever a page reads of them."""
     ids = _ID
 
     def ids_of(entries: Iterable[Entry]) -> tuple[str, ...]:
         return tuple(map(ids, entries))
 
     made = (
-        fields,
-        tuple(map(operator.attrgetter("id", *fact_fields), lists.facts)),
         tuple((sv.section.id if sv.section else None, ids_of(sv.facts)) for sv in lists.sections),
         ids_of(lists.timeline),
         ids_of(lists.contested),
         tuple((ev.entity.id, ids_of(ev.facts)) for ev in lists.entities),
-        tuple(map(operator.attrgetter("id", *source_fields), lists.sources)),
         lists.quotes,
     )
-    try:
-        raw = marshal.dumps(made, 0)
-    except ValueError:
-        return None
-    return hashlib.blake2b(raw, digest_size=16).digest()
+    return marshal.dumps(made, 0)
 
 
 #: A row's macro and arguments.

@@ -8,7 +8,7 @@ import hashlib
 import marshal
 import time
 from collections import deque
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,7 @@ from .check import CheckResult, check, check_only, recall, survey
 from .generators import Entry, Site, SourceEntry
 from .ledger import Ledger, Record, footprint, ledger_from_record, record_of, touched, widen
 from .pause import collector_paused, heap_frozen
-from .pieces import Old, Spans, read_at
+from .pieces import Derived, Old, Spans, read_at
 from .problems import Severity, Verdict
 from .readers import Survey
 from .render import Renderer, theme_dirs
@@ -120,6 +120,9 @@ def _build(
     t1 = time.perf_counter()
     if result.errors:  # the ledger stands: the site is as it was
         return BuildResult(result, timings={"check": t1 - t0}, survey=now)
+    assembled = Pieces()
+    if cache is not None:
+        assembled.old_key = _key_of(cache.ledgers.get(site_key))
     if cache is not None and partial is None:  # a full build makes all of the ledger again
         cache.ledgers.pop(site_key, None)
     publish.check_target(out, content_dir)
@@ -127,7 +130,6 @@ def _build(
     # whole; the swap at the end is still all or nothing.
     before = cache.sites.get(site_key) if cache is not None else None
     stages: dict[str, float] = {}
-    assembled = Pieces()
     if cache is not None:
         assembled.old = cache.pieces.get(site_key) or {}
         stored = cache.skeletons.get(site_key) or {}
@@ -424,7 +426,9 @@ class _Pages:
             self.changed,
             lambda kind, fid: make_row(kind, entries[fid]),
         )
-        return name, parts, new.spans(self.fact_key_of), new
+        # Its spans are not made (10,000 rows a page): the next build that needs them makes
+        # them from the skeleton and the ledger's keys (see ``Pieces.old_key``).
+        return name, parts, None, new
 
     def fact_key_of(self, fid: str) -> str:
         return self.fact_keys[fid]
@@ -475,6 +479,34 @@ class Pieces:
     new: dict[str, Spans] = field(default_factory=dict)
     old_skeletons: dict[str, splice.Skeleton] = field(default_factory=dict)
     new_skeletons: dict[str, splice.Skeleton] = field(default_factory=dict)
+    #: a fact's page key in the previous build (from its ledger), for the spans of a list
+    #: page it spliced, which are not kept: they are its skeleton's rows under these keys
+    old_key: Callable[[str], str] | None = None
+
+    def old_spans(self, name: str) -> Mapping[str, Mapping[str, int]] | None:
+        """Where the previous build's pieces of ``name`` stand (None: nowhere known)."""
+        spans = self.old.get(name)
+        if spans:
+            return spans
+        skeleton, key = self.old_skeletons.get(name), self.old_key
+        if name not in LIST_PAGES or skeleton is None or key is None:
+            return None
+        return Derived(lambda: _spans_of(skeleton, key))
+
+
+def _spans_of(skeleton: splice.Skeleton, key: Callable[[str], str]) -> Spans:
+    try:
+        return skeleton.spans(key)
+    except (KeyError, IndexError, TypeError):  # a ledger that does not fit: no pieces to take
+        return {}
+
+
+def _key_of(raw: Any) -> Callable[[str], str] | None:
+    """A fact's page key in a stored ledger (None: not a ledger)."""
+    facts = raw[1] if isinstance(raw, tuple) and len(raw) == 3 else None
+    if not isinstance(facts, dict):
+        return None
+    return lambda fid: str(facts[fid][2])
 
 
 @dataclass(frozen=True, slots=True)
@@ -625,12 +657,12 @@ def _files(
             was = partial.ledger.facts
             maker.changed = {fid for fid in partial.pages if maker.fact_keys[fid] != was[fid].key}
             maker.skeletons = pieces.old_skeletons
-        old_spans, new_spans = pieces.old, pieces.new
+        new_spans = pieces.new
 
         def old_copy(name: str, whole: bool = False) -> Old | None:
             """The previous build's file, when it has pieces to take (or ``whole``: to be
             spliced, pieces or not)."""
-            entry, spans = previous.get(name), old_spans.get(name)
+            entry, spans = previous.get(name), pieces.old_spans(name)
             opened = old.open(name, entry) if entry is not None and (spans or whole) else None
             return None if opened is None else Old(*opened, spans or {})
 

@@ -11,7 +11,7 @@ vouched that it is exactly as the previous build left it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .publish import PublishError
@@ -48,13 +48,41 @@ def read_at(fd: int, start: int, length: int) -> bytes:
     return data
 
 
+class Derived(Mapping[str, dict[str, int]]):
+    """Spans made when first asked for (from a list page's skeleton: an update, which
+    splices the page, never asks, and so neither makes nor keeps them)."""
+
+    __slots__ = ("_made", "_make")
+
+    def __init__(self, make: Callable[[], Spans]) -> None:
+        self._make = make
+        self._made: Spans | None = None
+
+    def _spans(self) -> Spans:
+        if self._made is None:
+            self._made = self._make()
+        return self._made
+
+    def __getitem__(self, kind: str) -> dict[str, int]:
+        return self._spans()[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._spans())
+
+    def __len__(self) -> int:
+        return len(self._spans())
+
+    def __bool__(self) -> bool:  # (there may be pieces: known without making them)
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class Old:
     """The previous build's copy of a file, open, and where its pieces stand."""
 
     fd: int
     size: int
-    spans: Spans
+    spans: Mapping[str, Mapping[str, int]]
 
     def find(self, kind: str, key: str) -> tuple[int, int] | None:
         packed = self.spans.get(kind, {}).get(key)

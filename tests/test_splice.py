@@ -171,6 +171,36 @@ def test_a_date_edited_renders_the_timeline_again(tmp_path: Path, monkeypatch: p
     same_as_full(content, tmp_path / "site", tmp_path)
 
 
+def test_a_page_spliced_before_gives_its_rows_to_the_next_rendering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spliced page's spans are not kept; when a later build renders the page (its layout
+    changed), they are made from its skeleton and the ledger's keys, and every row that did
+    not change is still taken from the file."""
+    from dossier.pieces import Assembly
+
+    content = make(tmp_path / "content")
+    write(content, "facts/f1.yaml", card(1, date="2024-02-18", related=(2,), quote=("wire", 1)))
+    write(content, "facts/f3.yaml", card(3, date="2024-03-01", related=(4,), quote=("wire", 1)))
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
+    assert builds().recalled is not None  # every list page spliced: no spans kept of them
+    assert not set(build_module.LIST_PAGES) & set(builds.store.pieces[str((tmp_path / "site").resolve())])
+    made: list[tuple[str, str]] = []
+    real = Assembly.piece
+
+    def piece(self: Assembly, key: str, make: Any, kind: str = "") -> None:
+        real(self, key, lambda: made.append((kind, key)) or make(), kind)
+
+    monkeypatch.setattr(Assembly, "piece", piece)
+    write(content, "facts/f3.yaml", card(3, date="2024-01-02", related=(4,), quote=("wire", 1)))  # moves
+    assert builds().recalled is not None
+    timeline_rows = [k for k in made if k[0].startswith("timeline_item")]
+    assert len(timeline_rows) == 1  # only the edited fact's row on the timeline (rendered again)
+    same_as_full(content, tmp_path / "site", tmp_path)
+
+
 def _themed(tmp_path: Path, around: str) -> tuple[Path, Builds]:
     """A content folder whose theme's disputed page shows ``around`` before its rows, built once."""
     content = make(tmp_path / "content")

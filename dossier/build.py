@@ -155,6 +155,8 @@ def _build(
         cache.skeletons[site_key] = {name: sk.record() for name, sk in assembled.new_skeletons.items()}
         if made:
             cache.ledgers[site_key] = made[0]
+            if partial is not None:
+                cache.decoded[site_key] = (made[0], _carried(partial, made[0]))
     t2 = time.perf_counter()
     streamed = stages.pop("streamed", 0.0)
     pages = timer.spent - (sum(stages.values()) - streamed)
@@ -199,7 +201,7 @@ def _update(
     manifest, spans = cache.sites.get(site_key), cache.pieces.get(site_key)
     if raw is None or manifest is None or spans is None or now is None or rest is None or not now.clean:
         return None
-    kept = ledger_from_record(raw)
+    kept = _ledger_of(cache, site_key, raw)
     if kept is None or kept.inputs != rest:
         return None
     by_card = {k.card: fid for fid, k in kept.facts.items()}
@@ -249,6 +251,33 @@ def _update(
     partial = Partial(kept, touch.pages, touch.sources, raw, untouched)
     cache.keep_all()  # what it did not read is still what the folder holds
     return result, partial, verdict
+
+
+def _ledger_of(cache: Cache, site_key: str, raw: Record) -> Ledger | None:
+    """The ledger ``raw`` holds: the one made of it before, if any (see ``Cache.decoded``)."""
+    hit = cache.decoded.get(site_key)
+    if hit is not None and hit[0] is raw and hit[1] is not None:
+        return hit[1]  # type: ignore[no-any-return]
+    made = ledger_from_record(raw)
+    cache.decoded[site_key] = (raw, made)
+    return made
+
+
+def _carried(partial: Partial, record: Record) -> Ledger | None:
+    """The ledger of an update's ``record``, from the one the update read: only what the
+    update made is decoded (the rest of the record is the same objects as before)."""
+    last = partial.last
+    fresh = ledger_from_record(
+        (
+            record[0],
+            {fid: r for fid, r in record[1].items() if last[1].get(fid) is not r},
+            {sid: r for sid, r in record[2].items() if last[2].get(sid) is not r},
+        )
+    )
+    if fresh is None:
+        return None
+    was = partial.ledger
+    return Ledger(record[0], {**was.facts, **fresh.facts}, {**was.sources, **fresh.sources})
 
 
 def _inputs(now: Survey | None, rest: str | None) -> str | None:

@@ -118,6 +118,10 @@ class Cache:
     #: the real path of an output folder -> what the last build made of each fact and
     #: source (a ``ledger.Record``)
     ledgers: dict[str, Any] = field(default_factory=dict)
+    #: the real path of an output folder -> (its ledger's record, the ``ledger.Ledger`` made
+    #: of it): never stored, so that a process building again and again (``serve``) does
+    #: not decode the whole ledger for every edit
+    decoded: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     #: the real path of an output folder -> a list page -> its skeleton's record (see
     #: ``splice``)
     skeletons: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -200,8 +204,12 @@ class Cache:
         self.folders[key] = ""  # the newest
         for old in list(self.folders)[:-SITES]:
             del self.folders[old]
-            for kept in (self.sites, self.built_from, self.pieces, self.ledgers, self.skeletons):
+            for kept in self._per_folder():
                 kept.pop(old, None)
+
+    def _per_folder(self) -> tuple[dict[str, Any], ...]:
+        """What is kept for each output folder, by its real path."""
+        return (self.sites, self.built_from, self.pieces, self.ledgers, self.skeletons, self.decoded)
 
     def open_site(self, key: str) -> None:
         """Read what is kept of output folder ``key`` (if anything)."""
@@ -227,7 +235,7 @@ class Cache:
     def forget_site(self, key: str) -> None:
         """Let go of what is kept of output folder ``key``'s last build (its files are
         gone: none of it can be used); what the next build there makes replaces it."""
-        for kept in (self.sites, self.built_from, self.pieces, self.ledgers, self.skeletons):
+        for kept in self._per_folder():
             kept.pop(key, None)
 
     def keep_all(self) -> None:

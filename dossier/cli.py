@@ -68,6 +68,7 @@ def cached(content_dir: Path, disabled: bool, *, build: bool = False) -> Iterato
             with contextlib.suppress(OSError):
                 cache.folder_path_for(content_dir, key).unlink(missing_ok=True)
         store.sites, store.pieces, store.ledgers, store.skeletons = {}, {}, {}, {}  # let them go: stored
+        store.decoded = {}
     check_part, build_part = cache.dump_parts(store)
     # Never compared: reading it back would cost its size again.
     if check_part is not None:

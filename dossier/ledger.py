@@ -51,7 +51,6 @@ class Ledger:
 Record = tuple[str, dict[str, tuple[object, ...]], dict[str, tuple[object, ...]]]
 
 
-
 make_entry, make_source = Entry._make, SourceEntry._make
 
 

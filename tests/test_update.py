@@ -247,6 +247,31 @@ def test_an_update_looks_at_the_pages_it_keeps_only_as_it_publishes(
     assert sorted(looked) == ["dossier.json", "search-index.js"]
 
 
+def test_a_process_building_again_decodes_only_what_each_update_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One cache kept in memory (as ``serve`` keeps it): the ledger an update reads is the
+    one the last update left, its new facts decoded, and never the whole record again."""
+    content = make(tmp_path / "content", 8)
+    out = tmp_path / "site"
+    store = cache.Cache()
+    known = verdict(build(content, out, cache=store))
+    decoded: list[int] = []
+    real = build_module.ledger_from_record
+    monkeypatch.setattr(
+        build_module, "ledger_from_record", lambda raw: decoded.append(len(raw[1])) or real(raw)
+    )
+    for n, (i, claim) in enumerate([(2, "Two, edited."), (5, "Five, edited."), (2, "Two, again.")]):
+        write(content, f"facts/f{i}.yaml", card(i, claim=claim, related=((i + 1) % 8,)))
+        result = build(content, out, cache=store, known=known)
+        known = verdict(result)
+        assert result.recalled is not None
+        assert decoded[0] == 8 if n == 0 else decoded[0] < 8, decoded  # (the first: all of it)
+        assert all(size < 8 for size in decoded[1:]), decoded
+        decoded.clear()
+        same_as_full(content, out, tmp_path / f"fresh-{n}")
+
+
 def test_an_edit_with_an_error_is_reported_and_nothing_is_written(tmp_path: Path) -> None:
     content = make(tmp_path / "content")
     out = tmp_path / "site"

@@ -59,6 +59,9 @@ def cached(content_dir: Path, disabled: bool, *, build: bool = False) -> Iterato
     store.read_folder = lambda key: cache.read_bytes(cache.folder_path_for(content_dir, key))
     before = set(store.folders)
     yield store
+    # The ledgers made of the stored records are not stored; held, they share the records'
+    # objects, and marshal writes a shared object with a reference (twice as slow).
+    store.decoded = {}
     pause.give_back_memory()  # what the run made and let go of, before the cache is written
     if build:  # each output folder's part first: made from objects the rest does not need
         for key, data in cache.dump_folders(store).items():
@@ -68,7 +71,6 @@ def cached(content_dir: Path, disabled: bool, *, build: bool = False) -> Iterato
             with contextlib.suppress(OSError):
                 cache.folder_path_for(content_dir, key).unlink(missing_ok=True)
         store.sites, store.pieces, store.ledgers, store.skeletons = {}, {}, {}, {}  # let them go: stored
-        store.decoded = {}
     check_part, build_part = cache.dump_parts(store)
     # Never compared: reading it back would cost its size again.
     if check_part is not None:

@@ -560,7 +560,7 @@ def _extracted(
         return None, ()
     if cache is not None:
         cache.extracted[digest] = (result.text, result.pages)
-        cache.changed = True
+        cache.changed = cache.costly = True
         cache.used_extracted.add(digest)
     return result.text, result.pages
 
@@ -666,6 +666,7 @@ def _remember_stat(path: Path, shown: str, digest: str, cache: Cache) -> None:
     if key is not None and cache.card_stats.get(shown) != (*key, digest):
         cache.card_stats[shown] = (*key, digest)
         cache.changed = True
+        cache.cheap += 1
 
 
 def parse_card(data: bytes, shown: str, fid: str) -> tuple[Fact | None, list[Problem]]:

@@ -12,7 +12,7 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -381,11 +381,26 @@ def _read_entities(r: _Reader, path: Path) -> dict[str, Entity]:
 
 def _listing(r: _Reader, folder: Path) -> list[Path]:
     """Files below ``folder``, sorted; links to folders are not followed."""
+    return [base / f for base, filenames in _walk(r, folder) for f in sorted(filenames)]
+
+
+def _top_files(r: _Reader, folder: Path) -> list[str]:
+    """The names of the files directly in ``folder``, sorted (the folders below it are
+    looked at as ``_listing`` does, for the same problems)."""
+    names: list[str] = []
+    for base, filenames in _walk(r, folder):
+        if base == folder:
+            names = sorted(filenames)
+    return names
+
+
+def _walk(r: _Reader, folder: Path) -> Iterator[tuple[Path, list[str]]]:
+    """Each folder below ``folder`` (itself first) and the names of its files; a folder
+    named as a file is expected, or that is a link, is a problem."""
     if not folder.is_dir():
         if folder.exists() or folder.is_symlink():
             r.problems.append(error(Pos(r.display(folder)), "unsafe-path", f"{folder.name} must be a folder"))
-        return []
-    found: list[Path] = []
+        return
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames.sort()
         base = Path(dirpath)
@@ -404,12 +419,11 @@ def _listing(r: _Reader, folder: Path) -> list[Path]:
                         "links to folders are not followed; move the files here",
                     )
                 )
-        found.extend(base / f for f in sorted(filenames))
-    return found
+        yield base, filenames
 
 
-def _id_of(r: _Reader, path: Path) -> str | None:
-    stem = path.name.rsplit(".", 1)[0]
+def _id_of(r: _Reader, path: Path | str) -> str | None:
+    stem = (path.name if isinstance(path, Path) else os.path.basename(path)).rsplit(".", 1)[0]
     if ID_RE.match(stem):
         return stem
     r.problems.append(
@@ -427,95 +441,108 @@ def _read_sources(
     r: _Reader, folder: Path, extracted: Cache | None, wanted: set[str] | None = None
 ) -> tuple[dict[str, Source], set[str]]:
     """Every source (or those ``wanted``), and the ids of all there are."""
-    texts: dict[str, Path] = {}
-    metas: dict[str, Path] = {}
-    for path in _listing(r, folder):
-        if path.parent != folder:
-            continue  # sources live directly in sources/
-        suffix = path.suffix.lower()
+    # By name, as text: a Path each for 2,000 files took an update 30 ms (sources live
+    # directly in sources/; a Path is made for those read).
+    texts: dict[str, str] = {}
+    metas: dict[str, str] = {}
+    prefix = os.path.join(str(folder), "")
+    for name in _top_files(r, folder):
+        stem, dot, ext = name.rpartition(".")
+        suffix = f".{ext.lower()}" if dot and stem and ext else ""  # (as Path.suffix)
         if suffix not in TEXT_SUFFIXES and suffix != ".yaml":
             continue
-        sid = _id_of(r, path)
+        sid = _id_of(r, prefix + name)
         if sid is None:
             continue
         found, what = (metas, "metadata") if suffix == ".yaml" else (texts, "text")
         if sid in found:
             r.problems.append(
                 error(
-                    Pos(r.display(path)),
+                    Pos(r.display(prefix + name)),
                     "duplicate-id",
-                    f"source '{sid}' has two {what} files: {found[sid].name} and {path.name}; keep one",
+                    f"source '{sid}' has two {what} files: {found[sid]} and {name}; keep one",
                 )
             )
             continue
-        found[sid] = path
+        found[sid] = name
     out: dict[str, Source] = {}
     for sid in sorted(set(texts) | set(metas)):
         if wanted is not None and sid not in wanted:
             continue
-        if sid not in metas:
-            r.problems.append(
-                error(
-                    Pos(r.display(texts[sid])),
-                    "missing-file",
-                    f"source '{sid}' has no metadata file sources/{sid}.yaml; "
-                    "create it with at least a title",
-                )
-            )
-            continue
-        if sid not in texts:
-            r.problems.append(
-                error(
-                    Pos(r.display(metas[sid])),
-                    "source-unreadable",
-                    f"source '{sid}' has no text file; save it as sources/{sid}.txt (or .md, .html, .pdf)",
-                )
-            )
-            continue
-        rec = _source_record(r, metas[sid], extracted)
-        data = r.read_bytes(texts[sid], MAX_SOURCE_BYTES)
-        if data is None:
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        pinned = _s(rec, "sha256") if rec else None
-        if rec is not None and pinned is not None and pinned != digest:
-            r.problems.append(
-                error(
-                    rec.where["sha256"],
-                    "source-changed",
-                    f"the text of source '{sid}' has changed since it was pinned (its sha256 is now "
-                    f"{digest}); re-check every card that quotes it, then update sha256",
-                )
-            )
-            continue
-        kind = texts[sid].suffix.lower().lstrip(".")
-        pages: tuple[int, ...] = ()
-        if kind in ("txt", "md"):
-            text, problems = decode(data, r.display(texts[sid]))
-            r.problems.extend(problems)
-        else:
-            text, pages = _extracted(r, texts[sid], kind, data, digest, extracted)
-        if text is None or rec is None:
-            continue
-        out[sid] = Source(
-            id=sid,
-            title=cast(str, rec.get("title", sid)),
-            publisher=_s(rec, "publisher"),
-            author=_s(rec, "author"),
-            url=_s(rec, "url"),
-            published=rec.get("published"),  # type: ignore[arg-type]
-            retrieved=rec.get("retrieved"),  # type: ignore[arg-type]
-            language=_s(rec, "language"),
-            notes=_s(rec, "notes"),
-            sha256=digest,
-            text=text,
-            text_file=r.display(texts[sid]),
-            meta_file=r.display(metas[sid]),
-            kind=kind,
-            pages=pages,
-            path=texts[sid] if kind == "pdf" else None,
-        )
+        source = _read_source(r, folder, sid, texts.get(sid), metas.get(sid), extracted)
+        if source is not None:
+            out[sid] = source
     return out, set(texts) | set(metas)
+
+
+def _read_source(
+    r: _Reader, folder: Path, sid: str, text_name: str | None, meta_name: str | None, extracted: Cache | None
+) -> Source | None:
+    """Source ``sid`` from its text and metadata files (None after a problem)."""
+    if meta_name is None:
+        assert text_name is not None
+        r.problems.append(
+            error(
+                Pos(r.display(folder / text_name)),
+                "missing-file",
+                f"source '{sid}' has no metadata file sources/{sid}.yaml; create it with at least a title",
+            )
+        )
+        return None
+    meta = folder / meta_name
+    if text_name is None:
+        r.problems.append(
+            error(
+                Pos(r.display(meta)),
+                "source-unreadable",
+                f"source '{sid}' has no text file; save it as sources/{sid}.txt (or .md, .html, .pdf)",
+            )
+        )
+        return None
+    path = folder / text_name
+    rec = _source_record(r, meta, extracted)
+    data = r.read_bytes(path, MAX_SOURCE_BYTES)
+    if data is None:
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    pinned = _s(rec, "sha256") if rec else None
+    if rec is not None and pinned is not None and pinned != digest:
+        r.problems.append(
+            error(
+                rec.where["sha256"],
+                "source-changed",
+                f"the text of source '{sid}' has changed since it was pinned (its sha256 is now "
+                f"{digest}); re-check every card that quotes it, then update sha256",
+            )
+        )
+        return None
+    kind = path.suffix.lower().lstrip(".")
+    pages: tuple[int, ...] = ()
+    if kind in ("txt", "md"):
+        text, problems = decode(data, r.display(path))
+        r.problems.extend(problems)
+    else:
+        text, pages = _extracted(r, path, kind, data, digest, extracted)
+    if text is None or rec is None:
+        return None
+    return Source(
+        id=sid,
+        title=cast(str, rec.get("title", sid)),
+        publisher=_s(rec, "publisher"),
+        author=_s(rec, "author"),
+        url=_s(rec, "url"),
+        published=rec.get("published"),  # type: ignore[arg-type]
+        retrieved=rec.get("retrieved"),  # type: ignore[arg-type]
+        language=_s(rec, "language"),
+        notes=_s(rec, "notes"),
+        sha256=digest,
+        text=text,
+        text_file=r.display(path),
+        meta_file=r.display(meta),
+        kind=kind,
+        pages=pages,
+        path=path if kind == "pdf" else None,
+    )
 
 
 def _source_record(r: _Reader, path: Path, cache: Cache | None) -> Rec | None:

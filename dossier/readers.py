@@ -194,6 +194,8 @@ def survey(root: Path, *extra: str) -> Survey | None:
     seen: list[str] = []  # what counts, in order: hashed at the end in one go
     cards: dict[str, tuple[object, ...] | None] = {}
     ids: list[str] = []
+    fresh = now - RACY_NS  # changed after this: too recent
+    lstat, S_ISLNK, S_ISDIR = os.lstat, stat.S_ISLNK, stat.S_ISDIR
 
     def entry(path: str) -> tuple[tuple[object, ...], bool] | None:
         """(what counts of the entry, whether it is too recent); None when missing."""
@@ -230,24 +232,40 @@ def survey(root: Path, *extra: str) -> Survey | None:
             top = str(root / folder)
             if not os.path.isdir(top):
                 continue
+            facts = folder == "facts"
             for dirpath, dirnames, filenames in os.walk(top, followlinks=False, onerror=_raise):
                 dirnames.sort()
+                # Below the root, a card's path as shown is its folder's and its name (one
+                # ``display`` a folder, not one a card: this loop runs 10,000 times).
+                base = dirpath if dirpath.endswith(os.sep) else dirpath + os.sep
+                shown = r.display(dirpath) + os.sep if dirpath.startswith(r.root_prefix) else None
                 for name in sorted(filenames + dirnames):
-                    path = os.path.join(dirpath, name)
-                    found = entry(path)
-                    if found is None:
+                    path = base + name
+                    try:
+                        st = lstat(path)
+                    except FileNotFoundError:
                         return None  # removed while surveyed
-                    what, recent = found
-                    kind = cast(int, what[0])
-                    if stat.S_ISDIR(kind):  # its name is what counts: its entries show below
+                    kind = st.st_mode
+                    if S_ISLNK(kind):
+                        found = entry(path)
+                        if found is None:
+                            return None
+                        what, recent = found
+                    elif S_ISDIR(kind):  # its name is what counts: its entries show below
                         seen.append(f"dir\0{path}\n")
                         continue
-                    if folder == "facts" and name.lower().endswith((".yaml", ".yml")):
+                    elif facts and not name.lower().endswith((".yaml", ".yml")):
+                        continue  # never read
+                    else:
+                        what = (kind, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, "")
+                        recent = st.st_mtime_ns > fresh or st.st_ctime_ns > fresh
+                    if facts and name.lower().endswith((".yaml", ".yml")):
                         ids.append(name.rsplit(".", 1)[0])
-                        cards[r.display(path)] = None if recent else what
+                        at = shown + name if shown is not None else r.display(path)
+                        cards[at] = None if recent else what
                         seen.append(f"card\0{path}\n")
                         continue
-                    if folder == "facts" and not stat.S_ISLNK(kind):
+                    if facts and not S_ISLNK(kind):
                         continue  # never read
                     if recent:
                         return None

@@ -104,7 +104,7 @@ def _build(
     theme = theme_digest(theme_dirs(content_dir))
     rest = _rest(now, theme, built)
     inputs = _inputs(now, rest)
-    if cache is not None and inputs is not None:
+    if cache is not None and inputs is not None and cache.built_from.get(site_key) == inputs:
         verdict = recall(content_dir, strict, known, recheck=False, surveyed=now)[0]
         done = _unchanged(out, site_key, inputs, cache, verdict, known)
         if done is not None:
@@ -363,6 +363,7 @@ class _Pages:
         self.skeletons: dict[str, splice.Skeleton] = {}
         self._layouts: dict[tuple[tuple[str, ...], tuple[str, ...]], bytes | None] = {}
         self._structure: bytes | None = None  # (see ``splice.layout``)
+        self._entries: dict[str, Entry] | None = None  # the changed facts' (``_spliced``)
 
     def fact_key(self, view: generators.FactView) -> str:
         return self.fact_keys[view.id]
@@ -447,7 +448,9 @@ class _Pages:
             self._layouts[skeleton.fields] = splice.layout(lists, skeleton.fields, self._structure)
         if self._layouts[skeleton.fields] != skeleton.layout:
             return None
-        entries = {e.id: e for e in lists.facts if e.id in self.changed}
+        if self._entries is None:  # (the same for every list page)
+            self._entries = {e.id: e for e in lists.facts if e.id in self.changed}
+        entries = self._entries
         make_row = self.renderer.row_maker(name, self.common)
         parts, new = splice.splice(
             skeleton,

@@ -320,11 +320,12 @@ def make_lists(
 ) -> Lists:
     """The lists from the entries, in any order."""
     ordered = tuple(sorted(facts, key=lambda e: e.order))
-    known = {s.id for s in dossier.sections}
-    by_section: list[SectionView] = [
-        SectionView(sec, tuple(e for e in ordered if e.section == sec.id)) for sec in dossier.sections
-    ]
-    loose = tuple(e for e in ordered if e.section not in known)
+    in_section: dict[str | None, list[Entry]] = {s.id: [] for s in dossier.sections}
+    loose_list: list[Entry] = []
+    for e in ordered:  # (one pass, not one a section)
+        in_section.get(e.section, loose_list).append(e)
+    by_section: list[SectionView] = [SectionView(sec, tuple(in_section[sec.id])) for sec in dossier.sections]
+    loose = tuple(loose_list)
     if loose:
         by_section.append(SectionView(None, loose))
     facts_of: dict[str, list[Entry]] = {}

@@ -126,7 +126,7 @@ def widen(
     """``touched``, with the facts and sources the edited cards relate to and quote now."""
     facts = ledger.facts
     pages = set(edited)
-    pages.update(fid for fid, k in facts.items() if edited.intersection(k.related))
+    pages.update(fid for fid, k in facts.items() if not edited.isdisjoint(k.related))
     quoted = set(sources)
     if quotes:
         for fid in edited:
@@ -134,7 +134,7 @@ def widen(
     # A fact's page shows the facts it relates to: they are read too.
     read = pages.union(related, *(facts[fid].related for fid in pages))
     if quoted:
-        read.update(fid for fid, k in facts.items() if quoted.intersection(k.sources))
+        read.update(fid for fid, k in facts.items() if not quoted.isdisjoint(k.sources))
     return Touched(edited, pages, quoted, {facts[fid].card for fid in read if fid in facts})
 
 

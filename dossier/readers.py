@@ -623,8 +623,9 @@ def _read_facts(
     out: dict[str, Fact] = {}
     files: dict[str, str] = {}
     if only is not None and listed is not None:
-        for name in listed:
-            files[os.path.basename(name).rsplit(".", 1)[0]] = name
+        sep = os.sep
+        for name in listed:  # (10,000 names: no basename call each)
+            files[name[name.rfind(sep) + 1 :].rsplit(".", 1)[0]] = name
         for card_id, name in files.items():
             if name in only:  # opened by the path it was surveyed by, not the one shown
                 real = (

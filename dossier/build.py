@@ -75,6 +75,8 @@ def build(
     except _Stale:
         # A page the update kept was edited by hand since the last build (publish found
         # it so, and wrote nothing): everything is made, each page looked at as it is kept.
+        if cache is not None:
+            cache.kept_all = False  # (the update's: this build reads every card)
         return _build(content_dir, out, strict, built, cache, known, update=False)
 
 
@@ -157,6 +159,8 @@ def _build(
             cache.ledgers[site_key] = made[0]
             if partial is not None:
                 cache.decoded[site_key] = (made[0], _carried(partial, made[0]))
+            else:
+                cache.decoded.pop(site_key, None)
     t2 = time.perf_counter()
     streamed = stages.pop("streamed", 0.0)
     pages = timer.spent - (sum(stages.values()) - streamed)

@@ -219,6 +219,23 @@ class Layout:
 Order = tuple[bool, tuple[int, int, int], str]
 
 
+class _NotAField:
+    """A tuple's own method on an entry (``index``, ``count``), hidden: a template asking
+    an entry for what is not a field gets nothing (as it did of a dataclass), never the
+    method, whose text holds a memory address."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object, owner: type | None = None) -> object:
+        raise AttributeError(self.name)
+
+
+def _fields_only(cls: type) -> None:
+    for name in ("index", "count"):
+        setattr(cls, name, _NotAField(name))
+
+
 class Entry(NamedTuple):
     """A fact as the list pages show it: what its view says of it, in plain values, small
     enough to keep between builds (so that a build after an edit makes views only of the
@@ -288,6 +305,10 @@ class SourceEntry(NamedTuple):
     @property
     def href(self) -> str:
         return source_path(self.id)
+
+
+_fields_only(Entry)
+_fields_only(SourceEntry)
 
 
 @dataclass(frozen=True, slots=True)

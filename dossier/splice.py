@@ -236,7 +236,10 @@ class Recorder:
     """Notes each row of a page as it is assembled, to make its ``Skeleton``."""
 
     def __init__(self) -> None:
-        self.kinds: dict[Kind, int] = {}
+        self.kinds: list[Kind] = []
+        #: a kind's index, by its macro, arguments and their types (1, 1.0 and True are
+        #: equal as keys, and would otherwise make one kind of row)
+        self._index: dict[tuple[str, tuple[object, ...], tuple[type, ...]], int] = {}
         self.ids: list[str] = []
         self.kind: list[int] = []
         self.offsets: list[int] = []
@@ -247,7 +250,11 @@ class Recorder:
         if not marshallable(args):
             self.usable = False
             return
-        k = self.kinds.setdefault((macro, args), len(self.kinds))
+        key = (macro, args, tuple(map(type, args)))
+        k = self._index.get(key)
+        if k is None:
+            k = self._index[key] = len(self.kinds)
+            self.kinds.append((macro, args))
         self.ids.append(fid)
         self.kind.append(k)
         self.offsets.append(offset)

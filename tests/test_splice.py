@@ -294,3 +294,45 @@ def test_an_update_splices_the_data_files_while_they_are_laid_out_as_before(
     assert builds().recalled is not None
     assert heads == [b"window.D"]
     same_as_full(content, tmp_path / "site", tmp_path)
+
+
+@pytest.mark.parametrize("where", ["around", "row"])
+@pytest.mark.parametrize("name", ["index", "count"])
+def test_an_entry_has_only_its_fields_and_properties(tmp_path: Path, where: str, name: str) -> None:
+    """An entry is a NamedTuple, but a template asking it for a tuple's method gets
+    nothing (a template error), never the method, whose text would hold an address."""
+    content = make(tmp_path / "content")
+    ask = "{{ view." + name + " }}"
+    if where == "around":
+        page = (
+            '{% extends "base.html" %}{% block main %}{% for view in site.facts %}'
+            + ask
+            + "{% endfor %}{% endblock %}"
+        )
+        write(tmp_path, "templates/disputed.html", page)
+    else:
+        macros = (render_module.default_theme() / "_macros.html").read_text()
+        assert '<li class="fact">' in macros
+        write(
+            tmp_path,
+            "templates/_macros.html",
+            macros.replace('<li class="fact">', '<li class="fact">' + ask, 1),
+        )
+    with pytest.raises(jinja2.UndefinedError, match=name):
+        Builds(content, tmp_path / "site")()
+    assert not (tmp_path / "site").exists()
+
+
+def test_rows_whose_arguments_are_equal_but_of_other_types_are_kinds_of_their_own() -> None:
+    rec = splice.Recorder()
+    for i, args in enumerate([(1,), (True,), (1.0,), (1,)]):
+        rec.row("m", args, f"f{i}", i, 1)
+    skeleton = rec.made(b"", 4)
+    assert skeleton is not None
+    assert [skeleton.kinds[k] for k in skeleton.kind] == [
+        ("m", (1,)),
+        ("m", (True,)),
+        ("m", (1.0,)),
+        ("m", (1,)),
+    ]
+    assert [type(skeleton.kinds[k][1][0]) for k in skeleton.kind] == [int, bool, float, int]

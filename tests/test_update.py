@@ -226,6 +226,7 @@ def test_a_kept_page_edited_by_hand_is_made_again(
     if how == "rewritten":  # made as a full build, which looks at every page it keeps
         assert result.recalled is None
         assert "facts/f0.html" in looked and "facts/f4.html" in looked
+        assert not builds.store.kept_all  # it read every card: what it did not use goes
     else:
         assert result.recalled is not None and looked == ["dossier.json", "search-index.js"]
     assert page.read_bytes() != b"edited by hand"
@@ -270,6 +271,9 @@ def test_a_process_building_again_decodes_only_what_each_update_made(
         assert all(size < 8 for size in decoded[1:]), decoded
         decoded.clear()
         same_as_full(content, out, tmp_path / f"fresh-{n}")
+    write(content, "sources/talks.yaml", "title: Talks, retitled\nurl: https://example.org/talks\n")
+    assert build(content, out, cache=store, known=known).recalled is None  # a full build:
+    assert str(out.resolve()) not in store.decoded  # the ledger the updates carried is let go
 
 
 def test_an_edit_with_an_error_is_reported_and_nothing_is_written(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ _LAZY = {
     "html_text": "html",
     "TextBox": "pdf",
     "assemble_pdf": "pdf",
+    "extract_pdf": "pdf",
     "reading_order": "pdf",
 }
 

@@ -15,7 +15,6 @@ of linking 11,000 files and removing 11,000 more.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import hashlib
 import os
@@ -500,6 +499,8 @@ def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically (Linux renameat2); False where the system cannot."""
     # The C library this process already runs on: find_library would start a compiler or
     # ldconfig (a fork of this whole process) to look for it.
+    import ctypes  # (4 ms of every command's start-up otherwise)
+
     libc = ctypes.CDLL(None, use_errno=True)
     fn = getattr(libc, "renameat2", None)
     if fn is None:

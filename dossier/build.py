@@ -124,9 +124,12 @@ def _build(
         return BuildResult(result, timings={"check": t1 - t0}, survey=now)
     assembled = Pieces()
     if cache is not None:
-        assembled.old_key = _key_of(cache.ledgers.get(site_key))
-    if cache is not None and partial is None:  # a full build makes all of the ledger again
-        cache.ledgers.pop(site_key, None)
+        raw = cache.ledgers.get(site_key)
+        if partial is None:  # a full build makes all of the ledger again: the old one goes
+            cache.ledgers.pop(site_key, None)
+            cache.decoded.pop(site_key, None)
+        assembled.old_key = _key_of(raw, keep=partial is not None)
+        del raw
     publish.check_target(out, content_dir)
     # Pages go to the temporary tree as they are rendered, so the site never sits in memory
     # whole; the swap at the end is still all or nothing.
@@ -537,11 +540,19 @@ def _spans_of(skeleton: splice.Skeleton, key: Callable[[str], str]) -> Spans:
         return {}
 
 
-def _key_of(raw: Any) -> Callable[[str], str] | None:
-    """A fact's page key in a stored ledger (None: not a ledger)."""
+def _key_of(raw: Any, *, keep: bool) -> Callable[[str], str] | None:
+    """A fact's page key in a stored ledger (None: not a ledger). ``keep``: the caller keeps
+    the ledger anyway; else only the keys are kept (a full build lets the rest go: 10,000
+    facts' records, 15 MB)."""
     facts = raw[1] if isinstance(raw, tuple) and len(raw) == 3 else None
     if not isinstance(facts, dict):
         return None
+    if not keep:
+        try:
+            keys = {fid: str(rec[2]) for fid, rec in facts.items()}
+        except (TypeError, IndexError, KeyError):
+            return None
+        return keys.__getitem__
     return lambda fid: str(facts[fid][2])
 
 

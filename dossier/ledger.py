@@ -51,7 +51,7 @@ class Ledger:
 Record = tuple[str, dict[str, tuple[object, ...]], dict[str, tuple[object, ...]]]
 
 
-make_entry, make_source = Entry._make, SourceEntry._make
+_entry, _source = Entry._make, SourceEntry._make
 
 
 def ledger_from_record(raw: Any) -> Ledger | None:
@@ -61,10 +61,10 @@ def ledger_from_record(raw: Any) -> Ledger | None:
         return Ledger(
             inputs,
             {
-                fid: Kept(card, stat, key, make_entry(entry), tuple(srcs), tuple(rel), tuple(quotes))
+                fid: Kept(card, stat, key, _entry(entry), tuple(srcs), tuple(rel), tuple(quotes))
                 for fid, (card, stat, key, entry, srcs, rel, quotes) in facts.items()
             },
-            {sid: make_source(s) for sid, s in sources.items()},
+            {sid: _source(s) for sid, s in sources.items()},
         )
     except (TypeError, ValueError):
         return None

@@ -246,6 +246,7 @@ def survey(root: Path, *extra: str) -> Survey | None:
                     except FileNotFoundError:
                         return None  # removed while surveyed
                     kind = st.st_mode
+                    card = facts and name.lower().endswith((".yaml", ".yml"))
                     if S_ISLNK(kind):
                         found = entry(path)
                         if found is None:
@@ -254,19 +255,17 @@ def survey(root: Path, *extra: str) -> Survey | None:
                     elif S_ISDIR(kind):  # its name is what counts: its entries show below
                         seen.append(f"dir\0{path}\n")
                         continue
-                    elif facts and not name.lower().endswith((".yaml", ".yml")):
+                    elif facts and not card:
                         continue  # never read
                     else:
                         what = (kind, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, "")
                         recent = st.st_mtime_ns > fresh or st.st_ctime_ns > fresh
-                    if facts and name.lower().endswith((".yaml", ".yml")):
+                    if card:
                         ids.append(name.rsplit(".", 1)[0])
                         at = shown + name if shown is not None else r.display(path)
                         cards[at] = None if recent else what
                         seen.append(f"card\0{path}\n")
                         continue
-                    if facts and not S_ISLNK(kind):
-                        continue  # never read
                     if recent:
                         return None
                     seen.append(f"{path}\0{what!r}\n")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup, escape
@@ -233,6 +234,46 @@ class _Compiled(jinja2.BytecodeCache):
         self.store[bucket.key] = bucket.bytecode_to_string()
 
 
+def _autoescape() -> Callable[[object], Markup]:
+    """``markupsafe.escape``, made faster for a plain string: what a template calls for
+    every ``{{ value }}`` (about a hundred times a fact page). MarkupSafe 3's ``escape``
+    is Python that calls ``Markup()``, Python too; for a ``str`` this makes the Markup
+    from the escaped text directly (0.3 µs a value against 0.6 to 1.2 here), and gives
+    anything else to ``markupsafe.escape``. Under MarkupSafe 2, whose ``escape`` is C,
+    that is used as it is."""
+    inner: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
+    if inner is None:
+        return escape
+    make = str.__new__
+
+    def autoescape(value: object) -> Markup:
+        if type(value) is str:
+            return make(Markup, inner(value))
+        return escape(value)
+
+    return autoescape
+
+
+AUTOESCAPE = _autoescape()
+
+
+class _Template(jinja2.Template):
+    """A template whose output calls ``AUTOESCAPE`` for ``escape``: the name its compiled
+    code looks up in its own module's namespace (which its blocks and macros share)."""
+
+    @classmethod
+    def from_code(
+        cls,
+        environment: jinja2.Environment,
+        code: Any,
+        globals: Any,
+        uptodate: Callable[[], bool] | None = None,
+    ) -> jinja2.Template:
+        template = super().from_code(environment, code, globals, uptodate)
+        template.root_render_func.__globals__["escape"] = AUTOESCAPE
+        return template
+
+
 class Renderer:
     def __init__(
         self, dirs: list[Path], claims: Claims | None = None, compiled: dict[str, bytes] | None = None
@@ -252,6 +293,7 @@ class Renderer:
             keep_trailing_newline=True,
             auto_reload=False,  # compiled once per build; serve makes a new Renderer per build
         )
+        self.env.template_class = _Template
         self.env.filters["md"] = self.markdown.block
         self.env.filters["mdi"] = self.claims.html
         self.env.filters["plain"] = self.claims.plain

@@ -11,6 +11,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dossier import publish, render
 from dossier.build import build
@@ -338,3 +340,45 @@ def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: 
     build(REPO / "content", tmp_path / "two")
     assert len(forks) == 2  # claims, pages
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+class _Html:
+    """An object that says it is HTML already."""
+
+    def __html__(self) -> str:
+        return "<b>kept</b>"
+
+
+class _Str(str):
+    """A string subclass (not a plain str: escaped as markupsafe escapes it)."""
+
+    def __html__(self) -> str:
+        return "<i>own</i>"
+
+
+@given(st.one_of(st.text(), st.integers(), st.floats(allow_nan=False), st.none(), st.booleans()))
+def test_the_templates_escape_is_markupsafes(value: object) -> None:
+    import markupsafe
+
+    got = render.AUTOESCAPE(value)
+    assert type(got) is markupsafe.Markup
+    assert got == markupsafe.escape(value)
+
+
+def test_the_templates_escape_is_markupsafes_for_markup_and_html_objects() -> None:
+    import markupsafe
+
+    for value in [markupsafe.Markup("<b>x</b>"), _Html(), _Str("<u>x</u>"), _Str("plain")]:
+        got = render.AUTOESCAPE(value)
+        assert type(got) is markupsafe.Markup and got == markupsafe.escape(value)
+
+
+def test_compiled_templates_call_the_fast_escape(tmp_path: Path) -> None:
+    renderer = render.Renderer([tmp_path])
+    (tmp_path / "t.html").write_text(
+        "{{ a }}|{{ b }}|{% macro m(x) %}{{ x }}{% endmacro %}{{ m(a) }}|{{ c }}"
+    )
+    template = renderer.env.get_template("t.html")
+    assert template.root_render_func.__globals__["escape"] is render.AUTOESCAPE
+    out = renderer.render("t.html", "t.html", a="<a&'\">", b=3, c=_Html())
+    assert out == b"&lt;a&amp;&#39;&#34;&gt;|3|&lt;a&amp;&#39;&#34;&gt;|<b>kept</b>"

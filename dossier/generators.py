@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from . import quotes
+from . import parallel, quotes
 from .check import CheckResult
 from .model import Content, Dossier, Entity, Fact, Section, Source
 from .normalise import normalise_text
@@ -77,6 +77,9 @@ def date_label(d: PartialDate) -> str:
 #: matched spans). It depends on nothing else, so it may be kept between builds (the cache does):
 #: then a build never has to normalise a source whose quotes it already placed.
 Placements = dict[tuple[str, tuple[tuple[int, int], ...]], tuple[int, str]]
+
+#: From this many quotes never placed, they are placed in two processes.
+PARALLEL_PLACE = 3000
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,9 +389,8 @@ def generate(
     ``only``: the facts to make views of (the sources' views still hold every quote)."""
     content = result.content
     assert content is not None, "generate() needs content that checked clean"
-    # Placing in two processes did not pay (measured: 2.1 s either way for 30,000 quotes
-    # never placed, the forked children slowed by copying the pages they touch).
     placed = _Placer(result, placements or {})
+    placed.place_new(only)
     qviews: dict[str, list[QuoteView]] = {}
     for fact in content.facts.values():
         for i, ev in enumerate(fact.evidence):
@@ -564,16 +566,50 @@ class _Placer:
         """(line, passage, directive) of a match."""
         text = source.text
         passage = " … ".join(_squash(text[s:e]) for s, e in match.spans)
+        key = self._key(source, match)
+        done = self.kept.get(key) or self.known.get(key)
+        if done is None:
+            done = self._place(source, match)
+        self.kept[key] = done
+        return done[0], passage, done[1]
+
+    def _key(self, source: Source, match: quotes.Match) -> tuple[str, tuple[tuple[int, int], ...]]:
         name = self.names.get(source.id)
         if name is None:  # the same bytes read as HTML or as text differ
             name = self.names[source.id] = f"{source.sha256}.{source.kind}"
-        key = (name, match.spans)
-        done = self.kept.get(key) or self.known.get(key)
-        if done is None:
-            directive = "" if source.kind == "pdf" else self._directive(source, match)
-            done = (self._line(source, match.start), directive)
-        self.kept[key] = done
-        return done[0], passage, done[1]
+        return (name, match.spans)
+
+    def _place(self, source: Source, match: quotes.Match) -> tuple[int, str]:
+        directive = "" if source.kind == "pdf" else self._directive(source, match)
+        return self._line(source, match.start), directive
+
+    def place_new(self, only: set[str] | None) -> None:
+        """With thousands of quotes never placed (of the facts in ``only``; None: all),
+        place them now in two processes, each normalising only the sources whose quotes it
+        places (30,000 quotes: 1.3 s of generating's 2.3–3.6 s in one process, 0.7 s
+        less in two, measured over three runs each)."""
+        content = self.result.content
+        assert content is not None
+        new: dict[str, list[tuple[str, quotes.Match]]] = {}
+        for fact in content.facts.values():
+            if only is not None and fact.id not in only:
+                continue
+            for i, ev in enumerate(fact.evidence):
+                source = content.sources[ev.source.id]
+                match = self.result.matches[(fact.id, i)]
+                key = self._key(source, match)
+                if key not in self.kept and self.known.get(key) is None:
+                    new.setdefault(source.id, []).append((source.id, match))
+        if sum(map(len, new.values())) < PARALLEL_PLACE or not parallel.usable():
+            return  # (placed one at a time, as the views are made)
+
+        def place(todo: list[tuple[str, quotes.Match]]) -> Placements:
+            return {
+                self._key(content.sources[sid], m): self._place(content.sources[sid], m) for sid, m in todo
+            }
+
+        for done in parallel.in_two(place, parallel.halves(list(new.values()))):
+            self.kept.update(done)
 
     def _line(self, source: Source, offset: int) -> int:
         starts = self.lines.get(source.id)

@@ -322,13 +322,14 @@ def test_malformed_source_date_epoch_is_a_clean_error(tmp_path: Path, value: str
 
 def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dossier import build as build_module
-    from dossier import parallel
+    from dossier import generators, parallel
     from dossier import render as render_module
 
     build(REPO / "content", tmp_path / "one")
     monkeypatch.setattr(build_module, "PARALLEL_PAGES", 1)
     monkeypatch.setattr(build_module, "_CHUNK", 7)
     monkeypatch.setattr(render_module, "PARALLEL_CLAIMS", 1)  # claims rendered in two
+    monkeypatch.setattr(generators, "PARALLEL_PLACE", 1)  # quotes placed in two
     forks: list[object] = []
     real = parallel.forked
 
@@ -338,7 +339,7 @@ def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: 
 
     monkeypatch.setattr(parallel, "forked", counting)
     build(REPO / "content", tmp_path / "two")
-    assert len(forks) == 2  # claims, pages
+    assert len(forks) == 3  # placements, claims, pages
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
 
 

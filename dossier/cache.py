@@ -164,6 +164,13 @@ class Cache:
     def put_card(self, key: tuple[str, str], fact: Fact | None, problems: list[Problem]) -> None:
         self._keep(key, _card_to_tuple(fact, problems))
 
+    def put_card_bytes(self, key: tuple[str, str], stored: bytes) -> None:
+        """``put_card`` for a card already made into its stored bytes (``card_bytes``)."""
+        self.cards[key] = stored
+        self.used_cards.add(key)
+        self.changed = True
+        self.cheap += 1
+
     def meta(self, key: tuple[str, str]) -> tuple[Rec | None, list[Problem]] | None:
         """A source's metadata read before (kept beside the cards, by the same kind of key)."""
         stored = self._read(key)
@@ -180,10 +187,7 @@ class Cache:
         return marshal.loads(stored)
 
     def _keep(self, key: tuple[str, str], record: Any) -> None:
-        self.cards[key] = marshal.dumps(record)
-        self.used_cards.add(key)
-        self.changed = True
-        self.cheap += 1
+        self.put_card_bytes(key, marshal.dumps(record))
 
     def remember_site(
         self,
@@ -403,6 +407,17 @@ def folder_path_for(content_dir: Path, key: str, folder: Path | None = None) -> 
 
 
 # --- cards as plain tuples (see model.fact_record) ---------------------------------------
+
+
+def card_bytes(fact: Fact | None, problems: list[Problem]) -> bytes:
+    """A card read, as the cache stores it (and as a process that parsed it sends it)."""
+    record: Any = _card_to_tuple(fact, problems)
+    return marshal.dumps(record)
+
+
+def card_of_bytes(stored: bytes) -> tuple[Fact | None, list[Problem]]:
+    """``card_bytes`` read back."""
+    return _card_from_tuple(marshal.loads(stored))
 
 
 def _card_to_tuple(fact: Fact | None, problems: list[Problem]) -> tuple[object, ...]:

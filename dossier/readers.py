@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from . import schema
-from .cache import Cache
+from . import parallel, schema
+from .cache import Cache, card_bytes, card_of_bytes
 from .extract import ExtractError, extract
 from .model import Content, Dossier, Entity, Evidence, Fact, Section, Source
 from .problems import Pos, Problem, error
@@ -621,6 +621,7 @@ def _read_facts(
     ``read_content``."""
     out: dict[str, Fact] = {}
     files: dict[str, str] = {}
+    todo: list[tuple[Path, str, str]] = []  # (path, shown path, id) of each card to read
     if only is not None and listed is not None:
         sep = os.sep
         for name in listed:  # (10,000 names: no basename call each)
@@ -630,7 +631,8 @@ def _read_facts(
                 real = (
                     r.root_prefix + name[len(r.shown_prefix) :] if name.startswith(r.shown_prefix) else name
                 )
-                _read_card(r, Path(real), name, card_id, cache, out)
+                todo.append((Path(real), name, card_id))
+        _read_cards(r, todo, cache, out)
         return out, set(files)
     for path in _listing(r, folder):
         if path.suffix.lower() not in (".yaml", ".yml"):
@@ -651,35 +653,84 @@ def _read_facts(
         files[fid] = shown
         if only is not None and shown not in only:
             continue
-        _read_card(r, path, shown, fid, cache, out)
+        todo.append((path, shown, fid))
+    _read_cards(r, todo, cache, out)
     return out, set(files)
 
 
-def _read_card(
-    r: _Reader, path: Path, shown: str, fid: str, cache: Cache | None, out: dict[str, Fact]
+#: From this many cards to parse (not known to the cache), they are parsed in two processes.
+PARALLEL_CARDS = 2000
+
+Card = tuple[Fact | None, list[Problem]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Unparsed:
+    """A card read but not parsed yet: its bytes, and where it goes."""
+
+    data: bytes
+    shown: str
+    fid: str
+
+
+def _read_cards(
+    r: _Reader, todo: list[tuple[Path, str, str]], cache: Cache | None, out: dict[str, Fact]
 ) -> None:
-    """Read one card into ``out``, its problems into ``r``."""
+    """Read each card of ``todo`` (its path, shown path and id) into ``out``, in order, its
+    problems into ``r``: those the cache knows from it, the rest parsed; with thousands to
+    parse, in two forked processes (each card's bytes in, its record out, as the cache
+    keeps it: 10,000 cards checked with no cache in 4.7-5.6 s, where one process took
+    6.5-7.4)."""
+    got = [_known_card(r, path, shown, fid, cache) for path, shown, fid in todo]
+    unparsed = [(i, g) for i, g in enumerate(got) if isinstance(g, _Unparsed)]
+    if len(unparsed) >= PARALLEL_CARDS and parallel.usable():
+        cards = [g for _, g in unparsed]
+
+        def records(which: range) -> list[bytes]:
+            return [card_bytes(*parse_card(cards[k].data, cards[k].shown, cards[k].fid)) for k in which]
+
+        n = len(cards)
+        halves = parallel.in_two(records, [range(0, n // 2), range(n // 2, n)])
+        for (i, g), stored in zip(unparsed, [b for half in halves for b in half], strict=True):
+            if cache is not None:
+                _remember_card(todo[i][0], g, cache, stored)
+            got[i] = card_of_bytes(stored)
+    else:
+        for i, g in unparsed:
+            card = got[i] = parse_card(g.data, g.shown, g.fid)
+            if cache is not None:
+                _remember_card(todo[i][0], g, cache, card_bytes(*card))
+    for (_, _, fid), done in zip(todo, got, strict=True):
+        if done is None or isinstance(done, _Unparsed):
+            continue
+        fact, problems = done
+        r.problems.extend(problems)
+        if fact is not None:
+            out[fid] = fact
+
+
+def _remember_card(path: Path, card: _Unparsed, cache: Cache, stored: bytes) -> None:
+    key = (card.shown, hashlib.sha256(card.data).hexdigest())
+    cache.put_card_bytes(key, stored)
+    _remember_stat(path, card.shown, key[1], cache)
+
+
+def _known_card(r: _Reader, path: Path, shown: str, fid: str, cache: Cache | None) -> Card | _Unparsed | None:
+    """One card as the cache knows it; else its bytes to parse (None: it could not be
+    read, the problem said in ``r``)."""
     hit = _unchanged_card(r, path, shown, cache)
     if hit is not None:
-        fact, problems = hit
-    else:
-        data = r.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable")
-        if data is None:
-            return
-        if cache is None:
-            fact, problems = parse_card(data, shown, fid)
-        else:
-            key = (shown, hashlib.sha256(data).hexdigest())
-            cached = cache.card(key)
-            if cached is None:
-                fact, problems = parse_card(data, shown, fid)
-                cache.put_card(key, fact, problems)
-            else:
-                fact, problems = cached
+        return hit
+    data = r.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable")
+    if data is None:
+        return None
+    if cache is not None:
+        key = (shown, hashlib.sha256(data).hexdigest())
+        cached = cache.card(key)
+        if cached is not None:
             _remember_stat(path, shown, key[1], cache)
-    r.problems.extend(problems)
-    if fact is not None:
-        out[fid] = fact
+            return cached
+    return _Unparsed(data, shown, fid)
 
 
 def _stat_key(path: Path) -> tuple[int, int, int, int, int] | None:

@@ -488,3 +488,45 @@ def test_an_update_leaves_its_few_new_results_to_the_next_run(
     for page in (in_tmp / "fresh").rglob("*"):
         if page.is_file() and page.name != ".dossier-build":
             assert page.read_bytes() == (in_tmp / "site" / page.relative_to(in_tmp / "fresh")).read_bytes()
+
+
+def test_two_process_card_reading_gives_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cards parsed in two processes: the same facts in the same order, the same problems
+    and the same cache as in one; with some cards known to the cache and some not, and
+    cards that are broken in several ways."""
+    cards = {f"c{i:02d}.yaml": CARD.replace("Putin gave Kim a car.", f"Claim {i}.") for i in range(9)}
+    cards["bad-field.yaml"] = CARD.replace("status:", "stauts:")
+    cards["bad-yaml.yaml"] = "claim: [unclosed\n"
+    cards["empty.yaml"] = ""
+    cards["bad-quote.yaml"] = CARD.replace("Russian-made car", "Russian-made tank")
+    content = make_content(tmp_path / "content", cards)
+    (content / "facts" / "folder.yaml").mkdir()  # unreadable: a folder
+
+    from dossier import parallel
+
+    forks: list[object] = []
+    real = parallel.in_two
+
+    def counted(fn: Any, halves: Any) -> Any:
+        forks.append(fn)
+        return real(fn, halves)
+
+    def read(parallel_from: int, store: cache.Cache | None) -> Any:
+        forks.clear()
+        with monkeypatch.context() as mp:
+            mp.setattr(readers, "PARALLEL_CARDS", parallel_from)
+            mp.setattr(parallel, "in_two", counted)
+            result = check(content, cache=store)
+        assert result.content is not None
+        assert len(forks) == (parallel_from == 1)  # (the quotes: too few to verify in two)
+        return list(result.content.facts.items()), result.problems
+
+    alone, both = cache.Cache(), cache.Cache()
+    assert read(10**6, None) == read(1, None)
+    assert read(10**6, alone) == read(1, both)
+    assert dict(alone.cards.items()) == dict(both.cards.items())
+    assert dict(alone.card_stats.items()) == dict(both.card_stats.items())
+    write(content / "facts", "c03.yaml", CARD.replace("Putin gave Kim a car.", "Claim three, edited."))
+    write(content / "facts", "new.yaml", CARD.replace("Putin gave Kim a car.", "A new claim."))
+    assert read(10**6, alone) == read(1, both)  # the rest known to the cache, in its order
+    assert dict(alone.cards.items()) == dict(both.cards.items())

@@ -635,8 +635,9 @@ def _files(
         clock = now
 
     # Making the site's data and the pages' keys makes ~10^5 objects and no cycles: with the
-    # collector paused (it would rescan the heap as it grows: 0.3 s of 0.9 at 10,000 cards).
-    with collector_paused():
+    # collector paused (it would rescan the heap as it grows: 0.3 s of 0.9 at 10,000 cards),
+    # and frozen after, as the checked content is (they live as long as the build).
+    with collector_paused(freeze=True):
         known_placements = cache.placements if cache is not None else None
         site = generators.generate(result, known_placements, partial.pages if partial else None)
         if cache is not None and partial is not None:  # it places only its quotes: the rest stand

@@ -115,8 +115,12 @@ PARALLEL_MIN = 3000
 
 
 def check(root: Path, *, strict: bool = False, cache: Cache | None = None) -> CheckResult:
-    """Read CONTENT_DIR and verify every quote; ``cache`` (updated in place) skips known work."""
-    with collector_paused():
+    """Read CONTENT_DIR and verify every quote; ``cache`` (updated in place) skips known work.
+
+    What it read is frozen for the collector (see ``pause``): it lives as long as the
+    command, and the first collection after the pause would otherwise scan all of it (at
+    10,000 cards, 0.45 s, right after a check read from the cache in 1.3-1.8 s)."""
+    with collector_paused(freeze=True):
         return _check(root, strict, cache)
 
 
@@ -132,7 +136,7 @@ def check_only(
     """Read and verify just ``cards`` (by their paths as problems show them), the sources
     they cite and ``sources``: the content then holds only those (see ``read_content``,
     and for ``listed``, every card a clean survey found)."""
-    with collector_paused():
+    with collector_paused(freeze=True):
         content, problems = read_content(root, cache, only=cards, extra_sources=sources, listed=listed)
         if content is None:
             return CheckResult(None, _finish(problems, strict))

@@ -6,10 +6,11 @@ a third of the time of a 10,000-card check), so reading runs with it paused. Ren
 does make cycles (Jinja's contexts), so it runs with the collector on, but with the heap
 built so far frozen: the collector then scans only what rendering makes.
 
-What a build with a cache loads and plans is frozen for good (``freeze``): a command runs
-once. A long-lived caller that builds with a cache again and again calls
-``gc.unfreeze()`` after each build (``serve`` does), so that garbage frozen with it is
-collected.
+What a command reads, loads and plans (the content checked, a cache, a plan, the site's
+data) is frozen for good (``freeze``): it lives as long as the command, which runs once,
+and the first collection after a pause would otherwise scan all of it. A long-lived
+caller that builds again and again calls ``gc.unfreeze()`` after each build (``serve``
+does), so that garbage frozen with it is collected.
 """
 
 from __future__ import annotations

@@ -530,3 +530,21 @@ def test_two_process_card_reading_gives_the_same_result(tmp_path: Path, monkeypa
     write(content / "facts", "new.yaml", CARD.replace("Putin gave Kim a car.", "A new claim."))
     assert read(10**6, alone) == read(1, both)  # the rest known to the cache, in its order
     assert dict(alone.cards.items()) == dict(both.cards.items())
+
+
+def test_what_a_check_reads_is_left_out_of_later_collections() -> None:
+    """The content a check read lives as long as the command: frozen, so that the first
+    collection after reading does not scan all of it again (see ``pause``)."""
+    import gc
+
+    repo = Path(__file__).resolve().parent.parent
+    gc.unfreeze()
+    try:
+        result = check(repo / "content")
+        assert result.content is not None
+        assert gc.get_freeze_count() > 0
+        frozen = gc.get_freeze_count()
+        gc.unfreeze()
+        assert gc.get_freeze_count() == 0 < frozen
+    finally:
+        gc.unfreeze()

@@ -490,7 +490,9 @@ def test_an_update_leaves_its_few_new_results_to_the_next_run(
             assert page.read_bytes() == (in_tmp / "site" / page.relative_to(in_tmp / "fresh")).read_bytes()
 
 
-def test_two_process_card_reading_gives_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_process_card_reading_gives_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Cards parsed in two processes: the same facts in the same order, the same problems
     and the same cache as in one; with some cards known to the cache and some not, and
     cards that are broken in several ways."""

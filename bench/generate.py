@@ -12,6 +12,7 @@ import hashlib
 import random
 import shutil
 import textwrap
+import time
 from pathlib import Path
 
 WORDS = (  # noqa: SIM905
@@ -76,10 +77,17 @@ def yaml_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def generate(n: int, root: Path, seed: int = 7) -> None:
+def generate(n: int, root: Path, seed: int = 7, trash: Path | None = None) -> None:
+    """The dossier of ``n`` cards and its Hugo site in ``root``; what was there before is
+    removed, or with ``trash``, moved into that folder (for the caller to remove once it
+    has timed what it wanted: see ``run.py``)."""
     rng = random.Random(seed)
     if root.exists():
-        shutil.rmtree(root)
+        if trash is None:
+            shutil.rmtree(root)
+        else:
+            trash.mkdir(parents=True, exist_ok=True)
+            root.rename(trash / f"{root.name}-{time.time_ns()}")
     content = root / "content"
     hugo = root / "hugo"
     n_sources = max(1, n // 10)

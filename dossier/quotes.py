@@ -155,6 +155,32 @@ def _key(word: str) -> str:
 
 def parse(quote: str, settings: Settings) -> Parsed:
     text = normalise_text(quote)
+    if "[" not in text and "..." not in text:  # no mark (most quotes): one piece, no gap
+        pieces, gaps = _one_piece(text)
+    else:
+        pieces, gaps = _cut(text, settings)
+    # A leading or trailing omission asks nothing of the source.
+    if gaps and gaps[0] is not None and gaps[0].kind == OMISSION:
+        gaps[0] = None
+    if gaps[-1] is not None and gaps[-1].kind == OMISSION:
+        gaps[-1] = None
+    if pieces:  # the quote's first letter may differ in case (CMOS 13.7), after any quotation mark
+        first = pieces[0]
+        lead = next((i for i, c in enumerate(first.text) if c.isalnum()), None)
+        if lead is not None and first.text[lead].isalpha():
+            pieces[0] = Piece(first.text, first.fold | {lead})
+    return Parsed(tuple(pieces), tuple(gaps))
+
+
+def _one_piece(text: str) -> tuple[list[Piece], list[Gap | None]]:
+    """``_cut`` for a normalised text with no mark in it (no two spaces in a row either)."""
+    piece = text.strip(" ")
+    return ([Piece(piece)], [None, None]) if piece else ([], [None])
+
+
+def _cut(text: str, settings: Settings) -> tuple[list[Piece], list[Gap | None]]:
+    """A normalised quote's verbatim pieces, and the gaps its marks leave: ``gaps[i]``
+    before ``pieces[i]``, the last after the last piece."""
     pieces: list[Piece] = []
     gaps: list[Gap | None] = [None]
     chars: list[str] = []
@@ -195,17 +221,7 @@ def parse(quote: str, settings: Settings) -> Parsed:
             add_gap(Gap(OMISSION, 0, settings.max_omission))
     chars.extend(text[last:])
     close()
-    # A leading or trailing omission asks nothing of the source.
-    if gaps and gaps[0] is not None and gaps[0].kind == OMISSION:
-        gaps[0] = None
-    if gaps[-1] is not None and gaps[-1].kind == OMISSION:
-        gaps[-1] = None
-    if pieces:  # the quote's first letter may differ in case (CMOS 13.7), after any quotation mark
-        first = pieces[0]
-        lead = next((i for i, c in enumerate(first.text) if c.isalnum()), None)
-        if lead is not None and first.text[lead].isalpha():
-            pieces[0] = Piece(first.text, first.fold | {lead})
-    return Parsed(tuple(pieces), tuple(gaps))
+    return pieces, gaps
 
 
 def _squeeze(raw: str, fold: set[int]) -> tuple[str, frozenset[int]]:
@@ -327,7 +343,26 @@ def _place(parsed: Parsed, text: str) -> list[tuple[int, int]] | None:
         return None
     if sum(len(o) for o in occ) > MAX_PLACEMENTS:
         raise TooComplex
-    k = len(pieces)
+    if len(pieces) == 1:  # (most quotes)
+        return _place_one(parsed, text, occ[0])
+    return _place_many(parsed, text, occ)
+
+
+def _place_one(parsed: Parsed, text: str, occ: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
+    """``_place_many`` for one piece: its first occurrence with room for what the gaps
+    at the ends ask (a quote starting or ending with a substitution)."""
+    lead, trail = parsed.gaps[0], parsed.gaps[1]
+    for s, e in occ:
+        if (trail is None or len(text[e:].strip(" ")) >= trail.low) and (
+            lead is None or len(text[:s].strip(" ")) >= lead.low
+        ):
+            return [(s, e)]
+    return None
+
+
+def _place_many(parsed: Parsed, text: str, occ: list[list[tuple[int, int]]]) -> list[tuple[int, int]] | None:
+    """``_place`` given each piece's occurrences (``occ``, none of them empty)."""
+    k = len(parsed.pieces)
     lead, trail = parsed.gaps[0], parsed.gaps[k]
     starts = [[s for s, _ in o] for o in occ]
     feasible: list[list[bool]] = [[] for _ in range(k)]

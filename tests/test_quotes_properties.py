@@ -19,7 +19,20 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from dossier.normalise import _TABLE, _fold, normalise, normalise_text
-from dossier.quotes import Match, Miss, Settings, Source, _squeeze, verify
+from dossier.quotes import (
+    Match,
+    Miss,
+    Settings,
+    Source,
+    _cut,
+    _occurrences,
+    _one_piece,
+    _place_many,
+    _place_one,
+    _squeeze,
+    parse,
+    verify,
+)
 
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "content" / "sources"
 REAL_TEXTS = tuple(p.read_text(encoding="utf-8") for p in sorted(SOURCE_DIR.glob("*.txt")))
@@ -481,3 +494,39 @@ def test_a_piece_squeezed_without_folds_is_squeezed_as_with_them(raw: str) -> No
 @given(st.text(alphabet=st.characters(codec="utf-8")) | st.lists(_TRICKY).map("".join))
 def test_folding_by_substitutions_is_folding_by_the_table(text: str) -> None:
     assert _fold(text) == text.translate(_TABLE)
+
+
+def _no_marks(text: str) -> str:
+    return re.sub(r"\.{3,}", "..", text.replace("[", "(").replace("\u2026", "."))
+
+
+@given(st.lists(st.one_of(_TRICKY, st.text(max_size=4)), max_size=12).map("".join).map(_no_marks))
+def test_a_quote_with_no_mark_is_cut_as_one_with_marks(quote: str) -> None:
+    """The shortcut for a quote with no mark gives what reading its marks would."""
+    text = normalise_text(quote)
+    assert "[" not in text and "..." not in text
+    assert _one_piece(text) == _cut(text, Settings())
+
+
+_WORDS = st.lists(st.sampled_from(["the", "plan", "a", "Plan", "said", "x", ",", "planned"]), max_size=8)
+
+
+@given(
+    st.sampled_from(["", "[He] ", "[...] ", "[the] [leader] "]),
+    st.lists(st.sampled_from(["the", "plan", "a", "Plan", "said", "the plan"]), min_size=1, max_size=3),
+    st.sampled_from(["", " [it]", " [...]", " [he] [said]"]),
+    _WORDS,
+    _WORDS,
+    st.sampled_from([Settings(), Settings(max_substitution=2), Settings(max_substitution=8)]),
+)
+def test_one_piece_is_placed_as_the_general_placement_places_it(
+    lead: str, core: list[str], trail: str, before: list[str], after: list[str], opts: Settings
+) -> None:
+    """A one-piece quote (however its ends are marked) is placed where the general
+    placement of any number of pieces places it, or not placed by both."""
+    parsed = parse(lead + " ".join(core) + trail, opts)
+    text = normalise_text(" ".join([*before, *core, *after]))
+    assert len(parsed.pieces) == 1
+    occ = _occurrences(parsed.pieces[0], text)
+    assert occ
+    assert _place_one(parsed, text, occ) == _place_many(parsed, text, [occ])

@@ -293,6 +293,13 @@ def main() -> None:
     hugo = shutil.which("hugo")
     if hugo is None:
         print("hugo is not installed (Debian: apt-get install hugo): dossier is measured alone\n")
+    try:
+        run_sizes(args, hugo)
+    finally:
+        shutil.rmtree(args.work / TRASH, ignore_errors=True)
+
+
+def run_sizes(args: argparse.Namespace, hugo: str | None) -> None:
     for n in (int(x) for x in args.sizes.split(",")):
         rows, spread = bench(n, args.work, hugo)
         print(f"N = {n:,} cards, {3 * n:,} quotes, {n // 10:,} sources")
@@ -317,7 +324,6 @@ def main() -> None:
         what = "an update" if updates else "not always an update"
         print(f"  dossier build, one card changed ({what}), fastest of {REPEAT} a part: {shown} s")
         print()
-    shutil.rmtree(args.work / TRASH, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -590,6 +590,8 @@ class _Placer:
         less in two, measured over three runs each)."""
         content = self.result.content
         assert content is not None
+        if not parallel.usable():
+            return  # (placed one at a time, as the views are made)
         new: dict[str, list[tuple[str, quotes.Match]]] = {}
         for fact in content.facts.values():
             if only is not None and fact.id not in only:
@@ -600,8 +602,8 @@ class _Placer:
                 key = self._key(source, match)
                 if key not in self.kept and self.known.get(key) is None:
                     new.setdefault(source.id, []).append((source.id, match))
-        if sum(map(len, new.values())) < PARALLEL_PLACE or not parallel.usable():
-            return  # (placed one at a time, as the views are made)
+        if sum(map(len, new.values())) < PARALLEL_PLACE:
+            return
 
         def place(todo: list[tuple[str, quotes.Match]]) -> Placements:
             return {

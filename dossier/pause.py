@@ -7,10 +7,11 @@ does make cycles (Jinja's contexts), so it runs with the collector on, but with 
 built so far frozen: the collector then scans only what rendering makes.
 
 What a command reads, loads and plans (the content checked, a cache, a plan, the site's
-data) is frozen for good (``freeze``): it lives as long as the command, which runs once,
-and the first collection after a pause would otherwise scan all of it. A long-lived
-caller that builds again and again calls ``gc.unfreeze()`` after each build (``serve``
-does), so that garbage frozen with it is collected.
+data) is frozen when its pause ends (``freeze``): it lives as long as the build, and the
+first collection after a pause would otherwise scan all of it. It must hold no reference
+cycles (a test checks a check's), since frozen they would outlive their use. Publishing
+unfreezes everything when it ends (``heap_frozen``); a long-lived caller that builds
+again and again calls ``gc.unfreeze()`` after each build too (``serve`` does).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from collections.abc import Iterator
 @contextlib.contextmanager
 def collector_paused(*, freeze: bool = False) -> Iterator[None]:
     """The collector off for the block. ``freeze``: and what is alive after it (a cache
-    loaded, a plan made: no cycles) left out of later collections, which would otherwise
-    scan it all once more as it ages (0.07 s of a 1 s build after an edit)."""
+    loaded, a plan made, the content checked: no cycles) left out of later collections,
+    which would otherwise scan it all once more as it ages (0.07 s of a 1 s build after an
+    edit; 0.45 s after a check of 10,000 cards)."""
     was = gc.isenabled()
     gc.disable()
     try:

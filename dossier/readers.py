@@ -666,11 +666,14 @@ Card = tuple[Fact | None, list[Problem]]
 
 @dataclass(frozen=True, slots=True)
 class _Unparsed:
-    """A card read but not parsed yet: its bytes, and where it goes."""
+    """A card read but not parsed yet: its bytes, where it goes, and (with a cache) its
+    stat as found before it was read and its bytes' digest."""
 
     data: bytes
     shown: str
     fid: str
+    stat: tuple[int, int, int, int, int] | None = None
+    digest: str = ""
 
 
 def _read_cards(
@@ -693,13 +696,13 @@ def _read_cards(
         halves = parallel.in_two(records, [range(0, n // 2), range(n // 2, n)])
         for (i, g), stored in zip(unparsed, [b for half in halves for b in half], strict=True):
             if cache is not None:
-                _remember_card(todo[i][0], g, cache, stored)
+                _remember_card(g, cache, stored)
             got[i] = card_of_bytes(stored)
     else:
         for i, g in unparsed:
             card = got[i] = parse_card(g.data, g.shown, g.fid)
             if cache is not None:
-                _remember_card(todo[i][0], g, cache, card_bytes(*card))
+                _remember_card(g, cache, card_bytes(*card))
     for (_, _, fid), done in zip(todo, got, strict=True):
         if done is None or isinstance(done, _Unparsed):
             continue
@@ -709,10 +712,9 @@ def _read_cards(
             out[fid] = fact
 
 
-def _remember_card(path: Path, card: _Unparsed, cache: Cache, stored: bytes) -> None:
-    key = (card.shown, hashlib.sha256(card.data).hexdigest())
-    cache.put_card_bytes(key, stored)
-    _remember_stat(path, card.shown, key[1], cache)
+def _remember_card(card: _Unparsed, cache: Cache, stored: bytes) -> None:
+    cache.put_card_bytes((card.shown, card.digest), stored)
+    _remember_stat(card.stat, card.shown, card.digest, cache)
 
 
 def _known_card(r: _Reader, path: Path, shown: str, fid: str, cache: Cache | None) -> Card | _Unparsed | None:
@@ -721,16 +723,20 @@ def _known_card(r: _Reader, path: Path, shown: str, fid: str, cache: Cache | Non
     hit = _unchanged_card(r, path, shown, cache)
     if hit is not None:
         return hit
+    # The stat is taken before the bytes are read: a card rewritten meanwhile then shows
+    # as changed next time (a stat taken after would vouch for bytes never read).
+    st = _stat_key(path) if cache is not None else None
     data = r.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable")
     if data is None:
         return None
-    if cache is not None:
-        key = (shown, hashlib.sha256(data).hexdigest())
-        cached = cache.card(key)
-        if cached is not None:
-            _remember_stat(path, shown, key[1], cache)
-            return cached
-    return _Unparsed(data, shown, fid)
+    if cache is None:
+        return _Unparsed(data, shown, fid)
+    digest = hashlib.sha256(data).hexdigest()
+    cached = cache.card((shown, digest))
+    if cached is not None:
+        _remember_stat(st, shown, digest, cache)
+        return cached
+    return _Unparsed(data, shown, fid, st, digest)
 
 
 def _stat_key(path: Path) -> tuple[int, int, int, int, int] | None:
@@ -757,8 +763,7 @@ def _unchanged_card(
     return cache.card((shown, known[-1]))
 
 
-def _remember_stat(path: Path, shown: str, digest: str, cache: Cache) -> None:
-    key = _stat_key(path)
+def _remember_stat(key: tuple[int, int, int, int, int] | None, shown: str, digest: str, cache: Cache) -> None:
     if key is not None and cache.card_stats.get(shown) != (*key, digest):
         cache.card_stats[shown] = (*key, digest)
         cache.changed = True

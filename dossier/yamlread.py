@@ -10,6 +10,7 @@ recursion so a deep document cannot exhaust the stack.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import yaml
@@ -168,7 +169,9 @@ def _parse_fast(text: str, file: str) -> tuple[Node | None, list[Problem]]:
     scalar_node, sequence_node = yaml.ScalarNode, yaml.SequenceNode
     comment_after = _COMMENT_AFTER.match
 
-    def convert(node: yaml.Node) -> Node:
+    # (It is handed itself to recurse: a nested function naming itself is a cycle, function
+    # and cell, that only the collector frees, and what a check reads is frozen after.)
+    def convert(node: yaml.Node, convert: Callable[[yaml.Node, Any], Node]) -> Node:
         mark = node.start_mark
         pos = Pos(file, mark.line + 1, mark.column + 1)
         kind = type(node)
@@ -178,11 +181,11 @@ def _parse_fast(text: str, file: str) -> tuple[Node | None, list[Problem]]:
                 pos, node.value, plain, plain and comment_after(text, node.end_mark.index) is not None
             )
         if kind is sequence_node:
-            return Sequence(pos, tuple([convert(item) for item in node.value]))
+            return Sequence(pos, tuple([convert(item, convert) for item in node.value]))
         items: list[tuple[Scalar, Node]] = []
         keys: set[str] = set()
         for k, v in node.value:
-            key = convert(k)
+            key = convert(k, convert)
             if not isinstance(key, Scalar):
                 problems.append(error(key.pos, "yaml-syntax", "a mapping key must be a plain value"))
                 continue
@@ -196,10 +199,10 @@ def _parse_fast(text: str, file: str) -> tuple[Node | None, list[Problem]]:
                 )
                 continue
             keys.add(key.text)
-            items.append((key, convert(v)))
+            items.append((key, convert(v, convert)))
         return Mapping(pos, tuple(items))
 
-    tree = convert(root)
+    tree = convert(root, convert)
     if any(p.code != "duplicate-key" for p in problems):
         return None, problems
     return tree, problems

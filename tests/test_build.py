@@ -338,6 +338,11 @@ def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: 
         return real(fn)  # type: ignore[arg-type]
 
     monkeypatch.setattr(parallel, "forked", counting)
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("this system cannot fork")
+    monkeypatch.setattr(parallel, "usable", lambda: True)  # (one core is enough to fork)
     build(REPO / "content", tmp_path / "two")
     assert len(forks) == 3  # placements, claims, pages
     assert tree(tmp_path / "one") == tree(tmp_path / "two")

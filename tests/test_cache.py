@@ -490,6 +490,14 @@ def test_an_update_leaves_its_few_new_results_to_the_next_run(
             assert page.read_bytes() == (in_tmp / "site" / page.relative_to(in_tmp / "fresh")).read_bytes()
 
 
+def _forkable() -> bool:
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("this system cannot fork")
+    return True
+
+
 def test_two_process_card_reading_gives_the_same_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -518,6 +526,7 @@ def test_two_process_card_reading_gives_the_same_result(
         with monkeypatch.context() as mp:
             mp.setattr(readers, "PARALLEL_CARDS", parallel_from)
             mp.setattr(parallel, "in_two", counted)
+            mp.setattr(parallel, "usable", _forkable)  # (one core is enough to fork)
             result = check(content, cache=store)
         assert result.content is not None
         assert len(forks) == (parallel_from == 1)  # (the quotes: too few to verify in two)
@@ -550,3 +559,56 @@ def test_what_a_check_reads_is_left_out_of_later_collections() -> None:
         assert gc.get_freeze_count() == 0 < frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_check_leaves_no_reference_cycles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a check makes is frozen for the collector when it ends (see ``pause``): any
+    cycle in it would be kept for good, so reading makes none, broken cards included."""
+    import gc
+
+    from dossier import check as check_module
+    from dossier import parallel
+
+    cards = {f"c{i}.yaml": CARD.replace("Putin gave Kim a car.", f"Claim {i}.") for i in range(3)}
+    cards["bad.yaml"] = CARD.replace("status:", "stauts:") + "tags: [a, a\n"
+    cards["dup.yaml"] = CARD + "claim: twice\n"
+    content = make_content(tmp_path / "content", cards)
+    monkeypatch.setattr(parallel, "usable", lambda: False)  # everything read in this process
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        result = check_module._check(content, False, cache.Cache())
+        assert result.problems
+        assert gc.collect() == 0
+    finally:
+        if was:
+            gc.enable()
+
+
+def test_a_card_rewritten_as_it_is_read_is_read_again_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stat kept for a card is taken before its bytes are read: a card rewritten just
+    after being read is not vouched for by a stat of bytes never read."""
+    content = make_content(tmp_path / "content", {"a.yaml": CARD})
+    card = content / "facts" / "a.yaml"
+    real = readers._Reader.read_bytes
+    rewrites = []
+
+    def read_then_rewrite(self: Any, path: Path, limit: int, code: str = "source-unreadable") -> Any:
+        data = real(self, path, limit, code)
+        if path.name == "a.yaml" and not rewrites:
+            rewrites.append(path)
+            card.write_text(CARD.replace("Putin gave Kim a car.", "A claim written meanwhile."))
+        return data
+
+    store = cache.Cache()
+    with monkeypatch.context() as mp:
+        mp.setattr(readers._Reader, "read_bytes", read_then_rewrite)
+        first = check(content, cache=store)
+    assert rewrites and first.content is not None
+    assert first.content.facts["a"].claim == "Putin gave Kim a car."
+    again = check(content, cache=store)
+    assert again.content is not None
+    assert again.content.facts["a"].claim == "A claim written meanwhile."

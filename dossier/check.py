@@ -170,10 +170,14 @@ def _verify(content: Content, problems: list[Problem], strict: bool, cache: Cach
                     continue
             todo.append(((fact.id, i), ev.quote, ev.source.id))
     if len(todo) >= PARALLEL_MIN and parallel.usable():
-        results.update(_verify_in_two(todo, content, settings))
+        searched = _verify_in_two(todo, content, settings)
     else:
-        for where, quote, sid in todo:
-            results[where] = quotes.verify(quote, prepared[sid], settings)
+        searched = {where: quotes.verify(quote, prepared[sid], settings) for where, quote, sid in todo}
+    if cache is not None:  # (what the cache answered it holds already)
+        for where, _, _ in todo:
+            if isinstance(found := searched[where], quotes.Match):
+                cache.put(keys[where], found)
+    results.update(searched)
     matches: dict[tuple[str, int], quotes.Match] = {}
     for fact in content.facts.values():
         for i, ev in enumerate(fact.evidence):
@@ -182,8 +186,6 @@ def _verify(content: Content, problems: list[Problem], strict: bool, cache: Cach
                 continue
             if isinstance(result, quotes.Match):
                 matches[(fact.id, i)] = result
-                if cache is not None:
-                    cache.put(keys[(fact.id, i)], result)
                 for code, message in result.warnings:
                     problems.append(warning(ev.quote_pos, code, message, source=ev.source.id))
                 continue

@@ -380,18 +380,22 @@ def serve_command(content_dir: Path, port: int, out: Path | None) -> None:
     """Build, serve on 127.0.0.1 and rebuild when content or templates change (Ctrl-C stops)."""
     import signal
 
-    def stop(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # (once: the cleanup is not cut short)
-        raise KeyboardInterrupt
-
     # Stopped as by Ctrl-C (the temporary folder removed) when told to terminate, too: by a
     # process manager, or by a shell that ran it in the background (where Ctrl-C's signal
-    # is ignored).
-    before = signal.signal(signal.SIGTERM, stop)
+    # is ignored); and when its terminal closes (SIGHUP, where there is one).
+    signals = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+
+    def stop(signum: int, frame: object) -> None:
+        for s in signals:  # (once: the cleanup is not cut short)
+            signal.signal(s, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    before = {s: signal.signal(s, stop) for s in signals}
     try:
         _serve(content_dir, port, out)
     finally:
-        signal.signal(signal.SIGTERM, before)
+        for s, handler in before.items():
+            signal.signal(s, handler)
 
 
 def _serve(content_dir: Path, port: int, out: Path | None) -> None:

@@ -161,11 +161,8 @@ class Cache:
         stored = self._read(key)
         return None if stored is None else _card_from_tuple(stored)
 
-    def put_card(self, key: tuple[str, str], fact: Fact | None, problems: list[Problem]) -> None:
-        self._keep(key, _card_to_tuple(fact, problems))
-
     def put_card_bytes(self, key: tuple[str, str], stored: bytes) -> None:
-        """``put_card`` for a card already made into its stored bytes (``card_bytes``)."""
+        """Keep a card read, made into its stored bytes (``card_bytes``)."""
         self.cards[key] = stored
         self.used_cards.add(key)
         self.changed = True

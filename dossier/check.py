@@ -118,8 +118,8 @@ def check(root: Path, *, strict: bool = False, cache: Cache | None = None) -> Ch
     """Read CONTENT_DIR and verify every quote; ``cache`` (updated in place) skips known work.
 
     What it read is frozen for the collector (see ``pause``): it lives as long as the
-    command, and the first collection after the pause would otherwise scan all of it (at
-    10,000 cards, 0.45 s, right after a check read from the cache in 1.3-1.8 s)."""
+    check or build using it, and the first collection after the pause would otherwise scan
+    all of it (at 10,000 cards, 0.45 s, right after a check read from the cache in 1.3-1.8 s)."""
     with collector_paused(freeze=True):
         return _check(root, strict, cache)
 

@@ -324,14 +324,7 @@ class TooComplex(Exception):
 
 
 def _place(parsed: Parsed, text: str) -> list[tuple[int, int]] | None:
-    """The earliest valid placement of every piece, or None.
-
-    Feasibility runs backwards from the last piece: an occurrence of piece i is feasible
-    when some feasible occurrence of piece i+1 starts inside its window, which a prefix
-    count over the sorted starts answers in O(log n). Then the earliest feasible start of
-    the first piece is taken, and for each next piece the earliest feasible start in the
-    window of the one before.
-    """
+    """The earliest valid placement of every piece, or None."""
     pieces = parsed.pieces
     found: dict[Piece, list[tuple[int, int]]] = {}
     occ = []
@@ -361,7 +354,14 @@ def _place_one(parsed: Parsed, text: str, occ: list[tuple[int, int]]) -> list[tu
 
 
 def _place_many(parsed: Parsed, text: str, occ: list[list[tuple[int, int]]]) -> list[tuple[int, int]] | None:
-    """``_place`` given each piece's occurrences (``occ``, none of them empty)."""
+    """``_place`` given each piece's occurrences (``occ``, none of them empty).
+
+    Feasibility runs backwards from the last piece: an occurrence of piece i is feasible
+    when some feasible occurrence of piece i+1 starts inside its window, which a prefix
+    count over the sorted starts answers in O(log n). Then the earliest feasible start of
+    the first piece is taken, and for each next piece the earliest feasible start in the
+    window of the one before.
+    """
     k = len(parsed.pieces)
     lead, trail = parsed.gaps[0], parsed.gaps[k]
     starts = [[s for s, _ in o] for o in occ]

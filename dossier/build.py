@@ -322,19 +322,22 @@ def _unchanged(
 class _Timer:
     """Passes the rendered files on, counting pages and the time spent making them."""
 
-    def __init__(self, files: Iterator[publish.File]) -> None:
+    def __init__(self, files: Iterator[publish.File | publish.Kept]) -> None:
         self.files = files
         self.spent = 0.0
         self.pages = 0
 
-    def __iter__(self) -> Iterator[publish.File]:
+    def __iter__(self) -> Iterator[publish.File | publish.Kept]:
         while True:
             start = time.perf_counter()
             item = next(self.files, None)
             self.spent += time.perf_counter() - start
             if item is None:
                 return
-            self.pages += item.name.endswith(".html")
+            if isinstance(item, publish.Kept):
+                self.pages += sum(name.endswith(".html") for name in item.names)
+            else:
+                self.pages += item.name.endswith(".html")
             yield item
 
 
@@ -580,7 +583,7 @@ def render_files(
     pieces: Pieces | None = None,
     partial: Partial | None = None,
     ledger: tuple[str, Mapping[str, object], list[Record]] | None = None,
-) -> Generator[publish.File, None, None]:
+) -> Generator[publish.File | publish.Kept, None, None]:
     """Every file of the site, one at a time. ``built`` (SOURCE_DATE_EPOCH) is the only clock.
 
     With the previous build's manifest, a fact or source page whose inputs are unchanged
@@ -624,7 +627,7 @@ def _files(
     pieces: Pieces,
     partial: Partial | None,
     ledger: tuple[str, Mapping[str, object], list[Record]] | None,
-) -> Iterator[publish.File]:
+) -> Iterator[publish.File | publish.Kept]:
     spent = {} if stages is None else stages
     clock = time.perf_counter()
 
@@ -721,10 +724,8 @@ def _files(
     # base_url its links are absolute.
     yield page("404.html", "404.html", absolute=dossier.base_url)
     if partial is not None:  # the pages of the facts and sources it left alone, as they are
-        for name in partial.untouched:  # vouched for by _update (and publish)
-            if name.endswith(".html"):
-                pages.append(name)
-            yield publish.File(name, None, previous[name][4])
+        pages.extend(name for name in partial.untouched if name.endswith(".html"))
+        yield publish.Kept(partial.untouched)  # vouched for by _update (and publish)
     todo = []
     for item in items:
         name, key = maker.name(*item), keys[item]

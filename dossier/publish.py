@@ -20,7 +20,7 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +44,16 @@ class File:
     #: written (an iterator: the whole is never in memory)
     data: bytes | list[bytes] | Iterator[bytes] | None
     inputs: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """Files of the previous build kept as they are, many at once (an update's untouched
+    pages): each is looked at as a ``File`` with no bytes is, and its manifest entry is
+    carried over. At 10,000 cards one of these instead of 11,000 ``File``s saves an update
+    most of its time in publishing."""
+
+    names: Sequence[str]  # (in order: those in a folder together are kept together)
 
 
 MARKER_TEXT = b"This folder is written by 'dossier build'; it is replaced whole on every build.\n"
@@ -100,7 +110,7 @@ def check_target(out: Path, content_dir: Path) -> None:
 
 
 def publish(
-    files: Iterable[File],
+    files: Iterable[File | Kept],
     out: Path,
     content_dir: Path,
     before: Manifest | None = None,
@@ -132,6 +142,10 @@ def publish(
             present = _Spare({})
         with _Folders(tmp, create=True) as new, _Folders(out, create=False) as prev:
             for file in files:
+                if isinstance(file, Kept):
+                    _keep_all(file.names, tmp, new, prev, before, present, after, out)
+                    kept += len(file.names)
+                    continue
                 folder, _, base = file.name.rpartition("/")
                 if folder not in new.fds:
                     present.make_room_for(tmp, folder)
@@ -193,6 +207,50 @@ def publish(
             os.rename(old, out)
         raise
     return Published(written, kept, after)
+
+
+def _keep_all(
+    names: Sequence[str],
+    tmp: Path,
+    new: _Folders,
+    prev: _Folders,
+    before: Manifest,
+    present: _Spare,
+    after: Manifest,
+    out: Path,
+) -> None:
+    """``publish``'s loop for files kept as they are, in one tight loop: the spare's copy
+    stays when it is the previous build's file (one stat), else the file is linked from
+    the site; either way its entry is the previous one, the same object."""
+    lstat, isreg, take = os.stat, stat.S_ISREG, present.take
+    where: str | None = None
+    dst = src = None
+    for name in names:
+        folder, _, base = name.rpartition("/")
+        if folder != where:
+            if folder not in new.fds:
+                present.make_room_for(tmp, folder)
+            dst, src, where = new.fd(folder), prev.fd(folder), folder
+        entry = before.get(name)
+        if take(tmp, name):
+            if entry is not None:
+                try:
+                    st = lstat(base, dir_fd=dst, follow_symlinks=False)
+                except OSError:
+                    st = None
+                if (
+                    st is not None
+                    and isreg(st.st_mode)
+                    and st.st_ino == entry[3]
+                    and st.st_size == entry[1]
+                    and st.st_mtime_ns == entry[2]
+                ):
+                    after[name] = entry
+                    continue
+            os.unlink(base, dir_fd=dst)
+        if entry is None or _kept(src, dst, base, entry) is None:
+            raise Changed(f"{out / name} changed during the build; build again")
+        after[name] = entry
 
 
 def spare_path(out: Path) -> Path:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dossier import publish
-from dossier.publish import MARKER, File, Manifest, PublishError, spare_path
+from dossier.publish import MARKER, File, Kept, Manifest, PublishError, spare_path
 
 from .conftest import CARD, make_content
 from .test_hardening import invoke, put, snapshot
@@ -39,13 +39,23 @@ def _tree(root: Path) -> dict[str, bytes]:
     return found
 
 
-def _publish(out: Path, state: dict[str, bytes], before: Manifest, keep: set[str]) -> Manifest:
-    files = [File(n, None if n in keep else data) for n, data in sorted(state.items())]
+def _publish(
+    out: Path, state: dict[str, bytes], before: Manifest, keep: set[str], *, together: bool = False
+) -> Manifest:
+    """Publish ``state``, the files in ``keep`` kept; ``together``: those as one ``Kept``
+    (where the first of them stands), not one ``File`` each."""
+    files: list[File | Kept] = [File(n, None if n in keep else data) for n, data in sorted(state.items())]
+    if together and keep:
+        first = next(i for i, f in enumerate(files) if isinstance(f, File) and f.data is None)
+        rest = [f for f in files if not (isinstance(f, File) and f.data is None)]
+        files = [*rest[:first], Kept(sorted(keep)), *rest[first:]]
     return publish.publish(files, out, out.parent / "content", before, spare=True).manifest
 
 
 states = st.dictionaries(st.sampled_from(NAMES), st.sampled_from([b"one", b"two", b"three"])).filter(_valid)
-tampering = st.sampled_from(["none", "stray-file", "edited-copy", "link", "no-marker", "file-for-folder"])
+tampering = st.sampled_from(
+    ["none", "stray-file", "edited-copy", "same-stat-copy", "link", "no-marker", "file-for-folder"]
+)
 
 
 def _tamper(spare: Path, how: str) -> None:
@@ -58,6 +68,14 @@ def _tamper(spare: Path, how: str) -> None:
             if path.is_file() and path.name != MARKER:
                 path.unlink()
                 path.write_bytes(b"edited")
+                break
+    elif how == "same-stat-copy":  # another file, its size and mtime those of the one it replaced
+        for path in sorted(spare.rglob("*")):
+            if path.is_file() and path.name != MARKER:
+                was = path.stat()
+                path.unlink()
+                path.write_bytes(b"x" * was.st_size)
+                os.utime(path, ns=(was.st_atime_ns, was.st_mtime_ns))
                 break
     elif how == "link":
         (spare / "link").symlink_to(spare.parent)
@@ -73,21 +91,24 @@ def _tamper(spare: Path, how: str) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.tuples(states, st.booleans(), tampering), min_size=1, max_size=6))
+@given(steps=st.lists(st.tuples(states, st.booleans(), tampering, st.booleans()), min_size=1, max_size=6))
 def test_a_site_published_into_the_spare_is_the_site(
-    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[dict[str, bytes], bool, str]]
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[dict[str, bytes], bool, str, bool]]
 ) -> None:
     root = tmp_path_factory.mktemp("spare")
     (root / "content").mkdir()
     out = root / "site"
     before: Manifest = {}
     last: dict[str, bytes] = {}
-    for state, keep_some, how in steps:
+    for state, keep_some, how, together in steps:
         _tamper(spare_path(out), how)
         inodes = {n: (out / n).stat().st_ino for n in last}
         same = {n for n in state if last.get(n) == state[n]}
-        before = _publish(out, state, before, same if keep_some else set())
+        written = before
+        before = _publish(out, state, before, same if keep_some else set(), together=together)
         assert _tree(out) == state
+        for name in same if keep_some else ():  # a kept file's entry is the one it had
+            assert before[name] == written[name]
         assert (out / MARKER).is_file()
         for name in same:  # an unchanged file is the same file: its mtime kept
             assert (out / name).stat().st_ino == inodes[name]
@@ -143,15 +164,37 @@ def test_a_failure_while_writing_into_the_spare_leaves_the_site_as_it_was(
     assert _tree(out) == {"a": b"two"}
 
 
-def test_a_kept_file_changed_during_the_build_stops_it_with_a_spare(tmp_path: Path) -> None:
+@pytest.mark.parametrize("together", [False, True])
+def test_a_kept_file_changed_during_the_build_stops_it_with_a_spare(tmp_path: Path, together: bool) -> None:
     (tmp_path / "content").mkdir()
     out = tmp_path / "site"
-    m = _publish(out, {"a": b"one"}, {}, set())
-    m = _publish(out, {"a": b"one"}, m, {"a"})
-    (out / "a").write_bytes(b"edited by hand")  # the spare's copy is this file: changed too
-    with pytest.raises(PublishError):
-        _publish(out, {"a": b"one"}, m, {"a"})
-    assert (out / "a").read_bytes() == b"edited by hand"
+    m = _publish(out, {"a": b"one", "b": b"one"}, {}, set())
+    m = _publish(out, {"a": b"one", "b": b"one"}, m, {"a", "b"}, together=together)
+    (out / "b").write_bytes(b"edited by hand")  # the spare's copy is this file: changed too
+    after = snapshot(out)
+    with pytest.raises(PublishError, match="b changed during the build"):
+        _publish(out, {"a": b"one", "b": b"one"}, m, {"a", "b"}, together=together)
+    assert snapshot(out) == after
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]  # (the spare it wrote into goes)
+
+
+@pytest.mark.parametrize("together", [False, True])
+@pytest.mark.parametrize("how", ["replaced", "removed"])
+def test_a_kept_file_replaced_in_the_site_is_taken_from_the_spare(
+    tmp_path: Path, how: str, together: bool
+) -> None:
+    """The spare still holds the file the last build wrote (its own inode): that is kept."""
+    (tmp_path / "content").mkdir()
+    out = tmp_path / "site"
+    m = _publish(out, {"a": b"one", "b": b"one"}, {}, set())
+    m = _publish(out, {"a": b"one", "b": b"one"}, m, {"a", "b"}, together=together)
+    inode = (out / "b").stat().st_ino
+    (out / "b").unlink()
+    if how == "replaced":
+        (out / "b").write_bytes(b"replaced by hand")
+    after = _publish(out, {"a": b"one", "b": b"one"}, m, {"a", "b"}, together=together)
+    assert _tree(out) == {"a": b"one", "b": b"one"}
+    assert (out / "b").stat().st_ino == inode and after == m
 
 
 def test_the_cli_keeps_a_spare_only_with_its_cache(tmp_path: Path) -> None:
@@ -165,3 +208,26 @@ def test_the_cli_keeps_a_spare_only_with_its_cache(tmp_path: Path) -> None:
     assert names == [".cached.spare", "cached", "content", "plain"]
     assert b"A first claim." in (tmp_path / ".cached.spare/facts/other.html").read_bytes()
     assert b"A second claim." in (tmp_path / "cached/facts/other.html").read_bytes()
+
+
+def test_files_kept_together_without_a_spare_are_linked_and_checked(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    out = tmp_path / "site"
+
+    def publish_kept(before: Manifest) -> Manifest:
+        files = [Kept(["a", "d/b", "d/c"]), File("e", b"new")]
+        return publish.publish(files, out, tmp_path / "content", before).manifest
+
+    m = publish.publish([File(n, b"one") for n in ("a", "d/b", "d/c")], out, tmp_path / "content").manifest
+    inodes = {n: (out / n).stat().st_ino for n in m}
+    after = publish_kept(m)
+    assert _tree(out) == {"a": b"one", "d/b": b"one", "d/c": b"one", "e": b"new"}
+    assert {n: (out / n).stat().st_ino for n in m} == inodes
+    assert {n: after[n] for n in m} == m
+    (out / "d/c").write_bytes(b"edited by hand")
+    before = snapshot(out)
+    with pytest.raises(PublishError, match=r"d/c changed during the build"):
+        publish_kept(after)
+    assert snapshot(out) == before
+    with pytest.raises(PublishError, match=r"x changed during the build"):  # not in the last build
+        publish.publish([Kept(["x"])], out, tmp_path / "content", after)

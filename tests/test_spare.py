@@ -231,3 +231,19 @@ def test_files_kept_together_without_a_spare_are_linked_and_checked(tmp_path: Pa
     assert snapshot(out) == before
     with pytest.raises(PublishError, match=r"x changed during the build"):  # not in the last build
         publish.publish([Kept(["x"])], out, tmp_path / "content", after)
+
+
+def test_a_changed_file_is_written_over_the_spares_own_copy(tmp_path: Path) -> None:
+    """No new file where the spare holds one of its own: its blocks are written over (and
+    cut to the new length); a copy linked to the site is never written to."""
+    (tmp_path / "content").mkdir()
+    out = tmp_path / "site"
+    m = _publish(out, {"a": b"a longer first text", "b": b"same"}, {}, set())
+    first = (out / "a").stat().st_ino
+    m = _publish(out, {"a": b"second", "b": b"same"}, m, {"b"})  # the spare: the first tree
+    linked = (out / "b").stat()
+    m = _publish(out, {"a": b"third", "b": b"changed"}, m, set())
+    assert _tree(out) == {"a": b"third", "b": b"changed"}
+    assert (out / "a").stat().st_ino == first  # the spare's own copy, written over
+    assert (out / "b").stat().st_ino != linked.st_ino  # the spare's copy was the site's: a new file
+    assert (spare_path(out) / "b").read_bytes() == b"same"

@@ -60,6 +60,7 @@ def build(
     built: dt.datetime | None = None,
     cache: Cache | None = None,
     known: Verdict | None = None,
+    surveyed: Survey | None = None,
 ) -> BuildResult:
     """Check; when clean, render the site and publish it to ``out``.
 
@@ -67,11 +68,14 @@ def build(
     content folder, the theme, ``built``) is as it was for the last build of ``out``, and
     whose output is as that build left it, does nothing.
 
+    ``surveyed``: ``check.survey(content_dir, strict)`` as the caller has just made it,
+    before anything of the folder was read (a watcher's: the folder is not looked at twice).
+
     Raises ``publish.PublishError`` when ``out`` may not be replaced, and template errors
     as they come; in every failing case the previous site is left as it was.
     """
     try:
-        return _build(content_dir, out, strict, built, cache, known, update=True)
+        return _build(content_dir, out, strict, built, cache, known, update=True, surveyed=surveyed)
     except _Stale:
         # A page the update kept was edited by hand since the last build (publish found
         # it so, and wrote nothing): everything is made, each page looked at as it is kept.
@@ -93,11 +97,12 @@ def _build(
     known: Verdict | None,
     *,
     update: bool,
+    surveyed: Survey | None = None,
 ) -> BuildResult:
     # check() pauses the cycle collector while it reads; rendering runs with it (Jinja's
     # contexts do make cycles: paused, memory grew by a sixth), the checked content frozen.
     t0 = time.perf_counter()
-    now = survey(content_dir, strict) if cache is not None else None
+    now = (surveyed or survey(content_dir, strict)) if cache is not None else None
     site_key = str(out.resolve())
     if cache is not None:
         cache.open_site(site_key)

@@ -13,7 +13,7 @@ import os
 import stat
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -174,6 +174,13 @@ class Survey:
     cards: dict[str, tuple[object, ...] | None]
     #: Every card has a valid id of its own, so each card's problems are its own.
     clean: bool
+    #: The stat of each card too recent to vouch for (None in ``cards``), for ``looks``.
+    recent: dict[str, tuple[object, ...]] = field(default_factory=dict)
+
+    def looks(self) -> tuple[str, dict[str, tuple[object, ...] | None]]:
+        """What a watcher compares to see a change: the digest, and every card's stat,
+        those too recent to vouch for too (a second edit within the clock's tick shows)."""
+        return self.digest, {**self.cards, **self.recent} if self.recent else self.cards
 
 
 def survey(root: Path, *extra: str) -> Survey | None:
@@ -193,6 +200,7 @@ def survey(root: Path, *extra: str) -> Survey | None:
     now = time.time_ns()
     seen: list[str] = []  # what counts, in order: hashed at the end in one go
     cards: dict[str, tuple[object, ...] | None] = {}
+    racy: dict[str, tuple[object, ...]] = {}
     ids: list[str] = []
     fresh = now - RACY_NS  # changed after this: too recent
     lstat, S_ISLNK, S_ISDIR = os.lstat, stat.S_ISLNK, stat.S_ISDIR
@@ -264,6 +272,8 @@ def survey(root: Path, *extra: str) -> Survey | None:
                         ids.append(name.rsplit(".", 1)[0])
                         at = shown + name if shown is not None else r.display(path)
                         cards[at] = None if recent else what
+                        if recent:
+                            racy[at] = what
                         seen.append(f"card\0{path}\n")
                         continue
                     if recent:
@@ -273,7 +283,7 @@ def survey(root: Path, *extra: str) -> Survey | None:
         return None
     clean = len(set(ids)) == len(ids) and all(ID_RE.match(i) for i in ids)
     h.update("".join(seen).encode("utf-8", "surrogateescape"))
-    return Survey(h.hexdigest(), cards, clean)
+    return Survey(h.hexdigest(), cards, clean, racy)
 
 
 def _stat_or_none(path: str) -> tuple[int, ...] | None:

@@ -384,3 +384,58 @@ def test_serve_command_stops_cleanly_on_ctrl_c_or_when_told_to_terminate(tmp_pat
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_second_edit_to_a_card_too_recent_to_vouch_for_still_looks_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dossier import check, readers
+
+    monkeypatch.setattr(readers, "RACY_NS", 1_000_000_000)
+    content = make_content(tmp_path / "content")
+    time.sleep(1.1)  # the rest settled; the card, written now, is not
+    write(content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Putin gave Kim a new car."))
+    first = check.survey(content, strict=False)
+    write(content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Putin handed Kim a car."))
+    second = check.survey(content, strict=False)
+    assert first is not None and second is not None
+    shown = next(iter(second.cards))
+    assert first.cards == second.cards == {shown: None}  # neither vouched for: both recent
+    assert first.looks() != second.looks()  # but what the watcher compares differs
+    assert second.looks() == check.survey(content, strict=False).looks()  # (and nothing else does)
+
+
+def test_serve_hands_the_build_the_survey_it_watched_by(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild after an edit does not look at every card again: the watcher just did."""
+    from dossier import build as build_module
+    from dossier import check, readers
+
+    monkeypatch.setattr(readers, "RACY_NS", 0)  # (every file settled at once)
+    content = make_content(tmp_path / "content")
+    surveys: list[str] = []
+    handed: list[object] = []
+    real_survey, real_build = check.survey, build_module.build
+
+    def counting(root: Path, strict: bool) -> object:
+        surveys.append("build")
+        return real_survey(root, strict)
+
+    def building(*args: object, **kwargs: object) -> object:
+        handed.append(kwargs.get("surveyed"))
+        return real_build(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "survey", counting)
+    monkeypatch.setattr("dossier.serve.build", building)
+    messages: list[str] = []
+    server = DevServer(content, tmp_path / "site", 0, messages.append, interval=0.05)
+    server.start()
+    try:
+        write(content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Putin handed Kim a car."))
+        wait_for(lambda: "Putin handed Kim" in (tmp_path / "site/facts/gift.html").read_text())
+    finally:
+        server.stop()
+    assert len(handed) >= 2 and all(isinstance(s, readers.Survey) for s in handed)
+    assert surveys == []  # the builds took the watcher's
+    assert server.updated is True  # and the rebuild was an update

@@ -226,7 +226,7 @@ def _keep_all(
     """``publish``'s loop for files kept as they are, in one tight loop: the spare's copy
     stays when it is the previous build's file (one stat), else the file is linked from
     the site; either way its entry is the previous one, the same object."""
-    lstat, isreg, take = os.stat, stat.S_ISREG, present.take
+    lstat, isreg, spare = os.stat, stat.S_ISREG, present.present
     where: str | None = None
     dst = src = None
     for name in names:
@@ -236,7 +236,12 @@ def _keep_all(
                 present.make_room_for(tmp, folder)
             dst, src, where = new.fd(folder), prev.fd(folder), folder
         entry = before.get(name)
-        if take(tmp, name):
+        here = spare.pop(name, None)  # (``present.take``, inlined: 11,000 calls)
+        if here is False:  # a folder where the file goes
+            spare[name] = False
+            present.take(tmp, name)
+            spare = present.present
+        if here:
             if entry is not None:
                 try:
                     st = lstat(base, dir_fd=dst, follow_symlinks=False)
@@ -312,17 +317,15 @@ def _claim(spare: Path, tmp: Path, out: Path) -> _Spare | None:
     usable = out.is_dir() and os.stat(out).st_dev == os.stat(tmp).st_dev
     while folders and usable:
         folder = folders.pop()
+        prefix = f"{folder}/" if folder else ""
         with os.scandir(tmp / folder if folder else tmp) as entries:
             for e in entries:
-                name = f"{folder}/{e.name}" if folder else e.name
-                if e.is_symlink():  # a link, or stranger: not a tree to write into
-                    usable = False
+                if e.is_file(follow_symlinks=False):  # (most are: asked first)
+                    present[prefix + e.name] = True
                 elif e.is_dir(follow_symlinks=False):
-                    present[name] = False
-                    folders.append(name)
-                elif e.is_file(follow_symlinks=False):
-                    present[name] = True
-                else:
+                    present[prefix + e.name] = False
+                    folders.append(prefix + e.name)
+                else:  # a link, or stranger: not a tree to write into
                     usable = False
     if not usable:
         shutil.rmtree(tmp)

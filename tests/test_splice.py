@@ -3,6 +3,7 @@ previous copy with the edited rows put in anew, byte for byte what rendering giv
 
 from __future__ import annotations
 
+import marshal
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +117,11 @@ def _splice_and_compare(
         rec.row("m", (), fid, len(old), len(row))
         old += row
     old += tail
-    skeleton = rec.skeleton(splice.Watch(), lists(), len(old))
-    assert skeleton is not None
+    made = rec.skeleton(splice.Watch(), lists(), len(old))
+    assert made is not None
+    # as the cache keeps it
+    skeleton = splice.Skeleton.from_record(marshal.loads(marshal.dumps(made.record())))
+    assert skeleton == made
     parts, after = splice.splice(
         skeleton, lambda at, n: old[at : at + n], changed, lambda k, fid: new + fid.encode()
     )
@@ -336,3 +340,24 @@ def test_rows_whose_arguments_are_equal_but_of_other_types_are_kinds_of_their_ow
         ("m", (1,)),
     ]
     assert [type(skeleton.kinds[k][1][0]) for k in skeleton.kind] == [int, bool, float, int]
+
+
+def test_a_skeleton_kept_in_another_form_is_not_taken() -> None:
+    rec = splice.Recorder()
+    for i, fid in enumerate(["a", "b", "c"]):
+        rec.row("m", (), fid, 10 * i, 5)
+    made = rec.skeleton(splice.Watch(), lists(), 30)
+    assert made is not None
+    good = made.record()
+    assert splice.Skeleton.from_record(good) == made
+    *head, kind, offsets, lengths, size, order = good
+    assert isinstance(offsets, bytes)
+    for bad in [
+        (*head, kind, offsets, lengths, size, "q8" + ("big" if order.endswith("little") else "little")),
+        (*head, kind, offsets[:-1], lengths, size, order),  # not whole numbers
+        (*head, kind, offsets[:-8], lengths, size, order),  # a number short
+        (*head, kind, tuple(made.offsets), lengths, size, order),  # ints, not their bytes
+        (*head, kind, offsets, lengths, size),  # an older form
+        None,
+    ]:
+        assert splice.Skeleton.from_record(bad) is None

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import report
+from . import publish, report
 from .build import build
 from .cache import Cache, settle
 from .check import survey
@@ -157,6 +157,8 @@ class DevServer:
         the first build is seen: what is watched is looked at first)."""
         before, found = self.look()
         self.rebuild(found)
+        if self.error_page is None:  # built: the first edit then writes into a spare tree
+            publish.make_spare(self.out)
         self._watcher = threading.Thread(target=self.watch, args=(before,), daemon=True)
         self._watcher.start()
         thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

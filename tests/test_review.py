@@ -410,7 +410,7 @@ def test_serve_hands_the_build_the_survey_it_watched_by(
 ) -> None:
     """A rebuild after an edit does not look at every card again: the watcher just did."""
     from dossier import build as build_module
-    from dossier import check, readers
+    from dossier import check, publish, readers
 
     monkeypatch.setattr(readers, "RACY_NS", 0)  # (every file settled at once)
     content = make_content(tmp_path / "content")
@@ -432,6 +432,8 @@ def test_serve_hands_the_build_the_survey_it_watched_by(
     server = DevServer(content, tmp_path / "site", 0, messages.append, interval=0.05)
     server.start()
     try:
+        spare = publish.spare_path(tmp_path / "site")  # given one at once: the first edit writes into it
+        assert (spare / "index.html").stat().st_ino == (tmp_path / "site/index.html").stat().st_ino
         write(content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Putin handed Kim a car."))
         wait_for(lambda: "Putin handed Kim" in (tmp_path / "site/facts/gift.html").read_text())
     finally:

@@ -247,3 +247,40 @@ def test_a_changed_file_is_written_over_the_spares_own_copy(tmp_path: Path) -> N
     assert (out / "a").stat().st_ino == first  # the spare's own copy, written over
     assert (out / "b").stat().st_ino != linked.st_ino  # the spare's copy was the site's: a new file
     assert (spare_path(out) / "b").read_bytes() == b"same"
+
+
+def test_a_first_build_can_be_given_a_spare_that_the_next_writes_into(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    out = tmp_path / "site"
+    state = {"a": b"one", "d/b": b"one", "d/e/c": b"one"}
+    m = _publish(out, state, {}, set())
+    assert not spare_path(out).exists()
+    assert publish.make_spare(out) is True
+    assert publish.make_spare(out) is False  # (there is one)
+    assert _tree(spare_path(out)) == state
+    inodes = {n: (out / n).stat().st_ino for n in state}
+    assert {n: (spare_path(out) / n).stat().st_ino for n in state} == inodes  # linked, not copied
+    m = _publish(out, {**state, "a": b"two"}, m, {"d/b", "d/e/c"}, together=True)
+    assert _tree(out) == {**state, "a": b"two"}
+    assert {n: (out / n).stat().st_ino for n in ("d/b", "d/e/c")} == {n: inodes[n] for n in ("d/b", "d/e/c")}
+    assert _tree(spare_path(out)) == state  # the tree swapped out: the next build's spare
+
+
+def test_a_spare_that_cannot_be_made_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "content").mkdir()
+    out = tmp_path / "site"
+    _publish(out, {"a": b"one", "b": b"one"}, {}, set())
+    real, done = os.link, []
+
+    def failing(*args: object, **kwargs: object) -> None:
+        if done:
+            raise OSError(errno.ENOSPC, "full")
+        done.append(args)
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "link", failing)
+    assert publish.make_spare(out) is False
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]
+    (out / MARKER).unlink()  # not a site dossier wrote: never given one
+    monkeypatch.setattr(os, "link", real)
+    assert publish.make_spare(out) is False and not spare_path(out).exists()

@@ -152,12 +152,11 @@ def publish(
                 dst = new.fd(folder)
                 src = prev.fd(folder)
                 previous = before.get(file.name)
-                # The spare's copy stays when it is the file to keep, and is written over
-                # when it is a file of the spare's own; the site's own file (linked) never is.
+                # The spare's copy stays only when it is the file to keep; it is never
+                # written to (it may be the site's own file, linked).
                 here = present.take(tmp, file.name)
                 st = _in_spare(dst, base, previous) if here and file.data is None else None
-                into = _own_copy(dst, base) if here and st is None and file.data is not None else None
-                if here and st is None and into is None:
+                if here and st is None:
                     os.unlink(base, dir_fd=dst)
                 if file.data is None:  # the caller checked the old copy is intact and still right
                     # Linked, then looked at: what was linked is what the caller vouched for
@@ -168,7 +167,7 @@ def publish(
                     digest = previous[0] if previous is not None else ""
                     kept += 1
                 elif not isinstance(file.data, bytes | list):  # written as it is made
-                    st, digest = _write_stream(dst, base, file.data, into)
+                    st, digest = _write_stream(dst, base, file.data)
                     if src is not None and _same_as_written(src, dst, base, digest, previous):
                         os.unlink(base, dir_fd=dst)
                         st = _link(src, dst, base)  # the same bytes: the old file, its mtime kept
@@ -182,13 +181,10 @@ def publish(
                         h.update(part)
                     digest = _hex(h)
                     if src is not None and _unchanged_at(src, base, parts, digest, previous):
-                        if into is not None:  # (the site's copy goes there instead)
-                            os.close(into)
-                            os.unlink(base, dir_fd=dst)
                         st = _link(src, dst, base)
                         kept += 1
                     else:
-                        st = _write(dst, base, parts, into)
+                        st = _write(dst, base, parts)
                         written += 1
                 after[file.name] = (digest, st.st_size, st.st_mtime_ns, st.st_ino, file.inputs)
             if present.take(tmp, MARKER):
@@ -462,48 +458,21 @@ class Previous:
         return fd is not None and _intact_at(fd, base, entry)
 
 
-def _write(folder: int | None, name: str, parts: Iterable[bytes], into: int | None = None) -> os.stat_result:
-    """Create ``name`` in ``folder`` (never replacing anything) holding ``parts``; or, given
-    ``into`` (see ``_own_copy``; closed here), write them over what that file held."""
+def _write(folder: int | None, name: str, parts: Iterable[bytes]) -> os.stat_result:
+    """Create ``name`` in ``folder`` (never replacing anything) holding ``parts``."""
     assert folder is not None
-    if into is None:
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=folder)
-    else:
-        fd = into
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=folder)
     try:
-        size = 0
         for part in parts:
             view = memoryview(part)
-            size += len(view)
             while view:
                 view = view[os.write(fd, view) :]
-        if into is not None:
-            os.ftruncate(fd, size)  # (what is left of the longer bytes it held)
         return os.fstat(fd)
     finally:
         os.close(fd)
 
 
-def _own_copy(folder: int | None, name: str) -> int | None:
-    """The spare's ``name`` opened to be written over, from its start, when it is a file of
-    the spare's own (a regular file with one link: neither the site's file nor anyone
-    else's); else None. Writing over a file in place spares the system freeing its blocks
-    and finding new ones: an update at 10,000 cards writes 36 MB of list pages and data
-    files, and removing the old copies alone took 30 ms of it."""
-    try:
-        fd = os.open(name, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
-    except OSError:
-        return None
-    st = os.fstat(fd)
-    if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
-        return fd
-    os.close(fd)
-    return None
-
-
-def _write_stream(
-    folder: int | None, name: str, parts: Iterator[bytes], into: int | None = None
-) -> tuple[os.stat_result, str]:
+def _write_stream(folder: int | None, name: str, parts: Iterator[bytes]) -> tuple[os.stat_result, str]:
     """``_write`` for parts made as they are written; also returns their digest."""
     h = _hasher()
 
@@ -512,7 +481,7 @@ def _write_stream(
             h.update(part)
             yield part
 
-    st = _write(folder, name, hashed(), into)
+    st = _write(folder, name, hashed())
     return st, _hex(h)
 
 

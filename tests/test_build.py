@@ -126,12 +126,10 @@ def test_publish_failure_while_writing_cleans_up(tmp_path: Path, monkeypatch: py
     write(content, "facts/other.yaml", CARD.replace("Putin gave Kim a car.", "Another claim."))
     real_write = publish._write
 
-    def full_disk(
-        folder: int | None, name: str, data: list[bytes], into: int | None = None
-    ) -> os.stat_result:
+    def full_disk(folder: int | None, name: str, data: list[bytes]) -> os.stat_result:
         if name == "other.html":
             raise OSError(28, "No space left on device")
-        return real_write(folder, name, data, into)
+        return real_write(folder, name, data)
 
     monkeypatch.setattr(publish, "_write", full_disk)
     with pytest.raises(OSError):

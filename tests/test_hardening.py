@@ -1261,14 +1261,14 @@ def _fault(monkeypatch: pytest.MonkeyPatch, point: str, exc: BaseException, out:
             raise_on(lambda self, template, page: page == "sources/wire.html", render.Renderer.render),
         )
     elif point == "first-write":
-        monkeypatch.setattr(publish, "_write", raise_on(lambda folder, name, *data: True, publish._write))
+        monkeypatch.setattr(publish, "_write", raise_on(lambda folder, name, data: True, publish._write))
     elif point == "write-new-page":
         monkeypatch.setattr(
-            publish, "_write", raise_on(lambda folder, name, *data: name == "other.html", publish._write)
+            publish, "_write", raise_on(lambda folder, name, data: name == "other.html", publish._write)
         )
     elif point == "marker":
         monkeypatch.setattr(
-            publish, "_write", raise_on(lambda folder, name, *data: name == publish.MARKER, publish._write)
+            publish, "_write", raise_on(lambda folder, name, data: name == publish.MARKER, publish._write)
         )
     elif point == "hard-link":
         monkeypatch.setattr(os, "link", raise_on(lambda *a: True, os.link))

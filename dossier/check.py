@@ -50,10 +50,12 @@ class CheckResult:
         return Verdict(survey.digest, self.problems, len(facts), self.quote_count, cards)
 
 
-def survey(root: Path, strict: bool) -> readers.Survey | None:
+def survey(root: Path, strict: bool, *, freeze: bool = True) -> readers.Survey | None:
     """CONTENT_DIR surveyed for a verdict: problems name files relative to the current
-    directory, so that is part of the digest, as are the settings and dossier's version."""
-    with collector_paused(freeze=True):  # a tuple a file, no cycles
+    directory, so that is part of the digest, as are the settings and dossier's version.
+    ``freeze``: what is alive after it is left out of later collections (see ``pause``;
+    not for a watcher that surveys again and again, and may build nothing)."""
+    with collector_paused(freeze=freeze):  # a tuple a file, no cycles
         return readers.survey(root, __version__, f"strict={strict}", os.getcwd(), str(root))
 
 

@@ -53,7 +53,7 @@ class Kept:
     carried over. At 10,000 cards one of these instead of 11,000 ``File``s saves an update
     most of its time in publishing."""
 
-    names: Sequence[str]  # (in order: those in a folder together are kept together)
+    names: list[str] | tuple[str, ...]  # (in order: those in a folder together are kept together)
 
 
 MARKER_TEXT = b"This folder is written by 'dossier build'; it is replaced whole on every build.\n"
@@ -362,9 +362,11 @@ def make_spare(out: Path) -> bool:
             for name in filenames:
                 os.link(os.path.join(dirpath, name), into / name, follow_symlinks=False)
         os.rename(tmp, spare)
-    except OSError:
+    except BaseException as exc:  # (an interrupt too: nothing is left of it)
         shutil.rmtree(tmp, ignore_errors=True)
-        return False
+        if isinstance(exc, OSError):
+            return False
+        raise
     return True
 
 

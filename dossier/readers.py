@@ -179,7 +179,9 @@ class Survey:
 
     def looks(self) -> tuple[str, dict[str, tuple[object, ...] | None]]:
         """What a watcher compares to see a change: the digest, and every card's stat,
-        those too recent to vouch for too (a second edit within the clock's tick shows)."""
+        those too recent to vouch for too (so a second edit to a card soon after the first
+        shows, as far as its stat shows it: a rewrite of the same size in the same tick of
+        the file system's clock does not, as it did not to a watcher of mtimes)."""
         return self.digest, {**self.cards, **self.recent} if self.recent else self.cards
 
 
@@ -755,6 +757,10 @@ def _stat_key(path: Path) -> tuple[int, int, int, int, int] | None:
     except OSError:
         return None
     if not stat.S_ISREG(st.st_mode):
+        return None
+    # Too recent to vouch for: a rewrite in the same tick of the clock, of the same size,
+    # would leave the same stat (the card is read again until it has settled).
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
         return None
     # ctime cannot be set back by a program, so a write always shows, whatever the mtime.
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)

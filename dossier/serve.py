@@ -93,8 +93,11 @@ class DevServer:
         the build is handed it (taken before anything is read, as a build's own is), so
         that a rebuild does not look at every card again (at 10,000 cards a tenth of a
         second of each). Without one (a file other than a card written in the last two
-        seconds), every file's mtime and size."""
-        found = survey(self.content_dir, strict=False)
+        seconds), every file's mtime and size. Once the survey is back the next look
+        differs in form, and builds again: the build without a survey could vouch for
+        nothing (a full build keeping no ledger), this one can (a full build too, after
+        which an edit is an update again)."""
+        found = survey(self.content_dir, strict=False, freeze=False)
         if found is None:
             return snapshot(self.watched), None
         return (found.looks(), snapshot(theme_dirs(self.content_dir))), found

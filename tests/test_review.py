@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import threading
@@ -438,6 +439,10 @@ def test_serve_hands_the_build_the_survey_it_watched_by(
         wait_for(lambda: "Putin handed Kim" in (tmp_path / "site/facts/gift.html").read_text())
     finally:
         server.stop()
+    frozen = gc.get_freeze_count()
+    for _ in range(3):
+        assert isinstance(server.look()[1], readers.Survey)
+    assert gc.get_freeze_count() == frozen  # looking freezes nothing (it may build nothing)
     assert len(handed) >= 2 and all(isinstance(s, readers.Survey) for s in handed)
     assert surveys == []  # the builds took the watcher's
     assert server.updated is True  # and the rebuild was an update

@@ -44,7 +44,9 @@ def _publish(
 ) -> Manifest:
     """Publish ``state``, the files in ``keep`` kept; ``together``: those as one ``Kept``
     (where the first of them stands), not one ``File`` each."""
-    files: list[File | Kept] = [File(n, None if n in keep else data) for n, data in sorted(state.items())]
+    files: list[File | Kept] = [
+        File(n, None if n in keep else data, f"made of {n}") for n, data in sorted(state.items())
+    ]
     if together and keep:
         first = next(i for i, f in enumerate(files) if isinstance(f, File) and f.data is None)
         rest = [f for f in files if not (isinstance(f, File) and f.data is None)]
@@ -109,6 +111,8 @@ def test_a_site_published_into_the_spare_is_the_site(
         assert _tree(out) == state
         for name in same if keep_some else ():  # a kept file's entry is the one it had
             assert before[name] == written[name]
+        if last and (spare_path(out) / MARKER).is_file():  # (one without is never replaced)
+            assert _tree(spare_path(out)) == last  # the tree swapped out: the site as it was
         assert (out / MARKER).is_file()
         for name in same:  # an unchanged file is the same file: its mtime kept
             assert (out / name).stat().st_ino == inodes[name]
@@ -277,6 +281,14 @@ def test_a_spare_that_cannot_be_made_leaves_nothing(tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(os, "link", failing)
     assert publish.make_spare(out) is False
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # (serve's stop signals come as one)
+
+    monkeypatch.setattr(os, "link", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        publish.make_spare(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]
     (out / MARKER).unlink()  # not a site dossier wrote: never given one
     monkeypatch.setattr(os, "link", real)

@@ -378,6 +378,13 @@ class _Pages:
         self.skeletons: dict[str, splice.Skeleton] = {}
         self._layouts: dict[tuple[tuple[str, ...], tuple[str, ...]], bytes | None] = {}
         self._structure: bytes | None = None  # (see ``splice.layout``)
+        self._arranged: bytes | None = None  # (see ``splice.arrangement``)
+        self._pairs: tuple[dict[str, tuple[Entry, Entry]], dict[str, tuple[SourceEntry, SourceEntry]]] = (
+            {},
+            {},
+        )
+        #: an update: each fact and source made anew, as the last build had its entry
+        self.before: tuple[dict[str, Entry], dict[str, SourceEntry]] = ({}, {})
         self._entries: dict[str, Entry] | None = None  # the changed facts' (``_spliced``)
 
     def fact_key(self, view: generators.FactView) -> str:
@@ -457,11 +464,23 @@ class _Pages:
         skeleton, old, lists = self.skeletons.get(name), self.old.get(name), self.common["site"]
         if skeleton is None or old is None or old.size != skeleton.size or self.changed is None:
             return None
-        if skeleton.fields not in self._layouts:  # (list pages often read the same fields)
-            if self._structure is None:
-                self._structure = splice.structure(lists)
-            self._layouts[skeleton.fields] = splice.layout(lists, skeleton.fields, self._structure)
-        if self._layouts[skeleton.fields] != skeleton.layout:
+        if self._structure is None:
+            self._structure = splice.structure(lists)
+        if self._arranged is None:
+            self._arranged = splice.arrangement(lists, self._structure)
+            facts, sources = self.before
+            now = {e.id: e for e in lists.facts if e.id in facts}
+            now_sources = {e.id: e for e in lists.sources if e.id in sources}
+            self._pairs = (
+                {fid: (was, now[fid]) for fid, was in facts.items()},
+                {sid: (was, now_sources[sid]) for sid, was in sources.items()},
+            )
+        same = splice.same_layout(skeleton, self._arranged, *self._pairs)
+        if same is None:  # (a skeleton that does not say how its lists were arranged)
+            if skeleton.fields not in self._layouts:  # (list pages often read the same fields)
+                self._layouts[skeleton.fields] = splice.layout(lists, skeleton.fields, self._structure)
+            same = self._layouts[skeleton.fields] == skeleton.layout
+        if not same:
             return None
         if self._entries is None:  # (the same for every list page)
             self._entries = {e.id: e for e in lists.facts if e.id in self.changed}
@@ -713,6 +732,10 @@ def _files(
             was = partial.ledger.facts
             maker.changed = {fid for fid in partial.pages if maker.fact_keys[fid] != was[fid].key}
             maker.skeletons = pieces.old_skeletons
+            maker.before = (
+                {fid: was[fid].entry for fid in partial.pages},
+                {sid: partial.ledger.sources[sid] for sid in partial.sources},
+            )
         new_spans = pieces.new
 
         def old_copy(name: str, whole: bool = False) -> Old | None:

@@ -23,7 +23,7 @@ import marshal
 import operator
 import sys
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,6 +165,42 @@ def layout(
     return h.digest()
 
 
+def arrangement(lists: Lists, around: bytes | None = None) -> bytes:
+    """A digest of how the lists are arranged: ``structure`` (``around``, when the caller
+    has it), and the order of all facts and of all sources. Two lists arranged alike
+    differ in a page's ``layout`` only where an entry differs in the fields it read."""
+    h = hashlib.blake2b(structure(lists) if around is None else around, digest_size=16)
+    h.update(marshal.dumps((tuple(map(_ID, lists.facts)), tuple(map(_ID, lists.sources))), 0))
+    return h.digest()
+
+
+def same_layout(
+    skeleton: Skeleton,
+    arranged: bytes,
+    entries: Mapping[str, tuple[Entry, Entry]],
+    sources: Mapping[str, tuple[SourceEntry, SourceEntry]],
+) -> bool | None:
+    """Is a page's layout the one ``skeleton`` was made with, told without digesting every
+    entry (an update changes a few)? ``arranged``: ``arrangement`` of the lists now;
+    ``entries`` and ``sources``: (as the skeleton's build had it, as it is now) for each
+    entry that may have changed, every other being the one that build had. None: the
+    skeleton does not say how its lists were arranged (then digest the layout)."""
+    if not skeleton.arranged:
+        return None
+    if skeleton.arranged != arranged:
+        return False
+    fact_fields, source_fields = skeleton.fields
+    for fields, pairs in ((fact_fields, entries.values()), (source_fields, sources.values())):
+        read = operator.attrgetter("id", *fields)
+        for was, now in pairs:
+            try:
+                if marshal.dumps(read(was), 0) != marshal.dumps(read(now), 0):  # (as ``layout`` sees them)
+                    return False
+            except ValueError:
+                return False
+    return True
+
+
 def structure(lists: Lists) -> bytes:
     """How the lists group and order the facts, whatever a page reads of them."""
     ids = _ID
@@ -202,18 +238,21 @@ class Skeleton:
     offsets: array[int]
     lengths: array[int]
     size: int
+    #: ``arrangement`` of the lists its layout was digested from (b"": not known)
+    arranged: bytes = b""
 
     def record(self) -> tuple[object, ...]:
         numbers = (self.kind.tobytes(), self.offsets.tobytes(), self.lengths.tobytes())
-        return (self.fields, self.layout, self.kinds, self.ids, *numbers, self.size, _ORDER)
+        return (self.fields, self.layout, self.kinds, self.ids, *numbers, self.size, _ORDER, self.arranged)
 
     @classmethod
     def from_record(cls, raw: Any) -> Skeleton | None:
         try:
-            fields, layout, kinds, ids, kind, offsets, lengths, size, order = raw
-            if order != _ORDER:
+            fields, layout, kinds, ids, kind, offsets, lengths, size, order, arranged = raw
+            if order != _ORDER or not isinstance(arranged, bytes):
                 return None
-            made = cls(fields, layout, kinds, ids, _numbers(kind), _numbers(offsets), _numbers(lengths), size)
+            numbers = (_numbers(kind), _numbers(offsets), _numbers(lengths))
+            made = cls(fields, layout, kinds, ids, *numbers, size, arranged)
         except (TypeError, ValueError):
             return None
         n = len(made.ids)
@@ -280,7 +319,11 @@ class Recorder:
         self.lengths.append(length)
 
     def made(
-        self, layout: bytes, size: int, fields: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        self,
+        layout: bytes,
+        size: int,
+        fields: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+        arranged: bytes = b"",
     ) -> Skeleton | None:
         """The skeleton of a file whose layout the caller digested (None: a row's
         arguments cannot be kept)."""
@@ -288,14 +331,17 @@ class Recorder:
             return None
         return Skeleton(
             fields, layout, tuple(self.kinds), tuple(self.ids), array("q", self.kind),
-            array("q", self.offsets), array("q", self.lengths), size,
+            array("q", self.offsets), array("q", self.lengths), size, arranged,
         )  # fmt: skip
 
     def skeleton(self, watch: Watch, lists: Lists, size: int) -> Skeleton | None:
         """The skeleton of a list page, its layout digested from what ``watch`` saw read."""
         fields = watch.fields()
-        digest = layout(lists, fields) if fields is not None else None
-        return None if fields is None or digest is None else self.made(digest, size, fields)
+        if fields is None:
+            return None
+        around = structure(lists)
+        digest = layout(lists, fields, around)
+        return None if digest is None else self.made(digest, size, fields, arrangement(lists, around))
 
 
 def splice(
@@ -344,6 +390,6 @@ def splice(
         parts.append(b"".join(pending))
     new = Skeleton(
         skeleton.fields, skeleton.layout, skeleton.kinds, skeleton.ids, skeleton.kind,
-        array("q", offsets), lengths, skeleton.size + shift,
+        array("q", offsets), lengths, skeleton.size + shift, skeleton.arranged,
     )  # fmt: skip
     return parts, new

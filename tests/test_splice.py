@@ -86,6 +86,29 @@ def test_the_layout_holds_the_fields_read_and_every_list_in_order() -> None:
     assert splice.layout(lists(a, b), (("claim", "date_label"), ())) != base
 
 
+def test_an_unchanged_layout_is_told_from_the_arrangement_and_the_entries_made_anew() -> None:
+    """``same_layout`` answers as comparing ``layout`` digests would, for an update's lists
+    (every entry but those made anew the one the skeleton's build had)."""
+    a, b = entry("a", date="2024"), entry("b")
+    fields: tuple[tuple[str, ...], tuple[str, ...]] = (("date_label",), ())
+    was = lists(a, b)
+    rec = splice.Recorder()
+    rec.row("m", (), "a", 0, 1)
+    rec.row("m", (), "b", 1, 1)
+    skeleton = rec.made(splice.layout(was, fields) or b"", 2, fields, splice.arrangement(was))
+    assert skeleton is not None
+    for now_a, now in [
+        (entry("a", claim="Edited.", date="2024"), None),  # a field the page did not read
+        (entry("a", date="2025"), None),  # one it read
+        (a, lists(b, a)),  # the same entries, in another order
+    ]:
+        now = now or lists(now_a, b)
+        told = splice.same_layout(skeleton, splice.arrangement(now), {"a": (a, now_a)}, {})
+        assert told == (splice.layout(now, fields) == skeleton.layout)
+    unknown = rec.made(skeleton.layout, 2, fields)  # one that does not say how its lists were arranged
+    assert unknown is not None and splice.same_layout(unknown, splice.arrangement(was), {}, {}) is None
+
+
 rows = st.lists(st.tuples(st.sampled_from("abcd"), st.binary(max_size=5), st.binary(max_size=5)), max_size=8)
 
 
@@ -350,14 +373,16 @@ def test_a_skeleton_kept_in_another_form_is_not_taken() -> None:
     assert made is not None
     good = made.record()
     assert splice.Skeleton.from_record(good) == made
-    *head, kind, offsets, lengths, size, order = good
-    assert isinstance(offsets, bytes)
+    *head, kind, offsets, lengths, size, order, arranged = good
+    assert isinstance(offsets, bytes) and isinstance(arranged, bytes) and arranged
+    other = "q8" + ("big" if order.endswith("little") else "little")
     for bad in [
-        (*head, kind, offsets, lengths, size, "q8" + ("big" if order.endswith("little") else "little")),
-        (*head, kind, offsets[:-1], lengths, size, order),  # not whole numbers
-        (*head, kind, offsets[:-8], lengths, size, order),  # a number short
-        (*head, kind, tuple(made.offsets), lengths, size, order),  # ints, not their bytes
-        (*head, kind, offsets, lengths, size),  # an older form
+        (*head, kind, offsets, lengths, size, other, arranged),
+        (*head, kind, offsets[:-1], lengths, size, order, arranged),  # not whole numbers
+        (*head, kind, offsets[:-8], lengths, size, order, arranged),  # a number short
+        (*head, kind, tuple(made.offsets), lengths, size, order, arranged),  # ints, not their bytes
+        (*head, kind, offsets, lengths, size, order, None),  # no arrangement
+        (*head, kind, offsets, lengths, size, order),  # an older form
         None,
     ]:
         assert splice.Skeleton.from_record(bad) is None

@@ -376,7 +376,6 @@ class _Pages:
         #: pages of the previous build (see ``splice``)
         self.changed: set[str] | None = None
         self.skeletons: dict[str, splice.Skeleton] = {}
-        self._layouts: dict[tuple[tuple[str, ...], tuple[str, ...]], bytes | None] = {}
         self._structure: bytes | None = None  # (see ``splice.layout``)
         self._arranged: bytes | None = None  # (see ``splice.arrangement``)
         self._pairs: tuple[dict[str, tuple[Entry, Entry]], dict[str, tuple[SourceEntry, SourceEntry]]] = (
@@ -475,12 +474,7 @@ class _Pages:
                 {fid: (was, now[fid]) for fid, was in facts.items()},
                 {sid: (was, now_sources[sid]) for sid, was in sources.items()},
             )
-        same = splice.same_layout(skeleton, self._arranged, *self._pairs)
-        if same is None:  # (a skeleton that does not say how its lists were arranged)
-            if skeleton.fields not in self._layouts:  # (list pages often read the same fields)
-                self._layouts[skeleton.fields] = splice.layout(lists, skeleton.fields, self._structure)
-            same = self._layouts[skeleton.fields] == skeleton.layout
-        if not same:
+        if not splice.same_layout(skeleton, self._arranged, *self._pairs):
             return None
         if self._entries is None:  # (the same for every list page)
             self._entries = {e.id: e for e in lists.facts if e.id in self.changed}

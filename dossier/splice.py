@@ -7,9 +7,11 @@ which facts each list holds, in what order, and any field of an entry (the timel
 compares dates). So while it renders, each entry it is given is watched (``Watch``): the
 fields read outside rows are noted, and anything that uses an entry whole (printing it,
 comparing it) marks the page as unspliceable. The page around its rows depends only on
-what it read; the ``Skeleton`` keeps a digest of that (every list's ids in order, and
-those fields of every entry) and where each row stands in the file. A later build whose
-digest of the same fields is the same would render the same page around its rows, so it
+what it read: how the lists are arranged (every list's ids in order) and those fields of
+every entry. The ``Skeleton`` keeps the fields, a digest of the arrangement, and where
+each row stands in the file. An update's lists hold the last build's entries but for
+those it made anew, so when the arrangement is the same and those entries read the same
+in those fields (``same_layout``), it would render the same page around its rows: it
 takes the old file and replaces only the rows whose keys changed.
 
 What else a list page sees (the dossier, its sections and entities, the build date, the
@@ -179,15 +181,15 @@ def same_layout(
     arranged: bytes,
     entries: Mapping[str, tuple[Entry, Entry]],
     sources: Mapping[str, tuple[SourceEntry, SourceEntry]],
-) -> bool | None:
+) -> bool:
     """Is a page's layout the one ``skeleton`` was made with, told without digesting every
     entry (an update changes a few)? ``arranged``: ``arrangement`` of the lists now;
-    ``entries`` and ``sources``: (as the skeleton's build had it, as it is now) for each
-    entry that may have changed, every other being the one that build had. None: the
-    skeleton does not say how its lists were arranged (then digest the layout)."""
-    if not skeleton.arranged:
-        return None
-    if skeleton.arranged != arranged:
+    ``entries`` and ``sources``: (as the last build had it, as it is now) for each entry
+    that may have changed, every other being the one the last build had. (A skeleton the
+    last build spliced, not rendered, is the one before it: that build found its layout
+    unchanged, so what it had is what the skeleton was made with.) False when the skeleton
+    does not say how its lists were arranged."""
+    if not skeleton.arranged or skeleton.arranged != arranged:
         return False
     fact_fields, source_fields = skeleton.fields
     for fields, pairs in ((fact_fields, entries.values()), (source_fields, sources.values())):

@@ -376,14 +376,9 @@ class _Pages:
         #: pages of the previous build (see ``splice``)
         self.changed: set[str] | None = None
         self.skeletons: dict[str, splice.Skeleton] = {}
-        self._structure: bytes | None = None  # (see ``splice.layout``)
-        self._arranged: bytes | None = None  # (see ``splice.arrangement``)
-        self._pairs: tuple[dict[str, tuple[Entry, Entry]], dict[str, tuple[SourceEntry, SourceEntry]]] = (
-            {},
-            {},
-        )
         #: an update: each fact and source made anew, as the last build had its entry
         self.before: tuple[dict[str, Entry], dict[str, SourceEntry]] = ({}, {})
+        self._compared: _Compared | None = None  # (the same for every list page: ``_spliced``)
         self._entries: dict[str, Entry] | None = None  # the changed facts' (``_spliced``)
 
     def fact_key(self, view: generators.FactView) -> str:
@@ -463,18 +458,9 @@ class _Pages:
         skeleton, old, lists = self.skeletons.get(name), self.old.get(name), self.common["site"]
         if skeleton is None or old is None or old.size != skeleton.size or self.changed is None:
             return None
-        if self._structure is None:
-            self._structure = splice.structure(lists)
-        if self._arranged is None:
-            self._arranged = splice.arrangement(lists, self._structure)
-            facts, sources = self.before
-            now = {e.id: e for e in lists.facts if e.id in facts}
-            now_sources = {e.id: e for e in lists.sources if e.id in sources}
-            self._pairs = (
-                {fid: (was, now[fid]) for fid, was in facts.items()},
-                {sid: (was, now_sources[sid]) for sid, was in sources.items()},
-            )
-        if not splice.same_layout(skeleton, self._arranged, *self._pairs):
+        if self._compared is None:
+            self._compared = _compared(lists, *self.before)
+        if not splice.same_layout(skeleton, *self._compared):
             return None
         if self._entries is None:  # (the same for every list page)
             self._entries = {e.id: e for e in lists.facts if e.id in self.changed}
@@ -495,6 +481,22 @@ class _Pages:
 
     def chunk(self, items: list[tuple[str, int]]) -> list[Page]:
         return [self.one(kind, index) for kind, index in items]
+
+
+#: What an update compares a list page's skeleton with (``splice.same_layout``).
+_Compared = tuple[bytes, dict[str, tuple[Entry, Entry]], dict[str, tuple[SourceEntry, SourceEntry]]]
+
+
+def _compared(lists: generators.Lists, facts: dict[str, Entry], sources: dict[str, SourceEntry]) -> _Compared:
+    """The lists' arrangement, and each fact and source made anew as (the last build's
+    entry, the one now)."""
+    now = {e.id: e for e in lists.facts if e.id in facts}
+    now_sources = {e.id: e for e in lists.sources if e.id in sources}
+    return (
+        splice.arrangement(lists),
+        {fid: (was, now[fid]) for fid, was in facts.items()},
+        {sid: (was, now_sources[sid]) for sid, was in sources.items()},
+    )
 
 
 #: A page rendered: its name, its bytes (or parts), and where its pieces stand and its

@@ -222,7 +222,7 @@ def _keep_all(
     """``publish``'s loop for files kept as they are, in one tight loop: the spare's copy
     stays when it is the previous build's file (one stat), else the file is linked from
     the site; either way its entry is the previous one, the same object."""
-    lstat, isreg, spare = os.stat, stat.S_ISREG, present.present
+    spare = present.present
     where: str | None = None
     dst = src = None
     for name in names:
@@ -238,20 +238,9 @@ def _keep_all(
             present.take(tmp, name)
             spare = present.present
         if here:
-            if entry is not None:
-                try:
-                    st = lstat(base, dir_fd=dst, follow_symlinks=False)
-                except OSError:
-                    st = None
-                if (
-                    st is not None
-                    and isreg(st.st_mode)
-                    and st.st_ino == entry[3]
-                    and st.st_size == entry[1]
-                    and st.st_mtime_ns == entry[2]
-                ):
-                    after[name] = entry
-                    continue
+            if entry is not None and _in_spare(dst, base, entry) is not None:
+                after[name] = entry
+                continue
             os.unlink(base, dir_fd=dst)
         if entry is None or _kept(src, dst, base, entry) is None:
             raise Changed(f"{out / name} changed during the build; build again")

@@ -39,6 +39,21 @@ def display(path: Path) -> str:
         return str(path)
 
 
+def _read_upto(fd: int, n: int) -> bytes:
+    """The next ``n`` bytes of ``fd``, or fewer at its end. Asked for by the size ``fstat``
+    gave, not the limit: a buffer of the limit (1 MiB a card, 32 MiB a source) would be
+    made for every file (10,000 cards: 0.5-0.6 s read, against 0.1)."""
+    chunks: list[bytes] = []
+    got = 0
+    while got < n:
+        chunk = os.read(fd, n - got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 class _Reader:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -104,8 +119,9 @@ class _Reader:
                     )
                 )
                 return None
-            with os.fdopen(fd, "rb", closefd=False) as fh:
-                data = fh.read(limit + 1)
+            data = _read_upto(fd, st.st_size + 1)
+            if len(data) > st.st_size:  # it grew since: read on, to the limit
+                data += _read_upto(fd, limit + 1 - len(data))
         except OSError as exc:
             self.problems.append(error(Pos(shown), code, f"cannot read the file: {_reason(exc)}"))
             return None

@@ -18,7 +18,16 @@ from pathlib import Path
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from dossier.normalise import _TABLE, _fold, normalise, normalise_text
+from dossier.normalise import (
+    _EDITS,
+    _EDITS_PLAIN,
+    _TABLE,
+    FORMAT_CHARS,
+    _fold,
+    _replacement,
+    normalise,
+    normalise_text,
+)
 from dossier.quotes import (
     Match,
     Miss,
@@ -494,6 +503,14 @@ def test_a_piece_squeezed_without_folds_is_squeezed_as_with_them(raw: str) -> No
 @given(st.text(alphabet=st.characters(codec="utf-8")) | st.lists(_TRICKY).map("".join))
 def test_folding_by_substitutions_is_folding_by_the_table(text: str) -> None:
     assert _fold(text) == text.translate(_TABLE)
+
+
+@given(st.text(alphabet=st.sampled_from(" -.\u2026a\n") | st.sampled_from(FORMAT_CHARS), max_size=30))
+def test_a_text_without_format_characters_has_its_edits_found_by_the_plain_pattern(text: str) -> None:
+    plain = "".join(c for c in text if c not in FORMAT_CHARS)
+    assert [m.span() for m in _EDITS_PLAIN.finditer(plain)] == [m.span() for m in _EDITS.finditer(plain)]
+    # With format characters or without, normalising gives what the full pattern does.
+    assert normalise(text).text == _EDITS.sub(_replacement, _fold(text))
 
 
 def _no_marks(text: str) -> str:

@@ -108,6 +108,32 @@ def test_card_over_the_size_limit(tmp_path: Path) -> None:
     assert ("a.yaml", 1, 1, "file-too-large") in card_case(tmp_path, text)
 
 
+@pytest.mark.parametrize("grown", [10, MAX_CARD_BYTES])
+def test_a_card_that_grows_once_its_size_is_taken_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grown: int
+) -> None:
+    """A file is read by the size ``fstat`` gave it; one that has grown since is read on,
+    to the limit, and one grown past it is refused as too large."""
+    text = CARD + "notes: " + "x" * grown + "\n"
+    real = os.fstat
+
+    def earlier(fd: int) -> os.stat_result:  # the size the card had a moment before
+        st = real(fd)
+        return os.stat_result((*st[:6], len(CARD), *st[7:]))
+
+    monkeypatch.setattr(os, "fstat", earlier)
+    content = make_content(tmp_path / "content", facts={})
+    write(content, "facts/a.yaml", text)
+    model, problems = read_content(content)
+    if grown < MAX_CARD_BYTES:
+        assert problems == []
+        assert model is not None and model.facts["a"].notes == "x" * grown
+    else:
+        assert [(p.code, p.message) for p in problems] == [
+            ("file-too-large", f"the file is larger than {MAX_CARD_BYTES:,} bytes")
+        ]
+
+
 def test_invalid_utf8_names_the_byte(tmp_path: Path) -> None:
     content = make_content(tmp_path / "content")
     write(content, "sources/wire.txt", SOURCE_TEXT.encode() + b"caf\xe9\n")

@@ -639,8 +639,10 @@ def fragment_directive(text: str, lowered_norm: str, match: quotes.Match) -> str
     """The ``text=`` value: start (and end) words, with a prefix and suffix for context
     where the start words also stand earlier in the source (``lowered_norm`` is the
     source's normalised text in lower case)."""
-    first = _squash(text[match.spans[0][0] : match.spans[0][1]]).split(" ")
-    last = _squash(text[match.spans[-1][0] : match.spans[-1][1]]).split(" ")
+    # (``split()`` is ``_squash(...).split(" ")`` for a text with a word in it, as every
+    # piece of a match has; the words around it may be none.)
+    first = text[match.spans[0][0] : match.spans[0][1]].split() or [""]
+    last = text[match.spans[-1][0] : match.spans[-1][1]].split() or [""]
     if len(match.spans) == 1 and len(first) <= 2 * _WORDS_PER_END:
         start, end = " ".join(first), ""
     else:
@@ -651,16 +653,14 @@ def fragment_directive(text: str, lowered_norm: str, match: quotes.Match) -> str
     nstart = match.nspans[0][0]
     lead = normalise_text(start).lower()
     if lowered_norm.find(lead) not in (-1, nstart):
-        before = _squash(text[max(0, match.start - 200) : match.start]).split(" ")
-        prefix = " ".join(w for w in before[-3:] if w)
+        prefix = " ".join(text[max(0, match.start - 200) : match.start].split()[-3:])
         if prefix:
             parts.append(_fragment_escape(prefix) + "-")
     parts.append(_fragment_escape(start))
     if end:
         parts.append(_fragment_escape(end))
-    after = _squash(text[match.end : match.end + 200]).split(" ")
     if parts[0].endswith("-"):
-        suffix = " ".join(w for w in after[:3] if w)
+        suffix = " ".join(text[match.end : match.end + 200].split()[:3])
         if suffix:
             parts.append("-" + _fragment_escape(suffix))
     return ",".join(parts)

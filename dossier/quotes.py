@@ -69,6 +69,15 @@ class Parsed:
     def words(self) -> int:
         return sum(len(_WORD.findall(p.text)) for p in self.pieces)
 
+    def has_words(self, n: int) -> bool:
+        """Are there at least ``n`` verbatim words? (``words >= n``, counting no further.)"""
+        for p in self.pieces:
+            for _ in _WORD.finditer(p.text):
+                n -= 1
+                if n <= 0:
+                    return True
+        return n <= 0
+
     @property
     def verbatim(self) -> str:
         return " ".join(p.text for p in self.pieces)
@@ -326,6 +335,11 @@ class TooComplex(Exception):
 def _place(parsed: Parsed, text: str) -> list[tuple[int, int]] | None:
     """The earliest valid placement of every piece, or None."""
     pieces = parsed.pieces
+    if len(pieces) == 1:  # (most quotes)
+        only = _occurrences(pieces[0], text)
+        if len(only) > MAX_PLACEMENTS:
+            raise TooComplex
+        return _place_one(parsed, text, only) if only else None
     found: dict[Piece, list[tuple[int, int]]] = {}
     occ = []
     for p in pieces:
@@ -336,8 +350,6 @@ def _place(parsed: Parsed, text: str) -> list[tuple[int, int]] | None:
         return None
     if sum(len(o) for o in occ) > MAX_PLACEMENTS:
         raise TooComplex
-    if len(pieces) == 1:  # (most quotes)
-        return _place_one(parsed, text, occ[0])
     return _place_many(parsed, text, occ)
 
 
@@ -408,8 +420,8 @@ def _place_many(parsed: Parsed, text: str, occ: list[list[tuple[int, int]]]) -> 
 
 def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match | Miss:
     parsed = parse(quote, settings)
-    words = parsed.words
-    if words < settings.min_words or not parsed.pieces:
+    if not parsed.pieces or not parsed.has_words(settings.min_words):
+        words = parsed.words
         return Miss(
             "quote-too-short",
             f"the quote's verbatim words number {words}; at least {settings.min_words} are needed "

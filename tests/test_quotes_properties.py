@@ -494,6 +494,15 @@ def test_normalise_text_is_normalise_without_its_map(text: str) -> None:
     assert normalise_text(text) == normalise(text).text.strip(" ")
 
 
+_BITS = st.sampled_from(["a", "b'c", " ", "...", "[x]", "_", "2"])
+
+
+@given(st.lists(st.one_of(_TRICKY, _BITS), max_size=12).map("".join), st.integers(-1, 6))
+def test_a_quote_has_n_words_when_it_counts_at_least_n(quote: str, n: int) -> None:
+    parsed = parse(quote, Settings())
+    assert parsed.has_words(n) == (parsed.words >= n)
+
+
 @given(st.text(alphabet=st.sampled_from(" ab[]\u00a0"), max_size=30))
 def test_a_piece_squeezed_without_folds_is_squeezed_as_with_them(raw: str) -> None:
     # An offset past the end is never met: the general path, with nothing to fold.

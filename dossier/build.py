@@ -650,6 +650,8 @@ def _files(
 ) -> Iterator[publish.File | publish.Kept]:
     spent = {} if stages is None else stages
     clock = time.perf_counter()
+    if cache is not None:
+        cache.build_cheap = None  # (until this build says otherwise, at its end)
 
     def lap(stage: str) -> None:
         nonlocal clock
@@ -663,8 +665,10 @@ def _files(
     with collector_paused(freeze=True):
         known_placements = cache.placements if cache is not None else None
         site = generators.generate(result, known_placements, partial.pages if partial else None)
+        placed_anew = 0
         if cache is not None and partial is not None:  # it places only its quotes: the rest stand
             for k, placed in site.placements.items():
+                placed_anew += k not in cache.placements
                 cache.placements[k] = placed
         elif cache is not None:
             cache.placements = Shards(site.placements.items())
@@ -795,6 +799,13 @@ def _files(
         return
     used = renderer.claims.used
     cache.claims = {markdown_it.__version__: {**(claims or {}), **used} if partial else used}
+    # An update that made only a few claims and placements anew lets the cache leave its
+    # build part as stored (``cache.dump_parts``); anything else has it written. (A
+    # template compiled by an update would be compiled again by the next run: Jinja checks
+    # each against its source.)
+    if partial is not None:
+        known_claims = claims or {}
+        cache.build_cheap = placed_anew + sum(1 for text in used if text not in known_claims)
     if ledger is None:
         return
     inputs, cards, made_ledger = ledger

@@ -134,6 +134,11 @@ class Cache:
     costly: bool = False
     #: everything held is kept, asked for or not (``keep_all``)
     kept_all: bool = False
+    #: the output folders as the stored build part named them (None: no build part was
+    #: loaded); and, set by an update, how many claims and placements it made anew (None:
+    #: not an update)
+    build_loaded: tuple[str, ...] | None = None
+    build_cheap: int | None = None
 
     @classmethod
     def of(cls, check_part: bytes | None, build_part: bytes | None) -> Cache:
@@ -153,6 +158,7 @@ class Cache:
             if stamp == _stamp() and len(built) == 4 and all(isinstance(x, dict) for x in built[1:]):
                 placements, out.claims, out.folders, out.templates = built
                 out.placements = Shards.stored(placements) or Shards()
+                out.build_loaded = tuple(out.folders)
         except (EOFError, ValueError, TypeError):
             pass
         return out
@@ -312,10 +318,19 @@ def load_bytes(data: bytes) -> Cache:
     return out
 
 
-def dump(cache: Cache) -> bytes:
+def dump(cache: Cache, previous: bytes | None = None) -> bytes:
     """Every part in one (see ``dump_parts``): for tests and tools; the command line keeps
-    each in a file of its own."""
-    check_part, build_part = dump_parts(cache, always=True)
+    each in a file of its own. With ``previous`` (what ``dump`` gave before this run), a
+    part this run would leave as it was stored is taken from there, as the command line
+    leaves its file."""
+    check_part, build_part = dump_parts(cache, always=previous is None)
+    if previous is not None:
+        try:
+            was_check, was_build, _ = marshal.loads(previous)
+        except (EOFError, ValueError, TypeError):
+            was_check = was_build = None
+        check_part = was_check if check_part is None else check_part
+        build_part = was_build if build_part is None else build_part
     read = cache.read_folder
     stored = {k: read(k) for k in cache.folders if k not in cache.dirty} if read else {}
     return marshal.dumps((check_part, build_part, {**stored, **dump_folders(cache)}))
@@ -328,12 +343,15 @@ def dump(cache: Cache) -> bytes:
 DEFER_MAX = 250
 
 
-def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, bytes]:
+def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, bytes | None]:
     """The bytes to store of each part: only what this run used, so deleted quotes do not
     pile up. The check part is None when it would be what was loaded, or when this run did
     not check at all, or only added a few results quick to make again to a run that read
     part of the folder (see ``DEFER_MAX``; unless ``always``): two files, so that each is
-    written only when it changed and never both in memory."""
+    written only when it changed and never both in memory. The build part is None (unless
+    ``always``) after an update that made only a few claims and placements anew, with the
+    same output folders kept: the next run, which starts from the part stored, makes
+    those again (5.6 MB at 10,000 cards, 0.1 s of an update, not written)."""
     if cache.kept_all:  # as it is: the shards not asked for are written as they were read
         kept, texts, cards, stats = cache.entries, cache.extracted, cache.cards, cache.card_stats
         # A run that added only a few quick results (an update after an edit) leaves them
@@ -351,6 +369,13 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
         if (same or unused) and not always
         else marshal.dumps((_stamp(), kept.record(), texts, cards.record(), stats.record()))
     )
+    deferred = (
+        cache.build_cheap is not None
+        and cache.build_cheap <= DEFER_MAX
+        and cache.build_loaded == tuple(cache.folders)
+    )
+    if deferred and not always:
+        return check_part, None
     return check_part, marshal.dumps(
         (_stamp(), cache.placements.record(), cache.claims, cache.folders, cache.templates)
     )

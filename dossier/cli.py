@@ -77,7 +77,7 @@ def cached(content_dir: Path, disabled: bool, *, build: bool = False) -> Iterato
         with contextlib.suppress(OSError):
             publish.replace({path: check_part}, compare=False)
         del check_part
-    if build:
+    if build and build_part is not None:
         with contextlib.suppress(OSError):
             publish.replace({build_path: build_part}, compare=False)
 

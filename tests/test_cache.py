@@ -456,13 +456,15 @@ def test_templates_compiled_once_are_kept_and_an_edited_one_is_compiled_again(
 
     content, builds, compiled = _built_once(tmp_path, monkeypatch)
     write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
-    builds()
+    assert builds().recalled is not None
     assert compiled == []
+    assert builds.store.build_cheap is not None  # an update that compiled nothing: a few made anew
     shipped = (render.default_theme() / "404.html").read_text()
     edited = shipped.replace("<h1>Page not found</h1>", "<h1>Edited theme.</h1>")
     write(tmp_path, "templates/404.html", edited)
-    builds()
+    assert builds().recalled is None  # a full build: the build part is written
     assert "404.html" in compiled
+    assert builds.store.build_cheap is None
     assert "Edited theme." in (tmp_path / "site/404.html").read_text()
 
 
@@ -483,8 +485,9 @@ def test_an_update_leaves_its_few_new_results_to_the_next_run(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch, defer: bool
 ) -> None:
     """After an edit the check part of the cache (every quote found: 14 MB at 10,000 cards)
-    is not written again for the edited card's few results: the next run that reads the
-    card makes them again. Past ``DEFER_MAX`` of them it is written."""
+    is not written again for the edited card's few results, nor the build part for its
+    claim and placements: the next run makes them again. Past ``DEFER_MAX`` of them each
+    is written."""
     import os
 
     monkeypatch.setattr(readers, "RACY_NS", 0)
@@ -498,12 +501,15 @@ def test_an_update_leaves_its_few_new_results_to_the_next_run(
     runner = CliRunner(env={"DOSSIER_CACHE_DIR": str(in_tmp / "cache")})
     assert runner.invoke(main, ["build", "content", "--out", "site"]).exit_code == 0
     part = cache.path_for(content, in_tmp / "cache")
+    build_part = cache.build_path_for(content, in_tmp / "cache")  # (its claims and placements)
     os.utime(part, ns=(1, 1))
+    os.utime(build_part, ns=(1, 1))
     for claim in ("Claim one, edited.", "Claim one, edited again."):
         write(content, "facts/f1.yaml", card(claim))
         result = runner.invoke(main, ["build", "content", "--out", "site"])
         assert result.exit_code == 0 and "(0 files written" not in result.stderr, result.output
         assert (part.stat().st_mtime_ns == 1) is defer
+        assert (build_part.stat().st_mtime_ns == 1) is defer
         assert claim in (in_tmp / "site/index.html").read_text()
     assert runner.invoke(main, ["build", "content", "--out", "fresh", "--no-cache"]).exit_code == 0
     for page in (in_tmp / "fresh").rglob("*"):

@@ -77,10 +77,13 @@ class Builds:
     def __init__(self, content: Path, out: Path) -> None:
         self.content, self.out, self.store = content, out, cache.Cache()
         self.known: Verdict | None = None
+        self.stored: bytes | None = None
 
     def __call__(self) -> BuildResult:
-        # The cache as a new process would find it: through its stored bytes.
-        self.store = cache.load_bytes(cache.dump(self.store))
+        # The cache as a new process would find it: through its stored bytes, a part the
+        # last run left as it was stored (``cache.dump_parts``) as it was.
+        self.stored = cache.dump(self.store, self.stored)
+        self.store = cache.load_bytes(self.stored)
         result = build(self.content, self.out, cache=self.store, known=self.known)
         self.known = verdict(result)
         return result

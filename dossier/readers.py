@@ -75,10 +75,14 @@ class _Reader:
         """Does ``path`` (a link, or in a folder that is one) lead inside the content folder?"""
         if os.path.islink(path):
             return path.resolve(strict=True).is_relative_to(self.real_root)
-        parent = path.parent
-        ok = self.dirs_inside.get(parent)
+        return self.dir_inside(path.parent)
+
+    def dir_inside(self, folder: Path) -> bool:
+        """Does ``folder`` (or a link to one) lead inside the content folder? (``inside``
+        for a path known not to be a link, without asking again.)"""
+        ok = self.dirs_inside.get(folder)
         if ok is None:
-            ok = self.dirs_inside[parent] = parent.resolve(strict=True).is_relative_to(self.real_root)
+            ok = self.dirs_inside[folder] = folder.resolve(strict=True).is_relative_to(self.real_root)
         return ok
 
     def read_bytes(self, path: Path, limit: int, code: str = "source-unreadable") -> bytes | None:
@@ -790,7 +794,8 @@ def _unchanged_card(
     if cache is None:
         return None
     known = cache.card_stats.get(shown)
-    if known is None or _stat_key(path) != tuple(known[:-1]) or not r.inside(path):
+    # (A stat is only taken of a plain file, not a link: its folder is all left to ask of.)
+    if known is None or _stat_key(path) != tuple(known[:-1]) or not r.dir_inside(path.parent):
         return None
     return cache.card((shown, known[-1]))
 

@@ -650,8 +650,8 @@ def _files(
 ) -> Iterator[publish.File | publish.Kept]:
     spent = {} if stages is None else stages
     clock = time.perf_counter()
-    if cache is not None:
-        cache.build_cheap = None  # (until this build says otherwise, at its end)
+    if cache is not None and partial is None:  # a full build: the build part is written
+        cache.build_cheap = None
 
     def lap(stage: str) -> None:
         nonlocal clock
@@ -665,11 +665,13 @@ def _files(
     with collector_paused(freeze=True):
         known_placements = cache.placements if cache is not None else None
         site = generators.generate(result, known_placements, partial.pages if partial else None)
-        placed_anew = 0
         if cache is not None and partial is not None:  # it places only its quotes: the rest stand
+            placed_anew = 0
             for k, placed in site.placements.items():
                 placed_anew += k not in cache.placements
                 cache.placements[k] = placed
+            if cache.build_cheap is not None:
+                cache.build_cheap += placed_anew
         elif cache is not None:
             cache.placements = Shards(site.placements.items())
         views = {v.id: v for v in site.facts}
@@ -799,13 +801,12 @@ def _files(
         return
     used = renderer.claims.used
     cache.claims = {markdown_it.__version__: {**(claims or {}), **used} if partial else used}
-    # An update that made only a few claims and placements anew lets the cache leave its
-    # build part as stored (``cache.dump_parts``); anything else has it written. (A
-    # template compiled by an update would be compiled again by the next run: Jinja checks
-    # each against its source.)
-    if partial is not None:
+    # Updates that made only a few claims and placements anew let the cache leave its
+    # build part as stored (``cache.dump_parts``). (A template compiled by an update would
+    # be compiled again by the next run: Jinja checks each against its source.)
+    if partial is not None and cache.build_cheap is not None:
         known_claims = claims or {}
-        cache.build_cheap = placed_anew + sum(1 for text in used if text not in known_claims)
+        cache.build_cheap += sum(1 for text in used if text not in known_claims)
     if ledger is None:
         return
     inputs, cards, made_ledger = ledger

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 from pathlib import Path
 from typing import Any
 
@@ -515,6 +516,42 @@ def test_an_update_leaves_its_few_new_results_to_the_next_run(
     for page in (in_tmp / "fresh").rglob("*"):
         if page.is_file() and page.name != ".dossier-build":
             assert page.read_bytes() == (in_tmp / "site" / page.relative_to(in_tmp / "fresh")).read_bytes()
+
+
+def test_the_build_part_is_left_as_stored_only_while_updates_alone_ran_since_it_was_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One cache through several builds (as a tool, or a long-running process, might):
+    after a full build the build part is written, whatever updates follow; the updates'
+    claims and placements made anew add up towards ``DEFER_MAX``."""
+    from .test_update import Builds, card, make
+
+    monkeypatch.setattr(readers, "RACY_NS", 0)
+    content = make(tmp_path / "content")
+    builds = Builds(content, tmp_path / "site")
+    builds()
+    write(content, "facts/f2.yaml", card(2, claim="Claim two, edited."))
+    assert builds().recalled is not None  # from the stored bytes: only this update since
+    made = builds.store.build_cheap
+    assert made is not None and made > 0
+    assert cache.dump_parts(builds.store)[1] is None
+    monkeypatch.setattr(cache, "DEFER_MAX", made)
+    write(content, "facts/f3.yaml", card(3, claim="Claim three, edited."))  # the same cache
+    assert build(content, tmp_path / "site", cache=builds.store, known=builds.known).recalled is not None
+    assert builds.store.build_cheap is not None and builds.store.build_cheap > made
+    assert cache.dump_parts(builds.store)[1] is not None  # past DEFER_MAX, added up
+    write(content, "facts/f9.yaml", card(9))  # a card added: a full build
+    assert build(content, tmp_path / "site", cache=builds.store).recalled is None
+    write(content, "facts/f3.yaml", card(3, claim="Claim three, edited again."))
+    build(content, tmp_path / "site", cache=builds.store)
+    assert builds.store.build_cheap is None
+    assert cache.dump_parts(builds.store)[1] is not None
+
+
+def test_a_build_part_whose_placements_are_lost_is_written_again() -> None:
+    store = cache.Cache.of(None, marshal.dumps((cache._stamp(), "not shards", {}, {}, {})))
+    assert store.build_loaded is None and store.build_cheap is None
+    assert cache.dump_parts(store)[1] is not None
 
 
 def _forkable() -> bool:

@@ -510,7 +510,7 @@ def test_a_piece_squeezed_without_folds_is_squeezed_as_with_them(raw: str) -> No
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8")) | st.lists(_TRICKY).map("".join))
-def test_folding_by_substitutions_is_folding_by_the_table(text: str) -> None:
+def test_folding_by_replacements_is_folding_by_the_table(text: str) -> None:
     assert _fold(text) == text.translate(_TABLE)
 
 

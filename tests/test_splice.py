@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from dossier import build as build_module
 from dossier import render as render_module
 from dossier import splice
-from dossier.generators import Entry, Lists
+from dossier.generators import Entry, Lists, SourceEntry
 
 from .conftest import write
 from .test_update import Builds, built_once, card, make, same_as_full, settled  # noqa: F401 (racy cards: none)
@@ -25,8 +25,12 @@ def entry(fid: str, claim: str = "A claim.", date: str | None = None) -> Entry:
     return Entry(fid, claim, "confirmed", "Confirmed", date, date, None, (), 1, 0, 0, 1, 1, False, (0,))  # type: ignore[arg-type]
 
 
-def lists(*entries: Entry) -> Lists:
-    return Lists(entries, (), tuple(e for e in entries if e.date), (), (), (), len(entries))
+def lists(*entries: Entry, sources: tuple[SourceEntry, ...] = ()) -> Lists:
+    return Lists(entries, (), tuple(e for e in entries if e.date), (), (), sources, len(entries))
+
+
+def source_entry(sid: str, title: str = "A source", publisher: str | None = None) -> SourceEntry:
+    return SourceEntry(sid, title, publisher, None, None, None, None, None, "0" * 64, 1, 1, 0.5)
 
 
 def render(template: str, ls: Lists) -> tuple[str, splice.Watch]:
@@ -105,6 +109,22 @@ def test_an_unchanged_layout_is_told_from_the_arrangement_and_the_entries_made_a
         now = now or lists(now_a, b)
         told = splice.same_layout(skeleton, splice.arrangement(now), {"a": (a, now_a)}, {})
         assert told == (splice.layout(now, fields) == skeleton.layout)
+    # A source's fields, as a page of sources reads them: the same, for source pairs.
+    s1, s2 = source_entry("s1"), source_entry("s2")
+    sfields: tuple[tuple[str, ...], tuple[str, ...]] = ((), ("title",))
+    swas = lists(a, b, sources=(s1, s2))
+    srec = splice.Recorder()
+    srec.row("m", (), "a", 0, 1)
+    sskeleton = srec.made(splice.layout(swas, sfields) or b"", 2, sfields, splice.arrangement(swas))
+    assert sskeleton is not None
+    for now_s1, snow in [
+        (source_entry("s1", publisher="Elsewhere"), None),  # a field the page did not read
+        (source_entry("s1", title="Retitled"), None),  # one it read
+        (s1, lists(a, b, sources=(s2, s1))),  # the same sources, in another order
+    ]:
+        snow = snow or lists(a, b, sources=(now_s1, s2))
+        told = splice.same_layout(sskeleton, splice.arrangement(snow), {}, {"s1": (s1, now_s1)})
+        assert told == (splice.layout(snow, sfields) == sskeleton.layout)
     unknown = rec.made(skeleton.layout, 2, fields)  # one that does not say how its lists were arranged
     assert unknown is not None and splice.same_layout(unknown, splice.arrangement(was), {}, {}) is False
 

@@ -189,20 +189,19 @@ def _parse_fast(text: str, file: str) -> tuple[Node | None, list[Problem]]:
         keys: set[str] = set()
         for k, v in node.value:
             key = convert(k, convert)
-            if type(key) is not scalar_t:
+            if not isinstance(key, Scalar):
                 problems.append(error(key.pos, "yaml-syntax", "a mapping key must be a plain value"))
                 continue
-            name = key[1]
-            if name in keys:
+            if key.text in keys:
                 problems.append(
                     error(
                         key.pos,
                         "duplicate-key",
-                        f"duplicate key '{name}': each key may appear once; remove or merge the repeats",
+                        f"duplicate key '{key.text}': each key may appear once; remove or merge the repeats",
                     )
                 )
                 continue
-            keys.add(name)
+            keys.add(key.text)
             items.append((key, convert(v, convert)))
         return new(mapping_t, (pos, tuple(items)))
 

@@ -697,6 +697,8 @@ def _files(
             compiled = cache.templates.get(render_digest(), {})
             cache.templates = {render_digest(): compiled}
         renderer = Renderer(dirs, claims, compiled)
+        if partial is None:
+            renderer.compile_all()
         lap("generate")
         renderer.claims.prime([v.fact.claim for v in site.facts])
         lap("claims")

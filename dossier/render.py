@@ -301,6 +301,17 @@ class Renderer:
         self.env.filters["percent"] = lambda x: f"{x * 100:.0f}%"
         self.env.filters["row"] = _row
 
+    def compile_all(self) -> None:
+        """Compile every template of the theme now: in the process that keeps what was
+        compiled (the cache stores it), before rendering forks. A template first compiled
+        in a rendering child would be lost with it, and compiled again by every update
+        (four of them: 0.08 s an update at 10,000 cards)."""
+        for name in self.env.list_templates(extensions=["html"]):
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateError:  # reported by the page that uses it, if any does
+                continue
+
     def render(self, template: str, page: str, *, absolute: str | None = None, **context: Any) -> bytes:
         """Render one page; links are relative to it, or absolute under ``absolute``."""
         html = self.env.get_template(template).render(**_links(page, absolute), **context)

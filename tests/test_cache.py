@@ -438,24 +438,47 @@ def _compiled_templates(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     return compiled
 
 
-def _built_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Any, list[str | None]]:
-    """A content folder built once with a cache; the templates compiled from then on."""
+def _built_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool = False
+) -> tuple[Path, Any, list[str | None]]:
+    """A content folder built once with a cache (``forked``: its pages rendered by two
+    processes); the templates compiled from then on."""
     from .test_update import Builds, make
 
     monkeypatch.setattr(readers, "RACY_NS", 0)
     content = make(tmp_path / "content")
     builds = Builds(content, tmp_path / "site")
-    builds()
+    with pytest.MonkeyPatch.context() as mp:
+        if forked:
+            forked_rendering(mp)
+        builds()
     assert builds.store.templates  # kept in the build part
     return content, builds, _compiled_templates(monkeypatch)
 
 
+def forked_rendering(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages rendered by two forked processes, however few."""
+    import multiprocessing
+
+    from dossier import build as build_module
+    from dossier import parallel
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("this system cannot fork")
+    monkeypatch.setattr(build_module, "PARALLEL_PAGES", 1)
+    monkeypatch.setattr(build_module, "_CHUNK", 3)
+    monkeypatch.setattr(parallel, "usable", lambda: True)
+
+
+@pytest.mark.parametrize("forked", [False, True])
 def test_templates_compiled_once_are_kept_and_an_edited_one_is_compiled_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
 ) -> None:
+    """Forked: the full build compiled every template in the process that keeps them,
+    not only in the children that rendered the pages (and let them go)."""
     from .test_update import card
 
-    content, builds, compiled = _built_once(tmp_path, monkeypatch)
+    content, builds, compiled = _built_once(tmp_path, monkeypatch, forked)
     write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
     assert builds().recalled is not None
     assert compiled == []
@@ -467,6 +490,18 @@ def test_templates_compiled_once_are_kept_and_an_edited_one_is_compiled_again(
     assert "404.html" in compiled
     assert builds.store.build_cheap is None
     assert "Edited theme." in (tmp_path / "site/404.html").read_text()
+
+
+def test_a_template_no_page_uses_may_be_broken(tmp_path: Path) -> None:
+    """Every template is compiled ahead of a full build's pages; one that does not
+    compile is left to a page that uses it, and none does."""
+    content = make_content(tmp_path / "content")
+    write(tmp_path, "templates/notes.html", "{% if %}")
+    result = CliRunner().invoke(main, ["build", str(content), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    write(tmp_path, "templates/404.html", "{% if %}")
+    result = CliRunner().invoke(main, ["build", str(content), "--out", str(tmp_path / "site")])
+    assert result.exit_code != 0 and "404.html:1" in result.output
 
 
 def test_templates_compiled_by_other_code_are_compiled_again(

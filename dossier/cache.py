@@ -360,15 +360,18 @@ def dump_parts(cache: Cache, *, always: bool = False) -> tuple[bytes | None, byt
         # to the next, which meets the same cards (it starts from the part stored before).
         same = unused = not cache.changed or (not cache.costly and cache.cheap <= DEFER_MAX)
     else:
-        kept, texts, cards, stats = _used(cache)
-        same = not cache.changed and (len(kept), len(texts), len(cards), len(stats)) == (
-            len(cache.entries), len(cache.extracted), len(cache.cards), len(cache.card_stats)
-        )  # fmt: skip
-        # Nothing asked of it (a build that had nothing to do): what is stored still stands.
+        # Nothing asked of it (a build that had nothing to do): what is stored still stands,
+        # and is not decoded to say so (every shard: 0.1 to 0.2 s at 10,000 cards).
         unused = not (cache.changed or cache.used or cache.used_cards or cache.used_extracted)
+        same = unused
+        if not unused or always:
+            kept, texts, cards, stats = _used(cache)
+            same = not cache.changed and (len(kept), len(texts), len(cards), len(stats)) == (
+                len(cache.entries), len(cache.extracted), len(cache.cards), len(cache.card_stats)
+            )  # fmt: skip
     check_part = (
         None
-        if (same or unused) and not always
+        if same and not always
         else marshal.dumps((_stamp(), kept.record(), texts, cards.record(), stats.record()))
     )
     deferred = (

@@ -423,6 +423,32 @@ def test_a_build_that_did_nothing_does_not_write_its_folders_part(in_tmp: Path) 
         mp.undo()
 
 
+def test_a_build_that_did_nothing_leaves_the_check_part_undecoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What is stored still stands, and is not decoded shard by shard to say so."""
+    from dossier.shards import Shards
+
+    monkeypatch.setattr(readers, "RACY_NS", 0)
+    content, out = make_content(tmp_path / "content"), tmp_path / "site"
+    first = build(content, out, cache=(store := cache.Cache()))
+    known = first.check.verdict(first.survey)
+    store = cache.load_bytes(cache.dump(store))
+    opened: list[int] = []
+    real = Shards._shard
+
+    def spy(self: Shards, i: int) -> dict[Any, Any]:
+        opened.append(i)
+        return real(self, i)
+
+    monkeypatch.setattr(Shards, "_shard", spy)
+    assert build(content, out, cache=store, known=known).unchanged is not None
+    assert cache.dump_parts(store)[0] is None
+    assert opened == []
+    assert cache.dump_parts(store, always=True)[0] is not None  # (and the spy sees decoding)
+    assert opened
+
+
 def _compiled_templates(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     """The names of the templates Jinja compiles from now on."""
     import jinja2

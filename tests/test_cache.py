@@ -444,6 +444,7 @@ def test_a_build_that_did_nothing_leaves_the_check_part_undecoded(
     monkeypatch.setattr(Shards, "_shard", spy)
     assert build(content, out, cache=store, known=known).unchanged is not None
     assert cache.dump_parts(store)[0] is None
+    assert cache.parts_stand(store) is (store.build_cheap is not None)  # (the part's as loaded)
     assert opened == []
     assert cache.dump_parts(store, always=True)[0] is not None  # (and the spy sees decoding)
     assert opened
@@ -595,18 +596,21 @@ def test_the_build_part_is_left_as_stored_only_while_updates_alone_ran_since_it_
     assert builds().recalled is not None  # from the stored bytes: only this update since
     made = builds.store.build_cheap
     assert made is not None and made > 0
-    assert cache.dump_parts(builds.store)[1] is None
+    assert cache.dump_parts(builds.store) == (None, None)
+    assert cache.parts_stand(builds.store)  # (so the command line lets nothing go)
     monkeypatch.setattr(cache, "DEFER_MAX", made)
     write(content, "facts/f3.yaml", card(3, claim="Claim three, edited."))  # the same cache
     assert build(content, tmp_path / "site", cache=builds.store, known=builds.known).recalled is not None
     assert builds.store.build_cheap is not None and builds.store.build_cheap > made
     assert cache.dump_parts(builds.store)[1] is not None  # past DEFER_MAX, added up
+    assert not cache.parts_stand(builds.store)
     write(content, "facts/f9.yaml", card(9))  # a card added: a full build
     assert build(content, tmp_path / "site", cache=builds.store).recalled is None
     write(content, "facts/f3.yaml", card(3, claim="Claim three, edited again."))
     build(content, tmp_path / "site", cache=builds.store)
     assert builds.store.build_cheap is None
     assert cache.dump_parts(builds.store)[1] is not None
+    assert not cache.parts_stand(builds.store)
 
 
 def test_a_build_part_whose_placements_are_lost_is_written_again() -> None:

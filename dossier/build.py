@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import marshal
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping
@@ -400,12 +401,18 @@ class _Pages:
                 model.fact_record(v.fact),
                 model.section_record(v.section),
                 tuple(model.entity_record(e) for e in v.entities),
-                tuple((f.id, f.claim, f.status) for f in v.related),
+                # Everything the page's view holds, not only what the shipped theme shows:
+                # a theme of one's own may show more of it (a related fact's date, a quote's
+                # note on its source's page).
+                tuple(model.fact_record(f) for f in v.related),
                 tuple(self._quote(q) for q in v.quotes),
             )
         else:
             sv = self.site.sources[index]
-            made_of = (self._source(sv.source), tuple((q.fact_id, q.index, q.spans) for q in sv.quotes))
+            made_of = (
+                self._source(sv.source),
+                tuple((q.fact_id, q.index, *self._quote(q)[1:]) for q in sv.quotes),
+            )
         # marshal's version 0: fast, and (unlike later versions, which write back-references
         # to objects seen twice) its bytes depend only on the values.
         raw = marshal.dumps((self.base, kind, made_of), 0)  # type: ignore[arg-type]
@@ -878,11 +885,32 @@ def theme_digest(dirs: list[Path]) -> str:
     """A digest of every file of the theme, overrides first: any change re-renders all."""
     h = hashlib.blake2b(digest_size=16)
     for d in dirs:
-        for path in sorted(p for p in d.rglob("*") if p.is_file()):
-            h.update(f"{path.relative_to(d).as_posix()}\0".encode())
+        for name, path in _theme_files(d):
+            h.update(name.encode("utf-8", "surrogateescape") + b"\0")
             h.update(path.read_bytes())
         h.update(b"\1")
     return h.hexdigest()
+
+
+def _theme_files(folder: Path) -> list[tuple[str, Path]]:
+    """Every file below ``folder`` by its path relative to it, in order, through linked
+    folders too (Jinja's loader reads templates through them); a folder met again (a link
+    that loops) is not entered twice."""
+    found: list[tuple[str, Path]] = []
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen:
+            dirnames.clear()
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        rel = os.path.relpath(dirpath, folder)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        for name in filenames:
+            path = Path(dirpath, name)
+            if path.is_file():
+                found.append((prefix + name, path))
+    return sorted(found)
 
 
 def _theme_file(dirs: list[Path], name: str) -> bytes:

@@ -31,9 +31,10 @@ class Kept(NamedTuple):
     entry: Entry
     sources: tuple[str, ...]  # ids of the sources it quotes
     related: tuple[str, ...]  # ids of the facts it relates to
-    #: each quote's source and where it stands there: all that the sources' pages and
-    #: entries take from this fact (``footprint``)
-    quotes: tuple[tuple[str, tuple[tuple[int, int], ...]], ...]
+    #: each quote's source, where it stands there, its words, stance and note: all that
+    #: the sources' pages (a theme's own too) and entries take from this fact
+    #: (``footprint``)
+    quotes: tuple[tuple[str, tuple[tuple[int, int], ...], str, str, str | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,7 @@ def record_of(
             tuple(entry),  # a plain tuple: what marshal stores
             tuple(sorted({q.source.id for q in v.quotes})),
             tuple(dict.fromkeys(r.id for r in v.fact.related)),
-            tuple((q.source.id, q.spans) for q in v.quotes),
+            tuple((q.source.id, q.spans, q.quote, q.stance, q.note) for q in v.quotes),
         )
         for v, entry, key in facts
     }
@@ -145,5 +146,5 @@ def footprint(fact: Fact, matches: Mapping[tuple[str, int], Match]) -> tuple[obj
         match = matches.get((fact.id, i))
         if match is None:
             return None
-        out.append((ev.source.id, match.spans))
+        out.append((ev.source.id, match.spans, ev.quote, ev.stance, ev.note))
     return tuple(out)

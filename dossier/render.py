@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import secrets
 from collections import Counter
@@ -274,6 +275,44 @@ class _Template(jinja2.Template):
         return template
 
 
+class _Loader(jinja2.FileSystemLoader):
+    """Jinja's loader, a template that is not UTF-8 text reported as a template error with
+    its file and line (the theme's fault, not dossier's)."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> Any:
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as exc:
+            data = exc.object if isinstance(exc.object, bytes) else b""
+            line = data[: exc.start].count(b"\n") + 1
+            where = self._file_of(template)
+            message = f"the template is not UTF-8 text (byte {exc.start + 1})"
+            raise jinja2.TemplateSyntaxError(message, line, template, where) from None
+
+    def _file_of(self, template: str) -> str:
+        pieces = jinja2.loaders.split_template_path(template)
+        for folder in self.searchpath:
+            path = os.path.join(folder, *pieces)
+            if os.path.isfile(path):
+                return os.path.normpath(path)
+        return template
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment, a template Jinja fails on in other ways than a syntax error
+    while compiling it (nesting past Python's recursion limit, an integer past Python's
+    digits limit) reported as a template error, with its file."""
+
+    def compile(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().compile(*args, **kwargs)
+        except (ValueError, RecursionError) as exc:
+            name = args[1] if len(args) > 1 else kwargs.get("name")
+            filename = args[2] if len(args) > 2 else kwargs.get("filename")
+            message = f"the template cannot be compiled: {type(exc).__name__}: {exc}"
+            raise jinja2.TemplateSyntaxError(message, 1, name, filename) from None
+
+
 class Renderer:
     def __init__(
         self, dirs: list[Path], claims: Claims | None = None, compiled: dict[str, bytes] | None = None
@@ -283,9 +322,9 @@ class Renderer:
         self.markdown = Markdown()
         self.claims = ClaimText(self.markdown, claims)
         self.watch = Watch()  # (list pages render one at a time in each process)
-        self.env = jinja2.Environment(
+        self.env = _Environment(
             bytecode_cache=_Compiled(compiled) if compiled is not None else None,
-            loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+            loader=_Loader([str(d) for d in dirs]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -310,6 +349,8 @@ class Renderer:
             try:
                 self.env.get_template(name)
             except jinja2.TemplateError:  # reported by the page that uses it, if any does
+                continue  # (every way a template fails to compile is one: see _Environment)
+            except UnicodeEncodeError:  # a file name that is not UTF-8: no page can name it
                 continue
 
     def render(self, template: str, page: str, *, absolute: str | None = None, **context: Any) -> bytes:

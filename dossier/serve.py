@@ -39,17 +39,25 @@ Reporter = Callable[[str], None]
 
 def snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
     """Mtime and size of every file below the folders, a link's as of what it names (a
-    linked folder is not entered: links may loop): a change to either triggers a build."""
+    linked folder is entered as the theme's loader enters it, but a folder met again, a
+    link that loops, only once): a change to either triggers a build."""
     seen: dict[str, tuple[int, int]] = {}
+    entered: set[tuple[int, int]] = set()
     todo = [str(folder) for folder in folders]
     while todo:
+        folder = todo.pop()
         try:
-            with os.scandir(todo.pop()) as entries:
+            st = os.stat(folder)
+            if (st.st_dev, st.st_ino) in entered:
+                continue
+            entered.add((st.st_dev, st.st_ino))
+            with os.scandir(folder) as entries:
                 for e in entries:
                     try:
-                        if e.is_dir(follow_symlinks=False):
+                        if e.is_dir():
                             todo.append(e.path)
-                            continue
+                            if not e.is_symlink():
+                                continue  # (a link to one is an entry too: where it leads)
                         st = e.stat()
                     except OSError:
                         continue

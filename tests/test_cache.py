@@ -519,16 +519,50 @@ def test_templates_compiled_once_are_kept_and_an_edited_one_is_compiled_again(
     assert "Edited theme." in (tmp_path / "site/404.html").read_text()
 
 
-def test_a_template_no_page_uses_may_be_broken(tmp_path: Path) -> None:
+#: Templates Jinja cannot compile, each in its own way.
+BROKEN_TEMPLATES = {
+    "a syntax error": b"{% if %}",
+    "not UTF-8": "<p>caf\u00e9</p>\n<p>{{ x }}</p>".encode("latin-1"),
+    "an integer past Python's digits limit": b"{{ " + b"1" * 5000 + b" }}",
+    "nesting past Python's recursion limit": b"{{ " + b"(" * 3000 + b"1" + b")" * 3000 + b" }}",
+}
+
+
+@pytest.mark.parametrize("how", BROKEN_TEMPLATES)
+def test_a_template_no_page_uses_may_be_broken(tmp_path: Path, how: str) -> None:
     """Every template is compiled ahead of a full build's pages; one that does not
-    compile is left to a page that uses it, and none does."""
+    compile is left to a page that uses it, and none does. One a page uses is the
+    theme's error, with its file, never dossier's own."""
     content = make_content(tmp_path / "content")
-    write(tmp_path, "templates/notes.html", "{% if %}")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/notes.html").write_bytes(BROKEN_TEMPLATES[how])
     result = CliRunner().invoke(main, ["build", str(content), "--out", str(tmp_path / "site")])
     assert result.exit_code == 0, result.output
-    write(tmp_path, "templates/404.html", "{% if %}")
+    (tmp_path / "templates/404.html").write_bytes(BROKEN_TEMPLATES[how])
     result = CliRunner().invoke(main, ["build", str(content), "--out", str(tmp_path / "site")])
-    assert result.exit_code != 0 and "404.html:1" in result.output
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'templates/404.html'}:1: error[template]" in result.output, result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", [b"notes-\xff.txt", b"notes-\xff.html"])
+def test_a_theme_file_whose_name_is_not_utf8_is_part_of_the_theme(tmp_path: Path, name: bytes) -> None:
+    import os
+
+    content = make_content(tmp_path / "content")
+    (tmp_path / "templates").mkdir()
+    odd = tmp_path / "templates" / os.fsdecode(name)
+    odd.write_text("<p>One.</p>")
+    runner = CliRunner(env={"DOSSIER_CACHE_DIR": str(tmp_path / "cache")})
+    result = runner.invoke(main, ["build", str(content), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    from dossier.build import theme_digest
+
+    before = theme_digest([tmp_path / "templates"])
+    odd.write_text("<p>Two.</p>")  # a change of the theme (its pages' bytes stay the same)
+    assert theme_digest([tmp_path / "templates"]) != before
+    result = runner.invoke(main, ["build", str(content), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
 
 
 def test_templates_compiled_by_other_code_are_compiled_again(

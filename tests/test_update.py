@@ -589,3 +589,68 @@ def test_serve_keeps_only_what_its_last_full_build_used(tmp_path: Path) -> None:
         same_as_full(content, tmp_path / "site", tmp_path)
     finally:
         server.stop()
+
+
+def _own_theme(tmp_path: Path) -> None:
+    """A theme of one's own beside the content, showing more of the pages' views than the
+    shipped one: each quote's stance, words and note on its source's page, and each
+    related fact's date and tags on a fact's page."""
+    shipped = Path(build_module.__file__).resolve().parent.parent / "templates"
+    source = (shipped / "source.html").read_text()
+    cite = 'title="Cited by: {{ q.fact_id }}"'
+    assert cite in source
+    shown = 'title="{{ q.fact_id }} {{ q.stance }}: {{ q.quote }} ({{ q.note }})"'
+    write(tmp_path, "templates/source.html", source.replace(cite, shown))
+    fact = (shipped / "fact.html").read_text()
+    status = "{{ f.status | capitalize }}</span>"
+    assert status in fact
+    more = " {{ f.date.iso() if f.date }} {{ f.tags | join(',') }}"
+    write(tmp_path, "templates/fact.html", fact.replace(status, status + more))
+
+
+def test_a_quotes_stance_and_note_edited_in_place_remake_its_sources_page(tmp_path: Path) -> None:
+    """The quote stands where it stood (its source's page is not made again for a move),
+    but that page shows its stance and note."""
+    _own_theme(tmp_path)
+    content, builds = built_once(tmp_path)
+    text = card(2, quote=("talks", 0)) + "    stance: context\n    note: Seen on the day.\n"
+    write(content, "facts/f2.yaml", text + "related: [f3]\n")
+    assert builds().recalled is not None
+    assert "f2 context: The talks" in (tmp_path / "site/sources/talks.html").read_text()
+    same_as_full(content, tmp_path / "site", tmp_path)
+
+
+def test_a_related_facts_date_edited_remakes_the_pages_relating_to_it_in_a_full_build(
+    tmp_path: Path,
+) -> None:
+    """A page kept by its key in a full build (a card added) holds every related fact's
+    fields in that key, not only the shipped theme's claim and status."""
+    _own_theme(tmp_path)
+    content, builds = built_once(tmp_path)
+    write(content, "facts/f2.yaml", card(2, related=(3,), quote=("talks", 0), date="2024-02-18"))
+    write(content, "facts/f9.yaml", card(9))  # a card added: a full build
+    assert builds().recalled is None
+    assert "2024-02-18" in (tmp_path / "site/facts/f1.html").read_text()  # f1 relates to f2
+    same_as_full(content, tmp_path / "site", tmp_path)
+
+
+def test_a_template_behind_a_linked_folder_is_part_of_the_theme(tmp_path: Path) -> None:
+    """Jinja reads templates through a linked folder: an edit there is an edit of the
+    theme (every page made again), and the watcher sees it; a link that loops is entered
+    once."""
+    shipped = Path(build_module.__file__).resolve().parent.parent / "templates"
+    fact = (shipped / "fact.html").read_text()
+    article = '<article class="fact-page">'
+    included = article + '{% include "parts/extra.html" %}'
+    write(tmp_path, "templates/fact.html", fact.replace(article, included))
+    write(tmp_path, "elsewhere/extra.html", "<p>First words.</p>")
+    (tmp_path / "templates/parts").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (tmp_path / "elsewhere/loop").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    content, builds = built_once(tmp_path)
+    assert "First words." in (tmp_path / "site/facts/f1.html").read_text()
+    watched = snapshot([tmp_path / "templates"])
+    write(tmp_path, "elsewhere/extra.html", "<p>Other words, as long.</p>")
+    assert snapshot([tmp_path / "templates"]) != watched
+    assert builds().recalled is None  # the theme changed: everything is made
+    assert "Other words, as long." in (tmp_path / "site/facts/f1.html").read_text()
+    same_as_full(content, tmp_path / "site", tmp_path)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-import markdown_it
 
 from . import data, generators, model, parallel, publish, splice
 from .cache import Cache, code_digest
@@ -698,7 +697,7 @@ def _files(
             )
         dirs = theme_dirs(content_dir)
         # Claims rendered by another version of markdown-it-py are rendered again.
-        claims = cache.claims.get(markdown_it.__version__) if cache is not None else None
+        claims = cache.claims.get(markdown_it_version()) if cache is not None else None
         compiled = None
         if cache is not None:  # templates compiled by another Jinja are compiled again
             compiled = cache.templates.get(render_digest(), {})
@@ -809,7 +808,7 @@ def _files(
     if cache is None:
         return
     used = renderer.claims.used
-    cache.claims = {markdown_it.__version__: {**(claims or {}), **used} if partial else used}
+    cache.claims = {markdown_it_version(): {**(claims or {}), **used} if partial else used}
     # Updates that made only a few claims and placements anew let the cache leave its
     # build part as stored (``cache.dump_parts``). (A template compiled by an update would
     # be compiled again by the next run: Jinja checks each against its source.)
@@ -863,22 +862,37 @@ def _untouched(
 def render_digest() -> str:
     """dossier's code, and the versions of the libraries that make pages (MarkupSafe's from
     its metadata: its ``__version__`` is deprecated)."""
-    libs = [f"{m.__name__} {m.__version__}" for m in (markdown_it, jinja2)]
-    return " ".join([code_digest(), *libs, f"markupsafe {_markupsafe_version()}"])
+    libs = [
+        f"markdown_it {markdown_it_version()}",
+        f"jinja2 {jinja2.__version__}",
+        f"markupsafe {_version_of('markupsafe', 'markupsafe', '[Mm]ark[Uu]p[Ss]afe')}",
+    ]
+    return " ".join([code_digest(), *libs])
 
 
-def _markupsafe_version() -> str:
-    """MarkupSafe's version, from the name of its metadata folder beside it (importing
-    ``importlib.metadata`` costs a command a fifth of its start-up), or from the metadata."""
-    import markupsafe
+@functools.cache
+def markdown_it_version() -> str:
+    """markdown-it-py's version, without importing it (a build that renders no Markdown
+    does not: see ``render.Markdown``)."""
+    return _version_of("markdown_it", "markdown-it-py", "[Mm]arkdown[_-][Ii]t[_-][Pp]y")
 
-    where = Path(markupsafe.__file__).parent.parent
-    found = sorted(p.name for p in where.glob("[Mm]ark[Uu]p[Ss]afe-*.dist-info"))
-    if len(found) == 1:
-        return found[0].removesuffix(".dist-info").split("-", 1)[1]
+
+def _version_of(module: str, dist: str, pattern: str) -> str:
+    """A library's version, from the name of its metadata folder beside it (importing
+    ``importlib.metadata`` costs a command a fifth of its start-up), or from the metadata.
+    ``dist``: its distribution's name, and ``pattern`` the glob that name matches in the
+    folder's. (MarkupSafe's ``__version__`` is deprecated: the metadata is asked.)"""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is not None and spec.origin is not None:
+        where = Path(spec.origin).parent.parent
+        found = sorted(p.name for p in where.glob(f"{pattern}-*.dist-info"))
+        if len(found) == 1:
+            return found[0].removesuffix(".dist-info").split("-", 1)[1]
     import importlib.metadata
 
-    return importlib.metadata.version("markupsafe")
+    return importlib.metadata.version(dist)
 
 
 def theme_digest(dirs: list[Path]) -> str:

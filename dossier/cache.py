@@ -64,9 +64,11 @@ def build_path_for(content_dir: Path, folder: Path | None = None) -> Path:
     return quotes.with_name("build-" + quotes.name.removeprefix("quotes-"))
 
 
-def key(quote: str, source_sha256: str, settings: Settings) -> bytes:
+def key(quote: str, source_sha256: str, kind: str, settings: Settings) -> bytes:
+    """A quote's key: the quote, the settings, and the text it is looked for in, by the
+    source's bytes and how they are read (the same bytes as HTML or as text differ)."""
     limits = f"{settings.max_omission}\0{settings.max_substitution}\0{settings.min_words}"
-    raw = f"{source_sha256}\0{limits}\0{quote}"
+    raw = f"{source_sha256}.{kind}\0{limits}\0{quote}"
     return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
@@ -77,7 +79,8 @@ Extraction = tuple[str, tuple[int, ...]]
 class Cache:
     #: (a ``Shards`` of bytes -> Entry)
     entries: Shards = field(default_factory=Shards)
-    #: sha256 of an HTML or PDF source's bytes -> its extracted text and page offsets
+    #: sha256 of an HTML or PDF source's bytes, "." and its kind -> its extracted text and
+    #: page offsets
     extracted: dict[str, Extraction] = field(default_factory=dict)
     #: (shown path, sha256 of a card's bytes) -> the card read, as plain tuples in marshal's
     #: bytes (one bytes object a card loads and stays far smaller than the tuples); a

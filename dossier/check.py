@@ -166,7 +166,8 @@ def _verify(content: Content, problems: list[Problem], strict: bool, cache: Cach
             if ev.source.id not in content.sources:
                 continue  # unknown or unreadable source: already reported
             if cache is not None:
-                k = keys[(fact.id, i)] = cache_key(ev.quote, content.sources[ev.source.id].sha256, settings)
+                source = content.sources[ev.source.id]
+                k = keys[(fact.id, i)] = cache_key(ev.quote, source.sha256, source.kind, settings)
                 hit = cache.get(k)
                 if hit is not None:
                     results[(fact.id, i)] = hit

@@ -55,6 +55,9 @@ class Gap:
     kind: str  # OMISSION or SUBSTITUTION
     low: int
     high: int
+    #: an omission is among its marks (a gap of marks in a row, ``[...] [him]``, is a
+    #: substitution, and what it skips is looked at as an omission's is)
+    omits: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +213,8 @@ def _cut(text: str, settings: Settings) -> tuple[list[Piece], list[Gap | None]]:
             gaps[-1] = gap
         else:  # marks in a row are one gap: chaining them must not widen what they may skip
             kind = SUBSTITUTION if SUBSTITUTION in (prev.kind, gap.kind) else OMISSION
-            gaps[-1] = Gap(kind, max(prev.low, gap.low), max(prev.high, gap.high))
+            low, high = max(prev.low, gap.low), max(prev.high, gap.high)
+            gaps[-1] = Gap(kind, low, high, prev.omits or gap.omits)
 
     last = 0
     for m in _MARK.finditer(text):
@@ -227,7 +231,7 @@ def _cut(text: str, settings: Settings) -> tuple[list[Piece], list[Gap | None]]:
         elif m.group("sub"):
             add_gap(Gap(SUBSTITUTION, 1, settings.max_substitution))
         else:
-            add_gap(Gap(OMISSION, 0, settings.max_omission))
+            add_gap(Gap(OMISSION, 0, settings.max_omission, omits=True))
     chars.extend(text[last:])
     close()
     return pieces, gaps
@@ -255,7 +259,15 @@ _SPACES = re.compile(" {2,}")
 
 
 def _is_alnum(ch: str) -> bool:
-    return ch.isalnum()
+    """Is ``ch`` part of a word: a letter or digit, or a combining mark (a vowel sign, an
+    accent written apart), which belongs to the letter before it?"""
+    return ch.isalnum() or (ch >= "\u0300" and unicodedata.category(ch)[0] == "M")
+
+
+def _cases(ch: str) -> list[str]:
+    """``ch`` in every case a quote's first letter may take: itself, lower and upper case
+    (a titlecase letter, ``ǅ``, is neither)."""
+    return list(dict.fromkeys((ch, ch.lower(), ch.upper())))
 
 
 def _occurrences(piece: Piece, text: str) -> list[tuple[int, int]]:
@@ -268,10 +280,10 @@ def _occurrences(piece: Piece, text: str) -> list[tuple[int, int]]:
     if not piece.fold or (piece.fold == {0} and p[0].lower() == p[0].upper()):
         starts = _find_all(text, p)
     elif piece.fold == {0}:
-        starts = sorted(_find_all(text, p[0].lower() + p[1:]) + _find_all(text, p[0].upper() + p[1:]))
+        starts = sorted(i for c in _cases(p[0]) for i in _find_all(text, c + p[1:]))
     else:
         pattern = "".join(
-            f"[{re.escape(c.lower())}{re.escape(c.upper())}]" if i in piece.fold else re.escape(c)
+            f"(?:{'|'.join(map(re.escape, _cases(c)))})" if i in piece.fold else re.escape(c)
             for i, c in enumerate(p)
         )
         starts = [m.start() for m in re.finditer(f"(?=(?:{pattern}))", text)]
@@ -279,9 +291,9 @@ def _occurrences(piece: Piece, text: str) -> list[tuple[int, int]]:
     end_of_text = len(text)
     for s in starts:
         e = s + length
-        if check_before and s > 0 and text[s - 1].isalnum():
+        if check_before and s > 0 and _is_alnum(text[s - 1]):
             continue
-        if check_after and e < end_of_text and text[e].isalnum():
+        if check_after and e < end_of_text and _is_alnum(text[e]):
             continue
         out.append((s, e))
     return out
@@ -441,7 +453,7 @@ def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match
     warnings: list[tuple[str, str]] = []
     for i in range(1, len(placed)):
         gap = parsed.gaps[i]
-        if gap is None or gap.kind != OMISSION:
+        if gap is None or not gap.omits:
             continue
         skipped = text[placed[i - 1][1] : placed[i][0]].strip(" ")
         if m := _NEGATION.search(skipped):

@@ -618,7 +618,9 @@ def _source_record(r: _Reader, path: Path, cache: Cache | None) -> Rec | None:
 def _extracted(
     r: _Reader, path: Path, kind: str, data: bytes, digest: str, cache: Cache | None
 ) -> tuple[str | None, tuple[int, ...]]:
-    """The visible text of an HTML or PDF source, from the cache when its bytes are known."""
+    """The visible text of an HTML or PDF source, from the cache when its bytes are known
+    as this kind of source."""
+    digest = f"{digest}.{kind}"
     if cache is not None and (hit := cache.extracted.get(digest)) is not None:
         cache.used_extracted.add(digest)
         return hit

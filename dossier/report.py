@@ -6,6 +6,7 @@ These functions return strings; only the command line prints them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 from .problems import Problem, Severity
@@ -20,11 +21,23 @@ def summary_line(problems: Sequence[Problem], facts: int, quotes: int) -> str:
     return f"{checked}: no errors, {warnings} warning{'s' * (warnings != 1)}"
 
 
+#: What would break a problem's line, or speak to the terminal: line breaks and the other
+#: control characters (a card's value quoted in a message may hold any of them).
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(s: str) -> str:
+    """``s`` with each control character written as its escape (``\\n``, ``\\x1b``)."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], s)
+
+
 def text(problems: Sequence[Problem]) -> list[str]:
+    """One line per problem (and one per detail below it), whatever its message holds."""
     lines = []
     for p in problems:
-        lines.append(f"{p.pos.file}:{p.pos.line}:{p.pos.column}: {p.severity.value}[{p.code}] {p.message}")
-        lines.extend(f"    {d}" for d in p.details)
+        where = _one_line(f"{p.pos.file}:{p.pos.line}:{p.pos.column}")
+        lines.append(f"{where}: {p.severity.value}[{p.code}] {_one_line(p.message)}")
+        lines.extend(f"    {_one_line(d)}" for d in p.details)
     return lines
 
 

@@ -775,3 +775,18 @@ def test_a_card_rewritten_as_it_is_read_is_read_again_next_time(
     again = check(content, cache=store)
     assert again.content is not None
     assert again.content.facts["a"].claim == "A claim written meanwhile."
+
+
+def test_the_same_bytes_read_as_another_kind_of_source_are_checked_again(tmp_path: Path) -> None:
+    """A quote found in a source's bytes read as text is not found in them read as HTML
+    (where it stands in a comment), though the bytes, and so their sha256, are the same."""
+    html = "<p>Putin gave Kim a car.</p>\n<!-- Putin gave Kim a tank. -->\n"
+    card = CARD.replace("Putin gave Kim Jong Un a Russian-made car", "Putin gave Kim a tank")
+    content = make_content(tmp_path / "content", {"gift.yaml": card}, pin=False)
+    (content / "sources/wire.txt").write_text(html)
+    store = cache.Cache()
+    assert not check(content, cache=store).errors
+    (content / "sources/wire.txt").rename(content / "sources/wire.html")
+    again = cache.load_bytes(cache.dump(store))
+    assert [p.code for p in check(content, cache=again).errors] == ["quote-not-found"]
+    assert [p.code for p in check(content).errors] == ["quote-not-found"]

@@ -202,3 +202,24 @@ def test_shipped_dossier_checks_clean() -> None:
     assert status == 0, out + err
     facts = list((REPO / "content" / "facts").rglob("*.yaml"))
     assert len(facts) >= 25
+
+
+def test_a_value_with_a_line_break_stays_on_its_problems_line(in_tmp: Path) -> None:
+    """Text output is one line per problem: a card's value quoted in a message cannot
+    forge a second problem line."""
+    forged = 'source: "wire\\nfake/f.yaml:1:1: error[x] y"'
+    make_content(in_tmp / "content", {"gift.yaml": CARD.replace("source: wire", forged)})
+    result = CliRunner().invoke(main, ["check", "content"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert not any(line.startswith("fake/") for line in lines), lines
+    (hit,) = [line for line in lines if "fake/f.yaml" in line]
+    assert hit.startswith("content/facts/gift.yaml:6:") and "wire\\nfake/f.yaml" in hit
+
+
+def test_text_output_writes_control_characters_as_escapes() -> None:
+    from dossier import report
+    from dossier.problems import Pos, error
+
+    problem = error(Pos("a\nb.yaml", 1, 2), "x", "got 'one\ntwo\x1b[2J\u2028three'")
+    assert report.text([problem]) == ["a\\nb.yaml:1:2: error[x] got 'one\\ntwo\\x1b[2J\\u2028three'"]

@@ -22,6 +22,13 @@ DEFAULT = Settings()
 SMALL = Settings(max_omission=10, max_substitution=6, min_words=3)
 
 
+#: "There is a shortage in the government." The quote "... in the government less" ends
+#: inside the word for shortage (its last letter is a vowel sign, a combining mark).
+HINDI = "\u0938\u0930\u0915\u093e\u0930 \u092e\u0947\u0902 \u0915\u092e\u0940 \u0939\u0948\u0964"
+HINDI_LESS = "\u0938\u0930\u0915\u093e\u0930 \u092e\u0947\u0902 \u0915\u092e"
+HINDI_SHORTAGE = HINDI_LESS + "\u0940"
+
+
 class Case(NamedTuple):
     id: str
     source: str
@@ -344,6 +351,26 @@ CASES: list[Case] = [
         "... of the plan failed ...", "of the plan failed", warnings=()),
     yes("warn/none-for-notable", "the plan, a notable effort, failed badly",
         "the plan ... failed badly", "the plan", "failed badly", warnings=()),
+    yes("warn/negation-in-an-omission-beside-a-substitution",
+        "Putin did not give Kim a Russian-made car", "Putin ... [Kim] a Russian-made car",
+        "Putin", "a Russian-made car", warnings=("omission-drops-negation",)),
+    yes("warn/number-in-a-substitution-beside-an-omission",
+        "Putin gave Kim 5 cars and a tank", "Putin gave [...] [him] cars and a tank",
+        "Putin gave", "cars and a tank", warnings=("omission-drops-number",)),
+    yes("warn/none-for-a-substitution-alone", "Putin gave him 5 cars and a tank",
+        "Putin gave [Kim] 5 cars and a tank", "Putin gave", "5 cars and a tank", warnings=()),
+    # --- A combining mark belongs to the word it follows -------------------------------------
+    no("boundary/devanagari-vowel-sign-ends-no-word", HINDI, HINDI_LESS),
+    yes("boundary/devanagari-whole-word", HINDI, HINDI_SHORTAGE, HINDI_SHORTAGE),
+    no("boundary/combining-macron-after-the-last-letter", "the quote ends in x\u0304yz today",
+       "the quote ends in x"),
+    no("boundary/combining-mark-before-the-first-letter", "the max\u0304n said the plan failed",
+       "n said the plan"),
+    # --- The first letter in any case --------------------------------------------------------
+    yes("case/titlecase-first-letter-as-written", "\u01c5amonja said the plan failed",
+        "\u01c5amonja said the plan", "\u01c5amonja said the plan"),
+    yes("case/titlecase-first-letter-lowered", "after \u01c6amonja said the plan failed",
+        "\u01c5amonja said the plan", "\u01c6amonja said the plan"),
     # --- Spans map back to the original text ---------------------------------------------------
     yes("spans/curly-quotes-nbsp-line-break",
         "He said, \u201cthe\u00a0plan\r\nfailed\u201d today.", '"the plan failed"',

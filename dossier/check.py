@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import marshal
 import os
 from collections.abc import Iterable
@@ -11,7 +12,7 @@ from pathlib import Path
 from . import __version__, parallel, quotes, readers
 from .cache import Cache
 from .cache import key as cache_key
-from .model import Content
+from .model import Content, Source
 from .pause import collector_paused
 from .problems import Problem, Severity, Verdict, error, warning
 from .readers import read_content
@@ -197,9 +198,8 @@ def _verify(content: Content, problems: list[Problem], strict: bool, cache: Cach
             details: list[str] = []
             if result.nearest is not None:
                 n = result.nearest
-                src_file = content.sources[ev.source.id].text_file
                 nearest = n.text
-                details.append(f"nearest passage ({src_file}:{n.line}): {n.text}")
+                details.append(f"nearest passage ({_passage_at(content.sources[ev.source.id], n)}): {n.text}")
                 details.extend(n.differences)
             problems.append(
                 error(
@@ -277,3 +277,15 @@ def _finish(problems: list[Problem], strict: bool) -> list[Problem]:
             for p in problems
         ]
     return sorted(problems, key=Problem.sort_key)
+
+
+def _passage_at(source: Source, nearest: quotes.Nearest) -> str:
+    """Where a nearest passage stands: the file and line of a text source; of an HTML or
+    PDF source, the line of the text read from it (as its page in the briefing shows it),
+    not of the file, and a PDF's page."""
+    if source.kind in ("txt", "md"):
+        return f"{source.text_file}:{nearest.line}"
+    if source.kind == "pdf" and source.pages:
+        page = max(bisect.bisect_right(source.pages, nearest.start), 1)
+        return f"{source.text_file}, page {page}, line {nearest.line} of its text"
+    return f"{source.text_file}, line {nearest.line} of its visible text"

@@ -86,6 +86,20 @@ def test_pdf_quote_across_a_hyphenated_line_break_is_found(mixed: Path) -> None:
     assert " ".join(text[match.start : match.end].split()) == "Its bilateral supports were repaired"
 
 
+def test_a_nearest_passage_in_html_or_pdf_names_the_line_of_the_text_read_from_it(mixed: Path) -> None:
+    """Not a line of the file, which the text read from it does not follow: the line of
+    that text (as its page in the briefing shows it), and a PDF's page."""
+    write(mixed, "facts/from-html.yaml", card("notice", "the bridge would reopen & carry lorries on March 4"))
+    write(mixed, "facts/from-pdf-2.yaml", card("report", "certified the bridge on March 9"))
+    result = check(mixed)
+    details = {p.source: p.details[0] for p in result.errors}
+    notice = result.content.sources["notice"]  # type: ignore[union-attr]
+    line = notice.text[: notice.text.index("the bridge would reopen")].count("\n") + 1
+    where = f"{notice.text_file}, line {line} of its visible text"
+    assert details["notice"].startswith(f"nearest passage ({where})")
+    assert details["report"].startswith("nearest passage (") and ", page 2, line " in details["report"]
+
+
 def test_broken_pdf_and_html_are_reported_not_raised(mixed: Path) -> None:
     add_source(mixed, "report", "pdf", b"%PDF-1.4 this is not really a pdf")
     add_source(mixed, "notice", "html", b'<meta charset="utf-8"><p>caf\xe9</p>')

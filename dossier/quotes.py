@@ -176,7 +176,9 @@ def parse(quote: str, settings: Settings) -> Parsed:
         gaps[0] = None
     if gaps[-1] is not None and gaps[-1].kind == OMISSION:
         gaps[-1] = None
-    if pieces:  # the quote's first letter may differ in case (CMOS 13.7), after any quotation mark
+    # The quote's first letter may differ in case (CMOS 13.7), after any quotation mark: not
+    # a letter after a substitution the quote starts with ("[He] Gave" is not "he gave").
+    if pieces and gaps[0] is None:
         first = pieces[0]
         lead = next((i for i, c in enumerate(first.text) if c.isalnum()), None)
         if lead is not None and first.text[lead].isalpha():

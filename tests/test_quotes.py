@@ -367,6 +367,10 @@ CASES: list[Case] = [
     no("boundary/combining-mark-before-the-first-letter", "the max\u0304n said the plan failed",
        "n said the plan"),
     # --- The first letter in any case --------------------------------------------------------
+    no("case/no-fold-after-a-leading-substitution", "Putin gave Kim Jong Un a car",
+       "[He] Gave Kim Jong Un"),
+    yes("case/the-substitution-itself-may-be-capitalised", "Putin gave Kim Jong Un a car",
+        "[He] gave Kim Jong Un", "gave Kim Jong Un"),
     yes("case/titlecase-first-letter-as-written", "\u01c5amonja said the plan failed",
         "\u01c5amonja said the plan", "\u01c5amonja said the plan"),
     yes("case/titlecase-first-letter-lowered", "after \u01c6amonja said the plan failed",

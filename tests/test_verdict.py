@@ -401,9 +401,8 @@ def test_a_build_whose_inputs_or_output_changed_builds(
     elif change == "file-added":  # a build replaces the folder whole: it must go
         write(in_tmp, "site/extra.html", "not ours")
     elif change == "markdown-it-upgraded":
-        import markdown_it
-
-        monkeypatch.setattr(markdown_it, "__version__", markdown_it.__version__ + ".1")
+        upgraded = build_module.markdown_it_version() + ".1"  # (read from its metadata)
+        monkeypatch.setattr(build_module, "markdown_it_version", lambda: upgraded)
     elif change == "dossier-edited":  # a checkout's code changed, its version did not
         edited = build_module.code_digest() + "-edited"
         monkeypatch.setattr(build_module, "code_digest", lambda: edited)

@@ -410,7 +410,9 @@ class _Pages:
             sv = self.site.sources[index]
             made_of = (
                 self._source(sv.source),
-                tuple((q.fact_id, q.index, *self._quote(q)[1:]) for q in sv.quotes),
+                # (each quote's passage, line, page and link follow from the source and
+                # where the quote stands in it)
+                tuple((q.fact_id, q.index, q.spans, q.quote, q.stance, q.note) for q in sv.quotes),
             )
         # marshal's version 0: fast, and (unlike later versions, which write back-references
         # to objects seen twice) its bytes depend only on the values.

@@ -50,13 +50,15 @@ def theme_dirs(content_dir: Path) -> list[Path]:
     return dirs
 
 
-_SAFE_LINK = re.compile(r"(?:https?:|mailto:|#|/|\.|[^:/?#]*(?:[/?#]|$))", re.IGNORECASE)
+_SAFE_LINK = re.compile(r"(?:https?:|mailto:|#|(?!/)[^:/?#]*(?:[/?#]|$))", re.IGNORECASE)
 _WORDS = re.compile(r"[^\W_]+")
 
 
 def safe_link(url: str) -> bool:
     """Links in card text: web and mail addresses and relative links only (no data:,
-    javascript: or other schemes, in any case or encoding markdown-it decodes)."""
+    javascript: or other schemes, in any case or encoding markdown-it decodes; no path
+    from the root, ``/x``, nor another host without a scheme, ``//host``: from ``file://``
+    they lead out of the site)."""
     cleaned = "".join(ch for ch in url if ch.isprintable() and not ch.isspace())
     return bool(_SAFE_LINK.match(cleaned))
 
@@ -129,7 +131,7 @@ def _harden_links(tok: Token) -> None:
     for child in [tok, *(tok.children or [])]:
         if child.type == "link_open":
             href = str(child.attrGet("href") or "")
-            if href.startswith(("http://", "https://")):
+            if href.lower().startswith(("http://", "https://")):
                 child.attrSet("rel", "noopener noreferrer")
 
 

@@ -1665,3 +1665,25 @@ def test_claims_in_plain_words_need_no_markdown_it(tmp_path: Path) -> None:
     (content / "facts/gift.yaml").write_text(card.replace("Putin gave Kim a car.", "Putin gave Kim *a car*."))
     assert subprocess.run(run, capture_output=True, text=True, check=True).stdout.split() == ["True", "True"]
     assert "<em>a car</em>" in (tmp_path / "site/facts/gift.html").read_text()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["//evil.example/x", "&#47;&#47;evil.example/x", "\\/\\/evil.example/x", "///evil.example/x",
+     "/etc/passwd"],
+)
+def test_a_link_in_card_text_never_leaves_the_site_without_saying_where(url: str) -> None:
+    """A path from the root, or another host without a scheme, leads out of the site from
+    file:// (SPEC §5: all links relative): it is not a link."""
+    html = str(render.Markdown().block(f"See [this]({url})."))
+    assert "href" not in html and "this" in html
+
+
+@pytest.mark.parametrize(
+    "url", ["facts/a.html", "../sources/wire.html#q-a-1", "#e1", "./x", "HTTPS://example.org/"]
+)
+def test_a_relative_or_web_link_in_card_text_is_a_link(url: str) -> None:
+    html = str(render.Markdown().block(f"See [this]({url})."))
+    assert "href=" in html
+    if url.startswith("HTTPS"):
+        assert 'rel="noopener noreferrer"' in html

@@ -271,15 +271,17 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
                 publish.replace({verdict_path: cache.dump_verdict(verdict)})
     except PublishError as exc:
         raise click.UsageError(str(exc)) from None
+    except jinja2.TemplateError as exc:
+        # (before OSError: Jinja's TemplateNotFound is one too)
+        where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+        message = exc.message if isinstance(exc, jinja2.TemplateSyntaxError) else str(exc)
+        raise ContentErrors(
+            f"{where}error[template] {type(exc).__name__}: {message}; nothing was written"
+        ) from None
     except OSError as exc:  # a full disk, a read-only folder: not a bug, and nothing was lost
         raise ContentErrors(
             f"dossier: cannot write the site to {out}: {exc.strerror or exc}; "
             "the previous site was left as it was"
-        ) from None
-    except jinja2.TemplateError as exc:
-        where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, jinja2.TemplateSyntaxError) else ""
-        raise ContentErrors(
-            f"{where}error[template] {type(exc).__name__}: {exc}; nothing was written"
         ) from None
     emit(verdict, fmt)
     if published is None:
@@ -302,7 +304,10 @@ def schema_command(kind: str | None, out: Path | None) -> None:
     """Print the JSON Schema for KIND, or write them all with --out DIR."""
     docs = schema.schema_documents()
     if out is not None:
-        written = publish.replace({out / name: data for name, data in docs.items()})
+        try:
+            written = publish.replace({out / name: data for name, data in docs.items()})
+        except OSError as exc:
+            raise ContentErrors(f"dossier: cannot write the schemas: {_what(exc)}") from None
         click.echo(
             f"{len(written)} schema file(s) written to {out}, {len(docs) - len(written)} unchanged", err=True
         )
@@ -310,6 +315,12 @@ def schema_command(kind: str | None, out: Path | None) -> None:
     if kind is None:
         raise click.UsageError("name a KIND to print (fact, source, entities, dossier) or give --out DIR")
     click.echo(docs[f"{kind}.schema.json"].decode(), nl=False)
+
+
+def _what(exc: OSError) -> str:
+    """What failed, and why, as a person says it: the file, then the reason."""
+    reason = (exc.strerror or str(exc)).lower()
+    return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
 @main.group("new")
@@ -326,6 +337,8 @@ def _create(files: dict[Path, bytes], problems: list[Problem]) -> None:
         publish.create(files)
     except publish.PublishError as exc:
         raise ContentErrors(f"dossier: {exc}") from None
+    except OSError as exc:  # a folder that is a file, a read-only disk: not a bug
+        raise ContentErrors(f"dossier: cannot write {_what(exc)}; nothing was written") from None
     for path in files:
         click.echo(f"created {path}", err=True)
 

@@ -7,13 +7,14 @@ never a template itself, and Markdown is rendered with raw HTML off.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import re
 import secrets
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from html import unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -350,6 +351,31 @@ class _Environment(jinja2.Environment):
             raise jinja2.TemplateSyntaxError(message, 1, name, filename) from None
 
 
+class TemplateRenderError(jinja2.TemplateSyntaxError):
+    """A template failed while it rendered a page, with Python's own error (a division by
+    zero, a bad format, a macro calling itself for ever): the theme's error, with its file
+    and line where Jinja knows them. (A kind of Jinja's syntax error only so that it
+    carries them, across processes too.)"""
+
+
+@contextlib.contextmanager
+def _theme_errors(template: str) -> Iterator[None]:
+    try:
+        yield
+    except jinja2.TemplateError:
+        raise
+    except Exception as exc:
+        where, line = template, 1
+        tb = exc.__traceback__
+        while tb is not None:  # the innermost frame of a template (Jinja names them so)
+            name = tb.tb_frame.f_code.co_filename
+            if name.endswith((".html", ".htm", ".xml", ".txt")):
+                where, line = name, tb.tb_lineno
+            tb = tb.tb_next
+        message = f"{type(exc).__name__}: {exc} (while rendering {template})"
+        raise TemplateRenderError(message, line, template, where) from None
+
+
 class Renderer:
     def __init__(
         self, dirs: list[Path], claims: Claims | None = None, compiled: dict[str, bytes] | None = None
@@ -392,7 +418,8 @@ class Renderer:
 
     def render(self, template: str, page: str, *, absolute: str | None = None, **context: Any) -> bytes:
         """Render one page; links are relative to it, or absolute under ``absolute``."""
-        html = self.env.get_template(template).render(**_links(page, absolute), **context)
+        with _theme_errors(template):
+            html = self.env.get_template(template).render(**_links(page, absolute), **context)
         return html.encode("utf-8")
 
     def render_rows(
@@ -413,7 +440,8 @@ class Renderer:
         watch = self.watch
         watch.start()
         seen = {**context, "site": watch.lists(lists)} if isinstance(lists, Lists) else context
-        html = self.env.get_template(template).render(**links, **{_ROWS: rows}, **seen)
+        with _theme_errors(template):
+            html = self.env.get_template(template).render(**links, **{_ROWS: rows}, **seen)
         calls, mark = rows.calls, rows.mark
         make_row = self.row_maker(page, context)
         made: dict[tuple[str, str], bytes] = {}  # a row twice on one page is made once
@@ -448,7 +476,8 @@ class Renderer:
 
         def make(kind: Kind, view: Any) -> bytes:
             macro, args = kind
-            return str(getattr(macros, macro)(view, *args)).encode("utf-8")
+            with _theme_errors("_macros.html"):
+                return str(getattr(macros, macro)(view, *args)).encode("utf-8")
 
         return make
 

@@ -303,12 +303,14 @@ def convert(node: Node, kind: FieldType, problems: list[Problem], label: str) ->
     if isinstance(kind, Id):
         return _id(node, problems, label)
     if isinstance(kind, Int):
-        if not node.plain or not _INT_RE.match(text) or int(text) < kind.minimum:
+        # (past 18 digits no setting is meant, and Python would refuse past 4,300)
+        if not node.plain or not _INT_RE.match(text) or len(text) > 18 or int(text) < kind.minimum:
             problems.append(
                 error(
                     node.pos,
                     "invalid-value",
-                    f"'{label}' must be a whole number ≥ {kind.minimum}; got '{text}'",
+                    f"'{label}' must be a whole number ≥ {kind.minimum} of at most 18 digits; "
+                    f"got '{text if len(text) <= 40 else text[:40] + '…'}'",
                 )
             )
             return None

@@ -545,6 +545,32 @@ def test_a_template_no_page_uses_may_be_broken(tmp_path: Path, how: str) -> None
     assert "internal error" not in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("<p>{{ 1 / 0 }}</p>", "ZeroDivisionError: division by zero"),
+        ('<p>{{ "%d" % "x" }}</p>', "TypeError"),
+        ('{% include "nope.html" %}', "TemplateNotFound: 'nope.html' not found"),
+        ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "RecursionError"),
+    ],
+)
+def test_a_template_failing_as_it_renders_is_the_themes_error(tmp_path: Path, body: str, said: str) -> None:
+    """Not "a bug in dossier", nor "cannot write the site": a template error, with its
+    file and line where Jinja knows them; the previous site stays as it was."""
+    content = make_content(tmp_path / "content")
+    site = tmp_path / "site"
+    assert CliRunner().invoke(main, ["build", str(content), "--out", str(site)]).exit_code == 0
+    before = (site / "index.html").read_bytes()
+    write(tmp_path, "templates/404.html", "\n" + body)
+    result = CliRunner().invoke(main, ["build", str(content), "--out", str(site)])
+    assert result.exit_code == 1, result.output
+    assert "error[template]" in result.output and said in result.output, result.output
+    assert "internal error" not in result.output and "cannot write" not in result.output
+    if "include" not in body and "macro" not in body:
+        assert f"{tmp_path / 'templates/404.html'}:2: error[template]" in result.output, result.output
+    assert (site / "index.html").read_bytes() == before
+
+
 @pytest.mark.parametrize("name", [b"notes-\xff.txt", b"notes-\xff.html"])
 def test_a_theme_file_whose_name_is_not_utf8_is_part_of_the_theme(tmp_path: Path, name: bytes) -> None:
     import os

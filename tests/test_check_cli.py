@@ -223,3 +223,32 @@ def test_text_output_writes_control_characters_as_escapes() -> None:
 
     problem = error(Pos("a\nb.yaml", 1, 2), "x", "got 'one\ntwo\x1b[2J\u2028three'")
     assert report.text([problem]) == ["a\\nb.yaml:1:2: error[x] got 'one\\ntwo\\x1b[2J\\u2028three'"]
+
+
+def test_a_setting_past_any_number_meant_is_an_error_not_a_crash(in_tmp: Path) -> None:
+    make_content(in_tmp / "content")
+    dossier = (in_tmp / "content/dossier.yaml").read_text()
+    write(in_tmp / "content", "dossier.yaml", dossier + "quotes:\n  max_omission: " + "1" * 5000 + "\n")
+    result = CliRunner().invoke(main, ["check", "content"])
+    assert result.exit_code == 1
+    assert "content/dossier.yaml:" in result.output and "error[invalid-value] 'max_omission'" in result.output
+    assert "internal error" not in result.output and len(result.output) < 2000
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["schema", "--out", "afile/sub"],
+        ["new", "fact", "abc", "--content", "c"],
+        ["new", "source", "abc", "--from", "saved.txt", "--content", "c"],
+    ],
+)
+def test_a_folder_that_is_a_file_is_said_plainly(in_tmp: Path, args: list[str]) -> None:
+    (in_tmp / "afile").write_text("x")
+    (in_tmp / "c").mkdir()
+    (in_tmp / "c/facts").write_text("x")
+    (in_tmp / "c/sources").write_text("x")
+    (in_tmp / "saved.txt").write_text("Putin gave Kim Jong Un a Russian-made car.\n")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert "cannot write" in result.output and "internal error" not in result.output, result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -65,8 +66,8 @@ def new_fact(
 
 
 def _yaml_string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+    """A YAML double-quoted scalar: JSON's escapes are YAML's (a control character too)."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def new_source(
@@ -105,8 +106,9 @@ def new_source(
     except ExtractError as exc:
         return {}, [error(Pos(str(text_path)), "source-unreadable", f"cannot read its text: {exc}")]
     if title is None:
-        first = next((line.strip() for line in decoded.splitlines() if line.strip()), source_id)
-        title = first[:200]
+        # (control characters are no part of a title, and the schema refuses them)
+        shown = ("".join(c if c.isprintable() else " " for c in ln).strip() for ln in decoded.splitlines())
+        title = next((line for line in shown if line), source_id)[:200]
     lines = [
         f"# yaml-language-server: $schema={modeline_path(content_dir, folder, 'source.schema.json')}",
         f"title: {_yaml_string(title)}",

@@ -252,3 +252,15 @@ def test_a_folder_that_is_a_file_is_said_plainly(in_tmp: Path, args: list[str]) 
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     assert "cannot write" in result.output and "internal error" not in result.output, result.output
+
+
+def test_new_source_writes_metadata_its_own_check_takes(in_tmp: Path) -> None:
+    """A first line with a control character, quotes and a backslash: the title is still
+    valid YAML the schema accepts."""
+    make_content(in_tmp / "content")
+    (in_tmp / "saved.txt").write_text('The \x07"bell" \\ report\nPutin gave Kim Jong Un a car.\n')
+    result = CliRunner().invoke(main, ["new", "source", "bell", "--from", "saved.txt", "--content", "content"])
+    assert result.exit_code == 0, result.output
+    assert 'title: "The  \\"bell\\" \\\\ report"' in (in_tmp / "content/sources/bell.yaml").read_text()
+    result = CliRunner().invoke(main, ["check", "content"])
+    assert result.exit_code == 0, result.output

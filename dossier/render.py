@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from html import unescape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import jinja2
 import markupsafe
@@ -121,10 +122,16 @@ class Markdown:
         return Markup(html) if _keeps_every_word(text, html) else escape(text)
 
 
+#: What Markdown writes that a rendering does not show: a link reference's definition
+#: (``[r]: https://...``, a line of its own) and the label a link refers by (``[text][r]``).
+_REFERENCES = re.compile(r"^ {0,3}\[[^\]\n]+\]:[^\n]*$|(?<=\])\[[^\]\n]*\]", re.MULTILINE)
+
+
 def _keeps_every_word(source: str, html: str) -> bool:
-    """Does the rendering still hold every word of the source (in text or attributes)?"""
-    rendered = Counter(_WORDS.findall(unescape(html)))
-    wanted = Counter(_WORDS.findall(unescape(source)))
+    """Does the rendering still hold every word of the source (in text or attributes,
+    links' percent-escapes read)? Link references are not looked for."""
+    rendered = Counter(_WORDS.findall(unquote(unescape(html))))
+    wanted = Counter(_WORDS.findall(unescape(_REFERENCES.sub("", source))))
     return not (wanted - rendered)
 
 
@@ -137,10 +144,13 @@ def _harden_links(tok: Token) -> None:
 
 
 @functools.cache
-def _zero() -> MarkdownIt:
+def _inline_parser() -> MarkdownIt:
+    """The parser claims are rendered with (without its link check: no link is made)."""
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("zero")
+    md = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
+    md.disable("image")
+    return md
 
 
 #: What markdown-it reads in inline text (with raw HTML, images, linkify and the
@@ -160,8 +170,9 @@ def plain_claim(text: str) -> tuple[str, str] | None:
 
 
 def plain(text: str) -> str:
-    """Inline Markdown as plain text, for titles and metadata."""
-    tokens = _zero().parseInline(text)
+    """Inline Markdown as plain text, for titles and metadata: what a reader sees of it
+    (emphasis, code and links read as their words, entities as what they stand for)."""
+    tokens = _inline_parser().parseInline(text)
     out: list[str] = []
     for tok in tokens:
         for child in tok.children or []:

@@ -259,7 +259,8 @@ def test_new_source_writes_metadata_its_own_check_takes(in_tmp: Path) -> None:
     valid YAML the schema accepts."""
     make_content(in_tmp / "content")
     (in_tmp / "saved.txt").write_text('The \x07"bell" \\ report\nPutin gave Kim Jong Un a car.\n')
-    result = CliRunner().invoke(main, ["new", "source", "bell", "--from", "saved.txt", "--content", "content"])
+    args = ["new", "source", "bell", "--from", "saved.txt", "--content", "content"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert 'title: "The  \\"bell\\" \\\\ report"' in (in_tmp / "content/sources/bell.yaml").read_text()
     result = CliRunner().invoke(main, ["check", "content"])

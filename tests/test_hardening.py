@@ -1687,3 +1687,25 @@ def test_a_relative_or_web_link_in_card_text_is_a_link(url: str) -> None:
     assert "href=" in html
     if url.startswith("HTTPS"):
         assert 'rel="noopener noreferrer"' in html
+
+
+def test_a_claim_in_a_title_reads_as_its_words() -> None:
+    """Titles, descriptions, the search index and the JSON-LD show what a reader sees of a
+    claim's Markdown, not its marks."""
+    claim = "Putin *gave* Kim a `car` &amp; [more](https://example.org/) \\*as\\* said"
+    assert render.plain(claim) == "Putin gave Kim a car & more *as* said"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("As **Reuters** said [here][r].\n\n[r]: https://reuters.com/\n", "<strong>Reuters</strong>"),
+        ("See [the page](https://ko.wikipedia.org/wiki/김정은) today.", 'href="https://ko.wikipedia.org/wiki/%EA'),
+        ("In [Köln](https://de.wikipedia.org/wiki/Köln) then.", ">Köln</a>"),
+    ],
+)
+def test_ordinary_markdown_is_rendered_not_shown_as_written(text: str, shown: str) -> None:
+    """A reference link's label and definition, and a link's percent-escaped words, are not
+    words the rendering lost (which would show the text as written)."""
+    html = str(render.Markdown().block(text))
+    assert shown in html and "**" not in html, html

@@ -183,6 +183,10 @@ def plain(text: str) -> str:
     return "".join(out)
 
 
+#: The tags of a link in rendered card text (markdown-it escapes every attribute's ``>``).
+_LINK_TAGS = re.compile(r"</?a(?:\s[^>]*)?>")
+
+
 #: A claim's inline Markdown rendered: its text -> (HTML, plain text). What a build used is
 #: kept (by the cache) for the next, since the same claims show on every list page.
 Claims = dict[str, tuple[str, str]]
@@ -224,6 +228,11 @@ class ClaimText:
 
     def html(self, text: str | None) -> Markup:
         return Markup(self._get(text)[0]) if text else Markup("")
+
+    def html_in_link(self, text: str | None) -> Markup:
+        """``html`` without its links (their words stay), for a claim shown inside a link:
+        a link in a link is not HTML, and browsers split the outer one."""
+        return Markup(_LINK_TAGS.sub("", self._get(text)[0])) if text else Markup("")
 
     def plain(self, text: str) -> str:
         return self._get(text)[1]
@@ -409,6 +418,7 @@ class Renderer:
         self.env.template_class = _Template
         self.env.filters["md"] = self.markdown.block
         self.env.filters["mdi"] = self.claims.html
+        self.env.filters["mdi_in_link"] = self.claims.html_in_link
         self.env.filters["plain"] = self.claims.plain
         self.env.filters["json_script"] = json_script
         self.env.filters["percent"] = lambda x: f"{x * 100:.0f}%"

@@ -389,3 +389,38 @@ def test_compiled_templates_call_the_fast_escape(tmp_path: Path) -> None:
     assert template.root_render_func.__globals__["escape"] is render.AUTOESCAPE
     out = renderer.render("t.html", "t.html", a="<a&'\">", b=3, c=_Html())
     assert out == b"&lt;a&amp;&#39;&#34;&gt;|3|&lt;a&amp;&#39;&#34;&gt;|<b>kept</b>"
+
+
+def test_a_link_in_a_claim_is_never_a_link_in_a_link(tmp_path: Path) -> None:
+    """Lists link each claim to its page: a link the claim holds shows as its words there
+    (a link in a link is not HTML); on the fact's own page it stays a link."""
+    from html.parser import HTMLParser
+
+    from .conftest import CARD, make_content
+
+    claim = "Putin gave Kim a car, [said](https://example.org/said) the agency."
+    related = CARD.replace("Putin gave Kim a car.", '"Another claim."') + "related: [gift]\n"
+    gift = CARD.replace("Putin gave Kim a car.", f'"{claim}"')
+    content = make_content(tmp_path / "content", {"gift.yaml": gift, "other.yaml": related})
+    assert build(content, tmp_path / "site").published is not None
+
+    class Nesting(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.depth = self.deepest = 0
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag == "a":
+                self.depth += 1
+                self.deepest = max(self.deepest, self.depth)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "a":
+                self.depth -= 1
+
+    for page in sorted((tmp_path / "site").rglob("*.html")):
+        parser = Nesting()
+        parser.feed(page.read_text())
+        assert parser.deepest <= 1, page.name
+    assert 'href="https://example.org/said"' in (tmp_path / "site/facts/gift.html").read_text()
+    assert "said</a> the agency" not in (tmp_path / "site/index.html").read_text()

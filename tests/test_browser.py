@@ -149,7 +149,7 @@ def test_passage_highlight_needs_no_script(browser: Any, site: Path) -> None:
     # The stylesheet alone highlights the passage the link targets (however many anchors
     # of other quotes stand before its first mark).
     assert _background(first) != _background(page.locator("mark").first)
-    assert page.locator("#search").is_hidden()  # shown only where the script can work it
+    assert page.locator("#_search").is_hidden()  # shown only where the script can work it
     assert page.locator("h1").is_visible()
     v.close()
 
@@ -176,12 +176,12 @@ def test_search_finds_facts_and_links_resolve(visit: Visit, start: str) -> None:
     from playwright.sync_api import expect
 
     page = visit.open(start)
-    box = page.locator("#search-input")
+    box = page.locator("#_search-input")
     expect(box).to_be_visible()
     box.fill("LIMOUSINE")
-    results = page.locator("#search-results a")
+    results = page.locator("#_search-results a")
     expect(results.first).to_be_visible()
-    expect(page.locator("#search-status")).to_contain_text("match")
+    expect(page.locator("#_search-status")).to_contain_text("match")
     claims = results.all_inner_texts()
     assert any("Aurus limousine" in c for c in claims), claims
     target = (visit.site / start).parent / results.first.get_attribute("href")
@@ -190,9 +190,9 @@ def test_search_finds_facts_and_links_resolve(visit: Visit, start: str) -> None:
     results.first.click()
     page.wait_for_load_state()
     expect(page.locator("h1")).to_have_text(claim)
-    box = page.locator("#search-input")
+    box = page.locator("#_search-input")
     box.fill("zzzz-nothing")
-    expect(page.locator("#search-status")).to_contain_text("No fact matches")
+    expect(page.locator("#_search-status")).to_contain_text("No fact matches")
     assert results.count() == 0
 
 
@@ -220,8 +220,8 @@ def test_axe_finds_no_violations(browser: Any, site: Path, scheme: str) -> None:
     check("highlighted passage")
     v.open(FACT).locator("#e2 a.to-passage").focus()
     check("passage preview")
-    v.open("index.html").locator("#search-input").fill("kim")
-    v.page.locator("#search-results a").first.wait_for()
+    v.open("index.html").locator("#_search-input").fill("kim")
+    v.page.locator("#_search-results a").first.wait_for()
     check("search results")
     v.close()
     assert not reports, "\n".join(reports)
@@ -235,7 +235,7 @@ def test_skip_link_shows_on_focus(visit: Visit) -> None:
     assert skip.evaluate("el => el === document.activeElement")
     assert skip.evaluate(_in_view)
     page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.id") == "main"
+    assert page.evaluate("document.activeElement.id") == "_main"
 
 
 _in_view = """el => { const r = el.getBoundingClientRect();

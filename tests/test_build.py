@@ -424,3 +424,33 @@ def test_a_link_in_a_claim_is_never_a_link_in_a_link(tmp_path: Path) -> None:
         assert parser.deepest <= 1, page.name
     assert 'href="https://example.org/said"' in (tmp_path / "site/facts/gift.html").read_text()
     assert "said</a> the agency" not in (tmp_path / "site/index.html").read_text()
+
+
+def test_ids_made_from_the_content_never_meet_the_pages_own(tmp_path: Path) -> None:
+    """A section or entity may have any valid id: it never takes the id of the page's own
+    parts (the search box, the main content, the contents), nor of another's heading."""
+    from html.parser import HTMLParser
+
+    from .conftest import CARD, make_content, write
+
+    card = CARD.replace("section: gift", "section: search")
+    content = make_content(tmp_path / "content", {"gift.yaml": card})
+    ids = ("main", "search", "search-input", "search-status", "search-results")
+    ids += ("toc-h", "other-facts", "summary-h")
+    sections = "".join(f"  - id: {i}\n    title: Section {i}\n" for i in ids)
+    write(content, "dossier.yaml", "title: Test dossier\nsections:\n" + sections)
+    write(content, "entities.yaml", "putin:\n  name: Vladimir Putin\na:\n  name: A\na-h:\n  name: A H\n")
+    assert build(content, tmp_path / "site").published is not None
+
+    class Ids(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.seen += [v for k, v in attrs if k == "id" and v is not None]
+
+    for page in sorted((tmp_path / "site").rglob("*.html")):
+        parser = Ids()
+        parser.feed(page.read_text())
+        assert len(parser.seen) == len(set(parser.seen)), (page.name, sorted(parser.seen))

@@ -46,10 +46,10 @@
 
   /* ---- Search ---------------------------------------------------------------------------- */
   function initSearch() {
-    var box = doc.getElementById("search");
-    var input = doc.getElementById("search-input");
-    var list = doc.getElementById("search-results");
-    var status = doc.getElementById("search-status");
+    var box = doc.getElementById("_search");
+    var input = doc.getElementById("_search-input");
+    var list = doc.getElementById("_search-results");
+    var status = doc.getElementById("_search-status");
     var index = window.DOSSIER_INDEX;
     if (!box || !input || !list || !status || !Array.isArray(index)) {
       return;

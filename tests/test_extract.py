@@ -22,7 +22,7 @@ import pytest
 
 import dossier.extract as dossier_extract
 from dossier.extract import Extracted, ExtractError, TextBox, assemble_pdf, extract, page_of, reading_order
-from dossier.quotes import Match, Source, verify
+from dossier.quotes import Match, Miss, Settings, Source, verify
 
 
 def found(quote: str, text: str) -> Match | None:
@@ -850,3 +850,21 @@ def test_the_parsers_are_imported_only_when_used() -> None:
     assert done.stdout.splitlines() == ["[]", "True", "Hi"]
     with pytest.raises(AttributeError, match="no attribute 'nonesuch'"):
         dossier_extract.nonesuch  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("markup", "text"),
+    [
+        ("<p>It cost 10<sup>6</sup> dollars.</p>", "It cost 10⁶ dollars."),
+        ("<p>H<sub>2</sub>O and x<sup>-1</sup></p>", "H₂O and x⁻¹"),
+        ("<p>the 1<sup>st</sup> time</p>", "the 1st time"),  # no raised letter for every letter
+        ("<p>said.<sup><a href='#n3'>3</a></sup> Then</p>", "said.³ Then"),
+    ],
+)
+def test_a_superscript_reads_raised_never_as_more_digits(markup: str, text: str) -> None:
+    """``10<sup>6</sup>`` is 10⁶: read as 106, a quote could claim a number the source
+    never gave (SPEC §3: 10⁶ is not 106)."""
+    assert html(markup) == text
+    source = Source(html("<p>The plan cost 10<sup>6</sup> dollars in all.</p>"))
+    assert isinstance(verify("cost 106 dollars", source, Settings()), Miss)
+    assert isinstance(verify("cost 10⁶ dollars", source, Settings()), Match)

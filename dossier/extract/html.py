@@ -415,7 +415,29 @@ class _Visible(HTMLParser):
         top = self.top
         if top.drop or top.invisible or not data:
             return
+        if data.strip() and any(state.tag in _SCRIPTS for state in self.stack):
+            data = _raised_or_lowered(data, self.stack)
         self.tokens.append(_Token(data, 0, top.pre, top.main, top.article))
+
+
+#: A superscript's and a subscript's digits and signs as the characters that write them
+#: raised or lowered: ``10<sup>6</sup>`` reads 10⁶, never 106 (which a quote could then
+#: claim the source said).
+_SCRIPTS = {
+    "sup": str.maketrans("0123456789+-=()\u2212", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾⁻"),
+    "sub": str.maketrans("0123456789+-=()\u2212", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎₋"),
+}
+_SCRIPTED = frozenset("0123456789+-=()\u2212 ")
+
+
+def _raised_or_lowered(data: str, stack: list[_State]) -> str:
+    """Text inside the innermost ``sup`` or ``sub``, written raised or lowered when it is
+    digits and signs alone (``1<sup>st</sup>`` stays 1st: there is no raised letter for
+    every letter)."""
+    if not set(data) <= _SCRIPTED:
+        return data
+    innermost = next(state.tag for state in reversed(stack) if state.tag in _SCRIPTS)
+    return data.translate(_SCRIPTS[innermost])
 
 
 def html_text(markup: str) -> str:

@@ -82,10 +82,7 @@ class Markdown:
         asked for: a build after one edit to a claim in plain words renders no Markdown
         (see ``plain_claim``)."""
         if self._md is None:
-            from markdown_it import MarkdownIt
-
-            md = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
-            md.disable("image")
+            md = _parser()
             md.validateLink = safe_link  # type: ignore[method-assign]
             self._md = md
         return self._md
@@ -143,14 +140,19 @@ def _harden_links(tok: Token) -> None:
                 child.attrSet("rel", "noopener noreferrer")
 
 
-@functools.cache
-def _inline_parser() -> MarkdownIt:
-    """The parser claims are rendered with (without its link check: no link is made)."""
+def _parser() -> MarkdownIt:
+    """A parser as card text is read: raw HTML, images, linkify and the typographer off."""
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
     md.disable("image")
     return md
+
+
+@functools.cache
+def _inline_parser() -> MarkdownIt:
+    """The parser for ``plain`` (without the link check: it makes no link)."""
+    return _parser()
 
 
 #: What markdown-it reads in inline text (with raw HTML, images, linkify and the

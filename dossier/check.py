@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import marshal
 import os
 from collections.abc import Iterable
@@ -12,6 +11,7 @@ from pathlib import Path
 from . import __version__, parallel, quotes, readers
 from .cache import Cache
 from .cache import key as cache_key
+from .extract import page_at
 from .model import Content, Source
 from .pause import collector_paused
 from .problems import Problem, Severity, Verdict, error, warning
@@ -285,7 +285,7 @@ def _passage_at(source: Source, nearest: quotes.Nearest) -> str:
     not of the file, and a PDF's page."""
     if source.kind in ("txt", "md"):
         return f"{source.text_file}:{nearest.line}"
-    if source.kind == "pdf" and source.pages:
-        page = max(bisect.bisect_right(source.pages, nearest.start), 1)
+    page = page_at(source.pages, nearest.start) if source.kind == "pdf" else None
+    if page is not None:
         return f"{source.text_file}, page {page}, line {nearest.line} of its text"
     return f"{source.text_file}, line {nearest.line} of its visible text"

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from . import parallel, quotes
 from .check import CheckResult
+from .extract import page_at
 from .model import Content, Dossier, Entity, Fact, Section, Source
 from .normalise import normalise_text
 from .schema import PartialDate
@@ -55,9 +56,7 @@ def source_file_path(source: Source) -> str:
 
 
 def page_of(source: Source, offset: int) -> int | None:
-    if not source.pages:
-        return None
-    return max(bisect_right(source.pages, offset), 1)
+    return page_at(source.pages, offset)
 
 
 def quote_anchor(fid: str, index: int) -> str:

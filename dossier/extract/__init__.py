@@ -42,6 +42,7 @@ __all__ = [
     "decode_html",
     "extract",
     "html_text",
+    "page_at",
     "page_of",
     "reading_order",
 ]
@@ -64,9 +65,14 @@ def extract(kind: str, data: bytes) -> Extracted:
 
 def page_of(extracted: Extracted, offset: int) -> int | None:
     """The 1-based page on which ``offset`` of the text stands; None when there are no pages."""
-    if not extracted.pages:
+    return page_at(extracted.pages, offset)
+
+
+def page_at(pages: tuple[int, ...], offset: int) -> int | None:
+    """``page_of`` for a text whose pages start at the offsets ``pages`` (a source's)."""
+    if not pages:
         return None
-    return max(bisect_right(extracted.pages, offset), 1)
+    return max(bisect_right(pages, offset), 1)
 
 
 def __getattr__(name: str) -> object:

@@ -46,8 +46,14 @@ _CHANGES = tuple(
 )
 
 
+#: Any character ``_fold`` changes: one scan finds a text (most quotes) with none.
+_FOLDS = re.compile("[" + re.escape("".join(c for c, _ in _CHANGES)) + "]")
+
+
 def _fold(text: str) -> str:
     """``text.translate(_TABLE)``."""
+    if _FOLDS.search(text) is None:
+        return text
     for c, target in _CHANGES:
         if c in text:
             text = text.replace(c, target)
@@ -63,9 +69,12 @@ _EDITS = re.compile(rf"[ {_F}]{{2,}}|-(?:[{_F}]*-)+|[{_F}]|\u2026")
 _EDITS_PLAIN = re.compile(r"  +|--+|\u2026")
 
 
+_FORMAT = re.compile(f"[{_F}]")
+
+
 def _edits(text: str) -> re.Pattern[str]:
     """The pattern that finds ``text``'s edits."""
-    return _EDITS if any(c in text for c in FORMAT_CHARS) else _EDITS_PLAIN
+    return _EDITS if _FORMAT.search(text) else _EDITS_PLAIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +169,10 @@ def normalise_text(text: str) -> str:
     if not unicodedata.is_normalized("NFC", text):
         return normalise(text).text.strip(" ")
     folded = _fold(text)
-    return _edits(folded).sub(_replacement, folded).strip(" ")
+    edits = _edits(folded)
+    if edits is _EDITS_PLAIN and "  " not in folded and "--" not in folded and "\u2026" not in folded:
+        return folded.strip(" ")  # (most quotes: nothing to edit, and no regex pass to find so)
+    return edits.sub(_replacement, folded).strip(" ")
 
 
 def _nfc(text: str) -> tuple[str, OffsetMap]:

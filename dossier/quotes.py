@@ -180,9 +180,11 @@ def parse(quote: str, settings: Settings) -> Parsed:
     # a letter after a substitution the quote starts with ("[He] Gave" is not "he gave").
     if pieces and gaps[0] is None:
         first = pieces[0]
-        lead = next((i for i, c in enumerate(first.text) if c.isalnum()), None)
-        if lead is not None and first.text[lead].isalpha():
-            pieces[0] = Piece(first.text, first.fold | {lead})
+        # (The first character, in most quotes; else a scan for the first letter or digit.)
+        said = first.text
+        lead = 0 if said[0].isalnum() else next((i for i, c in enumerate(said) if c.isalnum()), None)
+        if lead is not None and said[lead].isalpha() and lead not in first.fold:
+            pieces[0] = Piece(said, first.fold | {lead})
     return Parsed(tuple(pieces), tuple(gaps))
 
 

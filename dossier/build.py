@@ -313,8 +313,8 @@ def _unchanged(
         return None
     if any(p.severity is Severity.ERROR for p in verdict.problems) or not (out / publish.MARKER).is_file():
         return None
-    if publish.listing(out) != {*manifest, publish.MARKER}:
-        return None  # a file added to the site: a build replaces the folder whole
+    if publish.written_by_dossier(out) != manifest.keys():
+        return None  # the site is not the one the cache knows (files added by hand are kept)
     with publish.Previous(out) as old:
         if not all(old.intact(name, entry) for name, entry in manifest.items()):
             return None

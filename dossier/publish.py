@@ -56,7 +56,69 @@ class Kept:
     names: list[str] | tuple[str, ...]  # (in order: those in a folder together are kept together)
 
 
-MARKER_TEXT = b"This folder is written by 'dossier build'; it is replaced whole on every build.\n"
+#: The marker's first line; the names of the files the build wrote follow, one a line.
+#: Anything else in the folder was put there by someone else (a CNAME), and each build
+#: carries it over as it is (SPEC §4: a build never deletes what it did not write).
+MARKER_HEAD = b"This folder is written by 'dossier build'. It keeps files it did not write; these it wrote:\n"
+#: The marker of builds before the list: every file was theirs.
+MARKER_OLD = b"This folder is written by 'dossier build'; it is replaced whole on every build.\n"
+
+
+def marker_bytes(names: Iterable[str]) -> bytes:
+    """The marker of a build that wrote ``names``."""
+    return MARKER_HEAD + "".join(f"{name}\n" for name in sorted(names)).encode("utf-8", "surrogateescape")
+
+
+def _read_marker(out: Path) -> tuple[bytes, tuple[int, int, int]] | None:
+    """The marker's bytes, and its size, mtime and inode as they were read."""
+    try:
+        fd = os.open(out / MARKER, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        return fh.read(), (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _listed(marker: bytes) -> set[str] | None:
+    if not marker.startswith(MARKER_HEAD):
+        return None
+    return set(marker[len(MARKER_HEAD) :].decode("utf-8", "surrogateescape").splitlines())
+
+
+def written_by_dossier(out: Path) -> set[str] | None:
+    """The files the build at ``out`` wrote, as its marker lists them; None when it lists
+    none (a build before the list: everything there is its own)."""
+    marker = _read_marker(out)
+    return None if marker is None else _listed(marker[0])
+
+
+def foreign(out: Path) -> list[str]:
+    """What is in the build at ``out`` that it did not write (see ``listing``), in order."""
+    return _foreign(out, _read_marker(out))
+
+
+def _foreign(out: Path, marker: tuple[bytes, tuple[int, int, int]] | None) -> list[str]:
+    ours = None if marker is None else _listed(marker[0])
+    if ours is None:
+        return []
+    ours.add(MARKER)
+    found = [name for name in listing(out) if name not in ours]
+    if found:  # a folder dossier made is its own too, whatever stands there now (a link)
+        theirs = _folders_of(ours)
+        found = [name for name in found if name.rstrip("/") not in theirs]
+    return sorted(found)
+
+
+def _folders_of(names: Iterable[str]) -> set[str]:
+    """Every folder the files ``names`` stand in, and the folders above them."""
+    folders: set[str] = set()
+    for name in names:
+        folder = name.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return folders
 
 
 def listing(out: Path) -> set[str]:
@@ -135,6 +197,8 @@ def publish(
     written = kept = 0
     before = before or {}
     after: Manifest = {}
+    old_marker = _read_marker(out)
+    theirs = _foreign(out, old_marker)
     try:
         present = _claim(kept_tree, tmp, out) if spare else None
         if present is None:
@@ -187,9 +251,18 @@ def publish(
                         st = _write(dst, base, parts)
                         written += 1
                 after[file.name] = (digest, st.st_size, st.st_mtime_ns, st.st_ino, file.inputs)
+            _carry(theirs, out, tmp, new, prev, present, after)
             if present.take(tmp, MARKER):
                 os.unlink(MARKER, dir_fd=new.fd(""))
-            _write(new.fd(""), MARKER, [MARKER_TEXT])
+            # The files the last build wrote: its marker, mtime kept (if it is still as read).
+            marker, root = marker_bytes(after), prev.fd("")
+            if not (
+                root is not None
+                and old_marker is not None
+                and old_marker[0] == marker
+                and _relinked(root, new, old_marker[1])
+            ):
+                _write(new.fd(""), MARKER, [marker])
         present.clear_rest(tmp)
         if out.exists():
             if _exchange(tmp, out):  # tmp now holds the previous site
@@ -245,6 +318,53 @@ def _keep_all(
         if entry is None or _kept(src, dst, base, entry) is None:
             raise Changed(f"{out / name} changed during the build; build again")
         after[name] = entry
+
+
+def _carry(
+    names: list[str], out: Path, tmp: Path, new: _Folders, prev: _Folders, present: _Spare, written: Manifest
+) -> None:
+    """Link each of ``names`` (files the previous build did not write, see ``foreign``)
+    from the site into the new tree, as it is; a folder with nothing in it is made. Refused
+    where the new build has written that name, or a folder or file in its way."""
+    if not names:
+        return
+    folders = _folders_of(written)
+    for name in names:
+        path = name.rstrip("/")
+        if name.endswith("/") and path in folders:
+            continue  # an empty folder where the new build makes that folder: no clash
+        above = [path[:i] for i in range(len(path)) if path[i] == "/"]
+        clash = path if path in written or path in folders else next((a for a in above if a in written), None)
+        if clash is not None:
+            raise PublishError(
+                f"--out {out} holds {name}, which dossier did not write, where this build writes "
+                f"{clash}{'/' if clash in folders else ''}; move it out of the folder and build again"
+            )
+        if name.endswith("/"):  # an empty folder
+            present.make_room_for(tmp, path)
+            new.fd(path)
+            continue
+        folder, _, base = path.rpartition("/")
+        if folder not in new.fds:
+            present.make_room_for(tmp, folder)
+        dst, src = new.fd(folder), prev.fd(folder)
+        if present.take(tmp, path):
+            os.unlink(base, dir_fd=dst)
+        if src is None:  # (its folder went since it was listed)
+            raise Changed(f"{out / path} changed during the build; build again")
+        _link(src, dst, base)
+
+
+def _relinked(root: int, new: _Folders, read: tuple[int, int, int]) -> bool:
+    """Link the previous marker into the new tree if it is the file that was read."""
+    try:
+        st = _link(root, new.fd(""), MARKER)
+    except OSError:
+        return False
+    if (st.st_size, st.st_mtime_ns, st.st_ino) == read:
+        return True
+    os.unlink(MARKER, dir_fd=new.fd(""))
+    return False
 
 
 def spare_path(out: Path) -> Path:

@@ -103,6 +103,8 @@ def plainly(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # the reader went (``check | head``): click ends quietly, exit 1
+            raise
         except Exception as exc:  # the last line of defence
             click.echo(
                 f"dossier: internal error: {type(exc).__name__}: {exc}\n"

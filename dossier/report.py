@@ -22,13 +22,27 @@ def summary_line(problems: Sequence[Problem], facts: int, quotes: int) -> str:
 
 
 #: What would break a problem's line, or speak to the terminal: line breaks and the other
-#: control characters (a card's value quoted in a message may hold any of them).
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+#: control characters (a card's value quoted in a message may hold any of them); and what
+#: cannot be written out at all, a lone surrogate (a file name not in UTF-8 holds them).
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    """A character's escape: a byte a file name held that is not UTF-8 (Python's
+    ``surrogateescape``) as that byte, ``\\xff``; any other as ``repr`` writes it."""
+    code = ord(m.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else repr(m.group())[1:-1]
 
 
 def _one_line(s: str) -> str:
     """``s`` with each control character written as its escape (``\\n``, ``\\x1b``)."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], s)
+    return _CONTROL.sub(_escape, s)
+
+
+def _printable(s: str) -> str:
+    """``s`` with each lone surrogate written as its escape (see ``_escape``)."""
+    return _SURROGATE.sub(_escape, s)
 
 
 def text(problems: Sequence[Problem]) -> list[str]:
@@ -44,18 +58,18 @@ def text(problems: Sequence[Problem]) -> list[str]:
 def as_json(problems: Sequence[Problem], facts: int, quotes: int) -> str:
     def one(p: Problem) -> dict[str, object]:
         out: dict[str, object] = {
-            "file": p.pos.file,
+            "file": _printable(p.pos.file),
             "line": p.pos.line,
             "column": p.pos.column,
             "severity": p.severity.value,
             "code": p.code,
-            "message": p.message,
+            "message": _printable(p.message),
         }
         if p.source is not None:
-            out["source"] = p.source
+            out["source"] = _printable(p.source)
         if p.code == "quote-not-found":
-            out["nearest"] = p.nearest
-            out["differences"] = [d for d in p.details[1:]] if p.nearest else []
+            out["nearest"] = None if p.nearest is None else _printable(p.nearest)
+            out["differences"] = [_printable(d) for d in p.details[1:]] if p.nearest else []
         return out
 
     errors = [one(p) for p in problems if p.severity is Severity.ERROR]
@@ -80,9 +94,9 @@ def github(problems: Sequence[Problem]) -> list[str]:
     lines = []
     for p in problems:
         kind = "error" if p.severity is Severity.ERROR else "warning"
-        body = "\n".join([p.message, *p.details])
+        body = _printable("\n".join([p.message, *p.details]))
         props = (
-            f"file={_escape_property(p.pos.file)},line={p.pos.line},col={p.pos.column},"
+            f"file={_escape_property(_printable(p.pos.file))},line={p.pos.line},col={p.pos.column},"
             f"title={_escape_property(p.code)}"
         )
         lines.append(f"::{kind} {props}::{_escape_data(body)}")
@@ -102,8 +116,7 @@ def markdown(problems: Sequence[Problem], facts: int, quotes: int) -> str:
     if problems:
         lines += ["", "| where | problem | message |", "| --- | --- | --- |"]
         for p in problems:
-            msg = " ".join([p.message, *p.details]).replace("|", "\\|").replace("\n", " ")
-            lines.append(
-                f"| `{p.pos.file}:{p.pos.line}:{p.pos.column}` | {p.severity.value}[{p.code}] | {msg} |"
-            )
+            msg = _printable(" ".join([p.message, *p.details])).replace("|", "\\|").replace("\n", " ")
+            where = _printable(f"{p.pos.file}:{p.pos.line}:{p.pos.column}")
+            lines.append(f"| `{where}` | {p.severity.value}[{p.code}] | {msg} |")
     return "\n".join(lines) + "\n"

@@ -482,8 +482,10 @@ def _around(text: str, m: re.Match[str]) -> str:
 
 
 def _explain(quote: str, parsed: Parsed, source: Source) -> Miss:
-    suspicious = tuple(_suspicious(quote))
     text = source.norm.text
+    odd = _suspicious(quote)
+    named = {s.split(" ", 1)[0] for s in odd}
+    absent = [s for s in _not_in_source(parsed, text) if s.split(" ", 1)[0] not in named]
     found = [bool(_occurrences(p, text)) for p in parsed.pieces]
     nearest = _nearest(parsed, source, found)
     if all(found) and len(parsed.pieces) > 1:
@@ -493,9 +495,11 @@ def _explain(quote: str, parsed: Parsed, source: Source) -> Miss:
         )
     else:
         message = "the quote is not in the source"
-    if suspicious:
-        message += "; the quote contains " + ", ".join(suspicious)
-    return Miss("quote-not-found", message, nearest, suspicious)
+    if odd:
+        message += "; the quote contains " + ", ".join(odd)
+    if absent:
+        message += "; the source never uses " + ", ".join(absent) + ", which the quote does"
+    return Miss("quote-not-found", message, nearest, tuple(odd + absent))
 
 
 def _nearest(parsed: Parsed, source: Source, found: list[bool]) -> Nearest | None:
@@ -578,6 +582,22 @@ def _suspicious(quote: str) -> list[str]:
                 seen.add(ch)
                 out.append(f"U+{ord(ch):04X} {name}")
     return out
+
+
+def _not_in_source(parsed: Parsed, text: str) -> list[str]:
+    """The characters beyond ASCII in a quote's verbatim words that the source never uses,
+    by code point: a look-alike (a figure dash, a prime, a fullwidth letter) that prints
+    as the character the source has explains a miss no word-by-word difference shows."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for piece in parsed.pieces:
+        for ch in piece.text:
+            if ch.isascii() or ch in seen:
+                continue
+            seen.add(ch)
+            if ch not in text:
+                out.append(f"U+{ord(ch):04X} {unicodedata.name(ch, 'UNNAMED')}")
+    return out[:5]
 
 
 _LOOKALIKE_SCRIPTS = {"CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"}

@@ -144,6 +144,11 @@ def dossier_json(
         "updated": d.updated.isoformat() if d.updated else None,
         "base_url": d.base_url,
         "sections": [{"id": s.id, "title": s.title, "intro": s.intro} for s in d.sections],
+        "quotes": {
+            "max_omission": d.quotes.max_omission,
+            "max_substitution": d.quotes.max_substitution,
+            "min_words": d.quotes.min_words,
+        },
     }
     entities = [
         {
@@ -167,6 +172,9 @@ def dossier_json(
             "published": s.published,
             "retrieved": s.retrieved,
             "language": s.language,
+            "notes": s.notes,
+            "kind": s.kind,
+            "file": s.file,
             "sha256": s.sha256,
             "cited_share": round(s.cited_share, 4),
         }
@@ -211,6 +219,7 @@ def fact_entry(v: generators.FactView) -> dict[str, object]:
                 "end": q.end,
                 "spans": [list(s) for s in q.spans],
                 "passage": q.passage,
+                "pdf_page": q.page,
                 "original": q.original_href,
             }
             for q in v.quotes

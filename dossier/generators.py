@@ -293,6 +293,9 @@ class SourceEntry(NamedTuple):
     n_quotes: int
     n_facts: int
     cited_share: float
+    notes: str | None
+    kind: str
+    file: str | None  # the file itself, where the site links to it (a PDF)
 
     @classmethod
     def of(cls, sv: SourceView) -> SourceEntry:
@@ -302,6 +305,7 @@ class SourceEntry(NamedTuple):
             s.published.isoformat() if s.published else None,
             s.retrieved.isoformat() if s.retrieved else None,
             s.language, s.sha256, len(sv.quotes), len(sv.facts), sv.cited_share,
+            s.notes, s.kind, sv.file_href,
         )  # fmt: skip
 
     @property
@@ -396,6 +400,7 @@ def generate(
             match = result.matches[(fact.id, i)]
             source = content.sources[ev.source.id]
             line, passage, directive = placed(source, match)
+            page = page_of(source, match.start)
             qviews.setdefault(fact.id, []).append(
                 QuoteView(
                     fact_id=fact.id,
@@ -410,10 +415,8 @@ def generate(
                     start=match.start,
                     end=match.end,
                     spans=match.spans,
-                    original_href=f"{source.url.split('#', 1)[0]}#:~:text={directive}"
-                    if source.url and directive
-                    else None,
-                    page=page_of(source, match.start),
+                    original_href=original_href(source, directive, page),
+                    page=page,
                 )
             )
     sections = {s.id: s for s in content.dossier.sections}
@@ -518,7 +521,8 @@ def _layout(source: Source, qs: tuple[QuoteView, ...]) -> Layout:
     return Layout(tuple(out), tuple(page_of(source, ps) for ps, _ in paras))
 
 
-_PARAGRAPH = re.compile(r"\S(?:.*\S)?(?:\n[ \t\u00a0]*\S.*)*")
+#: A paragraph: lines that hold something, one after another (a line ends in LF or CRLF).
+_PARAGRAPH = re.compile(r"\S(?:.*\S)?(?:\r?\n[ \t\u00a0]*\S(?:.*\S)?)*")
 
 
 # --- text fragments (https://wicg.github.io/scroll-to-text-fragment/) --------------------
@@ -624,6 +628,17 @@ class _Placer:
         if lowered is None:  # text fragments match case-insensitively
             lowered = self.lowered[source.id] = self.result.prepared[source.id].norm.text.lower()
         return fragment_directive(source.text, lowered, match)
+
+
+def original_href(source: Source, directive: str, page: int | None) -> str | None:
+    """Where a quote stands in the original: a text fragment that lands on it, or in a
+    PDF (which text fragments do not reach into) its page (RFC 8118's ``#page=``)."""
+    if source.url is None:
+        return None
+    url = source.url.split("#", 1)[0]
+    if source.kind == "pdf":
+        return f"{url}#page={page}" if page else url
+    return f"{url}#:~:text={directive}" if directive else None
 
 
 def text_fragment_url(source: Source, prepared: quotes.Source, match: quotes.Match) -> str | None:

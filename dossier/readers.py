@@ -399,11 +399,45 @@ def _read_dossier(r: _Reader, path: Path) -> Dossier | None:
         summary=_s(rec, "summary"),
         authors=_t(rec, "authors"),
         updated=cast(dt.date | None, rec.get("updated")),
-        base_url=_s(rec, "base_url"),
+        base_url=_base_url(r, rec),
         sections=tuple(seen.values()),
         quotes=settings,
         file=r.display(path),
     )
+
+
+def _base_url(r: _Reader, rec: Rec) -> str | None:
+    """The address the site is published at, as an ASCII URI (a sitemap's ``<loc>`` must
+    be one): its host in IDNA, the rest percent-encoded. Every page's address is made by
+    adding to it, so it may hold no query or fragment."""
+    url = _s(rec, "base_url")
+    if url is None:
+        return None
+    pos = rec.where["base_url"]
+    if "?" in url or "#" in url:
+        r.problems.append(
+            error(
+                pos,
+                "invalid-value",
+                f"'base_url' is the address the site is published at, with no query ('?') or "
+                f"fragment ('#'); got '{url}'",
+            )
+        )
+        return None
+    if url.isascii():
+        return url
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    host, colon, port = hostport.rpartition(":") if hostport.count(":") == 1 else (hostport, "", "")
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        r.problems.append(error(pos, "invalid-value", f"'base_url' has a host name IDNA refuses: '{host}'"))
+        return None
+    netloc = quote(userinfo, safe="%:!$&'()*+,;=") + at + ascii_host + colon + port
+    return urlunsplit((parts.scheme, netloc, quote(parts.path, safe="/%!$&'()*+,;=:@~"), "", ""))
 
 
 def _read_entities(r: _Reader, path: Path) -> dict[str, Entity]:

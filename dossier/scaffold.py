@@ -52,8 +52,8 @@ def new_fact(
 ) -> tuple[dict[Path, bytes], list[Problem]]:
     facts = content_dir / "facts"
     path = facts / f"{fact_id}.yaml"
-    if problem := _bad_id("fact", fact_id, str(path)):
-        return {}, [problem]
+    if problem := _bad_id("fact", fact_id, str(path)) or _bad_id("source", source, str(path)):
+        return {}, [problem]  # (a source id is written into the card as it is)
     existing = sorted(facts.rglob(f"{fact_id}.yaml")) + sorted(facts.rglob(f"{fact_id}.yml"))
     if existing:
         return {}, [

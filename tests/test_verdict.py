@@ -365,7 +365,6 @@ def test_a_build_with_nothing_changed_reads_and_writes_nothing(
         "build-date",
         "page-edited",
         "page-deleted",
-        "file-added",
         "markdown-it-upgraded",
         "dossier-edited",
         "no-cache",
@@ -398,8 +397,6 @@ def test_a_build_whose_inputs_or_output_changed_builds(
         (in_tmp / "site/facts/a.html").write_text("vandalised")
     elif change == "page-deleted":
         (in_tmp / "site/index.html").unlink()
-    elif change == "file-added":  # a build replaces the folder whole: it must go
-        write(in_tmp, "site/extra.html", "not ours")
     elif change == "markdown-it-upgraded":
         upgraded = build_module.markdown_it_version() + ".1"  # (read from its metadata)
         monkeypatch.setattr(build_module, "markdown_it_version", lambda: upgraded)

@@ -1,0 +1,192 @@
+"""Findings of a review against the SPEC, each a case that failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dossier import quotes
+
+from .conftest import CARD, make_content
+from .test_extract import lines, make_pdf
+from .test_hardening import assert_no_crash, invoke, put
+
+SOURCE = "The Russian-made car was delivered to Kim's top aides on Jan. 18, officials said."
+
+
+# --- a miss names what the quote holds that the source never uses (SPEC §3) --------------
+
+
+@pytest.mark.parametrize(
+    ("quote", "named"),
+    [
+        ("The Russian\u2012made car was delivered", "U+2012 FIGURE DASH"),
+        ("delivered to Kim\u2032s top aides", "U+2032 PRIME"),
+        ("delivered to Kim\u00b4s top aides", "U+00B4 ACUTE ACCENT"),
+        ("delivered to Kim\uff07s top aides", "U+FF07 FULLWIDTH APOSTROPHE"),
+        ("the Russian-made \uff43\uff41\uff52 was", "U+FF43 FULLWIDTH LATIN SMALL LETTER C"),
+    ],
+)
+def test_a_look_alike_the_source_never_uses_is_named(quote: str, named: str) -> None:
+    miss = quotes.verify(quote, quotes.Source(SOURCE))
+    assert isinstance(miss, quotes.Miss)
+    assert named in miss.message and "the source never uses" in miss.message
+    assert any(s.startswith(named) for s in miss.suspicious)
+
+
+def test_a_character_the_source_uses_is_not_named() -> None:
+    source = quotes.Source("Le président a dit « non » aux ministres, mardi soir.")
+    miss = quotes.verify("Le président a dit « oui » aux ministres", source)
+    assert isinstance(miss, quotes.Miss)
+    assert "never uses" not in miss.message  # é and « » stand in the source: no look-alike
+    cyrillic = quotes.verify("The Russi\u0430n-made car was", quotes.Source(SOURCE))
+    assert isinstance(cyrillic, quotes.Miss)
+    assert cyrillic.message.count("U+0430") == 1  # named once, as a look-alike letter
+
+
+# --- bad output and a closed pipe are not "a bug in dossier" (SPEC §4) -------------------
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "markdown"])
+def test_a_file_name_not_in_utf8_is_reported_in_every_format(tmp_path: Path, fmt: str) -> None:
+    content = make_content(tmp_path / "content")
+    name = b"bad\xff.yaml"
+    (content / "facts").joinpath(name.decode("utf-8", "surrogateescape")).write_text(CARD)
+    done = subprocess.run(
+        [sys.executable, "-m", "dossier", "check", str(content), "--no-cache", "--format", fmt],
+        capture_output=True,
+        env={"PYTHONIOENCODING": "utf-8", "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        check=False,
+    )
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert done.returncode == 1, err
+    assert "internal error" not in err and "Traceback" not in err
+    if fmt == "json":
+        assert json.loads(out)["errors"][0]["file"].endswith("bad\\xff.yaml")
+    else:
+        assert "bad\\xff" in out, out  # the byte written as its escape
+
+
+def test_a_closed_pipe_ends_the_check_quietly(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    for i in range(3000):  # more than a pipe holds
+        put(content, f"facts/bad-{i}.yaml", "claim: x\nqoute: y\n")
+    done = subprocess.run(
+        f"'{sys.executable}' -m dossier check '{content}' --no-cache | head -1",
+        shell=True,
+        capture_output=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.stdout.decode().count("\n") == 1
+    assert b"internal error" not in done.stderr and b"Traceback" not in done.stderr, done.stderr
+
+
+# --- the site ----------------------------------------------------------------------------
+
+
+def test_a_crlf_source_has_the_paragraphs_of_its_lf_twin(tmp_path: Path) -> None:
+    text = "Putin gave Kim Jong Un a Russian-made car,\nstate media said.\n\nThe car was handed over.\n"
+    pages = []
+    for name, body in (("lf", text), ("crlf", text.replace("\n", "\r\n"))):
+        content = make_content(tmp_path / name / "content", pin=False)
+        put(content, "sources/wire.txt", body)
+        result = invoke("build", str(content), "--out", str(tmp_path / name / "site"), "--no-cache")
+        assert result.exit_code == 0, result.output
+        page = (tmp_path / name / "site/sources/wire.html").read_text()
+        pages.append(page)
+    lf, crlf = (re.findall(r"<p[ >]", p) for p in pages)
+    assert len(crlf) == len(lf)
+    assert len(re.findall(r"<p[ >]", pages[1].split("<main", 1)[1])) >= 2
+    assert "\r" not in re.sub(r"\s+", " ", pages[1]).split("state media said.", 1)[0][-40:]
+
+
+def test_a_quote_of_a_pdf_links_to_the_original_at_its_page(tmp_path: Path) -> None:
+    pdf = make_pdf(lines("A first page of nothing much."), lines(SOURCE))
+    content = make_content(tmp_path / "content", pin=False)
+    put(content, "sources/wire.txt", None)
+    put(content, "sources/wire.pdf", pdf)
+    put(
+        content,
+        "facts/gift.yaml",
+        CARD.replace("Putin gave Kim Jong Un a Russian-made car", "the Russian-made car was delivered"),
+    )
+    result = invoke("build", str(content), "--out", str(tmp_path / "site"), "--no-cache")
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "site/facts/gift.html").read_text()
+    assert 'class="to-original" href="https://example.org/wire#page=2"' in page
+    doc = json.loads((tmp_path / "site/dossier.json").read_text())
+    evidence = doc["facts"][0]["evidence"][0]
+    assert evidence["original"] == "https://example.org/wire#page=2" and evidence["pdf_page"] == 2
+    assert doc["sources"][0]["kind"] == "pdf" and doc["sources"][0]["file"] == "sources/wire.pdf"
+
+
+def test_dossier_json_holds_the_settings_and_the_sources_notes(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    meta = (content / "sources/wire.yaml").read_text()
+    put(content, "sources/wire.yaml", meta + "notes: Read *with care*.\n")
+    put(content, "dossier.yaml", (content / "dossier.yaml").read_text() + "quotes:\n  max_omission: 120\n")
+    result = invoke("build", str(content), "--out", str(tmp_path / "site"))
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "site/dossier.json").read_text())
+    assert doc["dossier"]["quotes"] == {"max_omission": 120, "max_substitution": 80, "min_words": 3}
+    assert doc["sources"][0]["notes"] == "Read *with care*."
+    assert doc["sources"][0]["kind"] == "txt" and doc["sources"][0]["file"] is None
+
+
+# --- base_url ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["https://x.example/?a=1", "https://x.example/d#top"])
+def test_a_base_url_with_a_query_or_fragment_is_refused(tmp_path: Path, url: str, in_tmp: Path) -> None:
+    content = make_content(in_tmp / "content")
+    put(content, "dossier.yaml", f'title: T\nbase_url: "{url}"\nsections: [{{id: gift, title: G}}]\n')
+    result = invoke("check", "content")
+    assert_no_crash(result)
+    assert result.exit_code == 1
+    assert "content/dossier.yaml:2:11: error[invalid-value] 'base_url' is the address" in result.output
+
+
+def test_a_base_url_beyond_ascii_is_written_as_a_uri(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    put(
+        content,
+        "dossier.yaml",
+        'title: T\nbase_url: "https://münchen.example/dossier-ü/"\nsections: [{id: gift, title: G}]\n',
+    )
+    result = invoke("build", str(content), "--out", str(tmp_path / "site"))
+    assert result.exit_code == 0, result.output
+    sitemap = (tmp_path / "site/sitemap.xml").read_text()
+    assert "<loc>https://xn--mnchen-3ya.example/dossier-%C3%BC/index.html</loc>" in sitemap
+    assert sitemap.isascii()
+    page = (tmp_path / "site/facts/gift.html").read_text()
+    assert 'rel="canonical" href="https://xn--mnchen-3ya.example/dossier-%C3%BC/facts/gift.html"' in page
+
+
+def test_a_base_url_whose_host_idna_refuses_is_an_error(tmp_path: Path, in_tmp: Path) -> None:
+    content = make_content(in_tmp / "content")
+    put(content, "dossier.yaml", f'title: T\nbase_url: "https://{"a" * 70}.ü/"\n')
+    result = invoke("check", "content")
+    assert_no_crash(result)
+    assert (
+        "content/dossier.yaml:2:11: error[invalid-value] 'base_url' has a host name IDNA refuses"
+        in result.output
+    )
+
+
+# --- scaffolds ---------------------------------------------------------------------------
+
+
+def test_new_fact_refuses_a_source_that_is_no_id(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    result = invoke("new", "fact", "newf", "--content", str(content), "--source", "a: b")
+    assert_no_crash(result)
+    assert result.exit_code == 1
+    assert "'a: b' is not a valid source id" in result.output
+    assert not (content / "facts/newf.yaml").exists()

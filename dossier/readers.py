@@ -91,6 +91,8 @@ class _Reader:
         One ``stat`` per plain file: links and folders are resolved only where they are.
         """
         shown = self.display(path)
+        # A source that cannot be used is unreadable, whatever the reason (SPEC §4's code).
+        too_large = code if code == "source-unreadable" else "file-too-large"
         try:
             if not self.inside(path):
                 self.problems.append(
@@ -118,7 +120,7 @@ class _Reader:
                 self.problems.append(
                     error(
                         Pos(shown),
-                        "file-too-large",
+                        too_large,
                         f"the file has {st.st_size:,} bytes; the limit is {limit:,}",
                     )
                 )
@@ -132,9 +134,7 @@ class _Reader:
         finally:
             os.close(fd)
         if len(data) > limit:
-            self.problems.append(
-                error(Pos(shown), "file-too-large", f"the file is larger than {limit:,} bytes")
-            )
+            self.problems.append(error(Pos(shown), too_large, f"the file is larger than {limit:,} bytes"))
             return None
         return data
 
@@ -603,7 +603,7 @@ def _read_source(
     pages: tuple[int, ...] = ()
     if kind in ("txt", "md"):
         text, problems = decode(data, r.display(path))
-        r.problems.extend(problems)
+        r.problems.extend(Problem(p.pos, "source-unreadable", p.message, p.severity) for p in problems)
     else:
         text, pages = _extracted(r, path, kind, data, digest, extracted)
     if text is None or rec is None:

@@ -99,7 +99,7 @@ def new_source(
         return {}, [
             error(
                 Pos(str(text_path)),
-                "invalid-utf8",
+                "source-unreadable",
                 f"the file is not UTF-8 (byte offset {exc.start}); convert it first",
             )
         ]

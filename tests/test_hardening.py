@@ -648,7 +648,7 @@ def test_source_over_the_size_limit(in_tmp: Path, monkeypatch: pytest.MonkeyPatc
     expect(run_check({"facts/a.yaml": CARD}, in_tmp), 0)
     monkeypatch.setattr(readers, "MAX_SOURCE_BYTES", size - 1)
     result = run_check({"facts/a.yaml": CARD}, in_tmp)
-    expect(result, 1, "sources/wire.txt", "file-too-large", (1, 1))
+    expect(result, 1, "sources/wire.txt", "source-unreadable", (1, 1))
     assert "Traceback" not in result.stderr
 
 

@@ -138,7 +138,7 @@ def test_invalid_utf8_names_the_byte(tmp_path: Path) -> None:
     content = make_content(tmp_path / "content")
     write(content, "sources/wire.txt", SOURCE_TEXT.encode() + b"caf\xe9\n")
     write(content, "sources/wire.yaml", "title: Wire\n")
-    [problem] = [p for p in problems_for(content) if p.code == "invalid-utf8"]
+    [problem] = [p for p in problems_for(content) if p.code == "source-unreadable"]  # (SPEC §4's code)
     assert (problem.pos.line, problem.pos.column) == (4, 4)
     assert f"byte 0xe9 at offset {len(SOURCE_TEXT.encode()) + 3}" in problem.message
 

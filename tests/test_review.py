@@ -198,7 +198,7 @@ def test_new_source_copies_bytes_and_pins_sha256(in_tmp: Path) -> None:
     assert run("new", "source", "x", "--from", str(saved), "--url", "javascript:alert(1)")[0] == 2
     saved.write_bytes(b"\xff\xfe")
     status, _, err = run("new", "source", "bad", "--from", str(saved))
-    assert status == 1 and "error[invalid-utf8]" in err
+    assert status == 1 and "error[source-unreadable]" in err
 
 
 # --- stats and formats -------------------------------------------------------------------

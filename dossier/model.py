@@ -89,6 +89,9 @@ class Fact:
     related: tuple[Ref, ...]
     evidence: tuple[Evidence, ...]
     notes: str | None
+    #: The sources named by evidence items left out for their problems (an empty quote):
+    #: their references are checked all the same, so that one run reports every problem.
+    cited_elsewhere: tuple[Ref, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +131,13 @@ def fact_record(fact: Fact) -> tuple[object, ...]:
         tuple(_ref(r) for r in fact.related),
         tuple((_ref(e.source), e.quote, tuple(e.quote_pos), e.stance, e.note) for e in fact.evidence),
         fact.notes,
+        tuple(_ref(r) for r in fact.cited_elsewhere),
     )
 
 
 def fact_from_record(raw: Any) -> Fact:
     """The inverse of ``fact_record``; what marshal gives back is untyped (``Any``)."""
-    fid, file, claim, status, date, section, entities, tags, related, evidence, notes = raw
+    fid, file, claim, status, date, section, entities, tags, related, evidence, notes, elsewhere = raw
     return Fact(
         id=fid,
         file=file,
@@ -149,6 +153,7 @@ def fact_from_record(raw: Any) -> Fact:
             for src, quote, qpos, stance, note in evidence
         ),
         notes=notes,
+        cited_elsewhere=tuple(_unref(r) for r in elsewhere),
     )
 
 

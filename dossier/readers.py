@@ -857,9 +857,12 @@ def parse_card(data: bytes, shown: str, fid: str) -> tuple[Fact | None, list[Pro
     if rec is None:
         return None, problems
     evidence = []
+    elsewhere: list[Ref] = []
     for ev in cast(tuple[Rec, ...], rec.get("evidence", ())):
         if "source" not in ev.values or "quote" not in ev.values:
-            continue  # reported already
+            if "source" in ev.values:  # (the rest reported already: the source is still checked)
+                elsewhere.append(cast(Ref, ev.get("source")))
+            continue
         evidence.append(
             Evidence(
                 source=cast(Ref, ev.get("source")),
@@ -881,6 +884,7 @@ def parse_card(data: bytes, shown: str, fid: str) -> tuple[Fact | None, list[Pro
         related=cast(tuple[Ref, ...], rec.get("related", ())),
         evidence=tuple(evidence),
         notes=_s(rec, "notes"),
+        cited_elsewhere=tuple(elsewhere),
     )
     return fact, problems
 
@@ -901,9 +905,9 @@ def check_references(content: Content, source_ids: set[str], fact_ids: set[str])
                 problems.append(_unknown(ref, "unknown-fact", "fact", fact_ids))
             elif ref.id == fact.id:
                 problems.append(error(ref.pos, "invalid-value", "a fact cannot be related to itself"))
-        for ev in fact.evidence:
-            if ev.source.id not in source_ids:
-                problems.append(_unknown(ev.source, "unknown-source", "source", source_ids))
+        for ref in (*(ev.source for ev in fact.evidence), *fact.cited_elsewhere):
+            if ref.id not in source_ids:
+                problems.append(_unknown(ref, "unknown-source", "source", source_ids))
     return problems
 
 

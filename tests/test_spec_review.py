@@ -190,3 +190,20 @@ def test_new_fact_refuses_a_source_that_is_no_id(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "'a: b' is not a valid source id" in result.output
     assert not (content / "facts/newf.yaml").exists()
+
+
+# --- every problem in one run ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("quote", ['""', "cut # short", "[not, a, string]"])
+def test_an_evidence_item_left_out_still_has_its_source_checked(in_tmp: Path, quote: str) -> None:
+    content = make_content(in_tmp / "content")
+    put(
+        content,
+        "facts/gift.yaml",
+        f"claim: A car.\nstatus: confirmed\nevidence:\n  - source: nope\n    quote: {quote}\n",
+    )
+    result = invoke("check", "content", "--no-cache")
+    assert_no_crash(result)
+    assert "content/facts/gift.yaml:4:13: error[unknown-source] no source has the id 'nope'" in result.output
+    assert "error[invalid-value]" in result.output  # and the quote's own problem

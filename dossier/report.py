@@ -65,9 +65,8 @@ def as_json(problems: Sequence[Problem], facts: int, quotes: int) -> str:
             "code": p.code,
             "message": _printable(p.message),
         }
-        if p.source is not None:
+        if p.source is not None:  # a quote's problem: its source, and the nearest passage if any
             out["source"] = _printable(p.source)
-        if p.code == "quote-not-found":
             out["nearest"] = None if p.nearest is None else _printable(p.nearest)
             out["differences"] = [_printable(d) for d in p.details[1:]] if p.nearest else []
         return out

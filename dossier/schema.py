@@ -410,6 +410,8 @@ def _date(node: Scalar, kind: Date, problems: list[Problem], label: str) -> obje
         if m:
             year, month, day = (int(g) if g else None for g in m.groups())
             assert year is not None
+            if year == 0:  # (as for a full date: dt.date has no year 0, nor has the calendar)
+                raise ValueError("year 0 does not exist")
             if day is None and not kind.partial:
                 raise ValueError("a full date YYYY-MM-DD is needed")
             if month is not None and not 1 <= month <= 12:
@@ -501,12 +503,13 @@ def _js(kind: FieldType, description: str = "") -> dict[str, object]:
             r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])"
             r"|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2\d))"
         )
-        pattern = rf"^\d{{4}}-{day}$"
+        year = r"(?!0000)\d{4}"  # (there is no year 0)
+        pattern = rf"^{year}-{day}$"
         if kind.partial:
-            pattern = rf"^\d{{4}}(?:-(?:0[1-9]|1[0-2])|-{day})?$"
+            pattern = rf"^{year}(?:-(?:0[1-9]|1[0-2])|-{day})?$"
         options: list[dict[str, object]] = [{"type": "string", "pattern": pattern}]
         if kind.partial:  # a bare year is an integer to a YAML 1.2 editor
-            options.append({"type": "integer", "minimum": 0, "maximum": 9999})
+            options.append({"type": "integer", "minimum": 1, "maximum": 9999})
         if kind.datetime:
             options.append({"type": "string", "format": "date-time"})
         out = options[0] if len(options) == 1 else {"anyOf": options}

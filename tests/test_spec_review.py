@@ -207,3 +207,25 @@ def test_an_evidence_item_left_out_still_has_its_source_checked(in_tmp: Path, qu
     assert_no_crash(result)
     assert "content/facts/gift.yaml:4:13: error[unknown-source] no source has the id 'nope'" in result.output
     assert "error[invalid-value]" in result.output  # and the quote's own problem
+
+
+@pytest.mark.parametrize("date", ["0000", "0000-01", "0000-01-01"])
+def test_there_is_no_year_zero(in_tmp: Path, date: str) -> None:
+    content = make_content(in_tmp / "content")
+    put(content, "facts/gift.yaml", CARD.replace("status: confirmed", f"status: confirmed\ndate: {date}"))
+    result = invoke("check", "content", "--no-cache")
+    assert_no_crash(result)
+    assert "error[invalid-value] 'date' is not a valid date (year 0 does not exist" in result.output
+
+
+def test_every_quote_problem_in_json_has_its_source_and_nearest(in_tmp: Path) -> None:
+    content = make_content(in_tmp / "content")
+    put(
+        content,
+        "facts/gift.yaml",
+        CARD.replace('"Putin gave Kim Jong Un a Russian-made car"', '"Putin gave"'),
+    )
+    result = invoke("check", "content", "--no-cache", "--format", "json")
+    [problem] = json.loads(result.output)["errors"]
+    assert problem["code"] == "quote-too-short"
+    assert problem["source"] == "wire" and problem["nearest"] is None and problem["differences"] == []

@@ -30,7 +30,9 @@ def lists(*entries: Entry, sources: tuple[SourceEntry, ...] = ()) -> Lists:
 
 
 def source_entry(sid: str, title: str = "A source", publisher: str | None = None) -> SourceEntry:
-    return SourceEntry(sid, title, publisher, None, None, None, None, None, "0" * 64, 1, 1, 0.5, None, "txt", None)
+    return SourceEntry(
+        sid, title, publisher, None, None, None, None, None, "0" * 64, 1, 1, 0.5, None, "txt", None
+    )
 
 
 def render(template: str, ls: Lists) -> tuple[str, splice.Watch]:

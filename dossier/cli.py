@@ -241,7 +241,7 @@ def source_date_epoch(value: str | None) -> dt.datetime | None:
     type=click.Path(path_type=Path),
     default="site",
     show_default=True,
-    help="The folder to write the site to (replaced whole, only if dossier wrote it).",
+    help="The folder to write the site to (only if dossier wrote it; files added by hand are kept).",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True

@@ -521,8 +521,9 @@ def _layout(source: Source, qs: tuple[QuoteView, ...]) -> Layout:
     return Layout(tuple(out), tuple(page_of(source, ps) for ps, _ in paras))
 
 
-#: A paragraph: lines that hold something, one after another (a line ends in LF or CRLF).
-_PARAGRAPH = re.compile(r"\S(?:.*\S)?(?:\r?\n[ \t\u00a0]*\S(?:.*\S)?)*")
+#: A paragraph: lines that hold something, one after another (a line ends in LF or CRLF,
+#: spaces before it or not); it runs from its first character to its last but spaces.
+_PARAGRAPH = re.compile(r"\S(?:.*\S)?(?:[ \t\u00a0\r]*\n[ \t\u00a0]*\S(?:.*\S)?)*")
 
 
 # --- text fragments (https://wicg.github.io/scroll-to-text-fragment/) --------------------

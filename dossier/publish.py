@@ -93,20 +93,29 @@ def written_by_dossier(out: Path) -> set[str] | None:
     return None if marker is None else _listed(marker[0])
 
 
-def foreign(out: Path) -> list[str]:
-    """What is in the build at ``out`` that it did not write (see ``listing``), in order."""
-    return _foreign(out, _read_marker(out))
+def foreign(out: Path, manifest: Manifest | None = None) -> list[str]:
+    """What is in the build at ``out`` that it did not write (see ``listing``), in order;
+    ``manifest``, what it wrote if its marker does not say (a build before the list)."""
+    return _foreign(out, _read_marker(out), manifest)
 
 
-def _foreign(out: Path, marker: tuple[bytes, tuple[int, int, int]] | None) -> list[str]:
+def _foreign(
+    out: Path, marker: tuple[bytes, tuple[int, int, int]] | None, manifest: Manifest | None = None
+) -> list[str]:
     ours = None if marker is None else _listed(marker[0])
     if ours is None:
-        return []
+        if marker is None or not manifest:
+            return []  # (no marker: no build of dossier's; an old one and no manifest: all its own)
+        ours = set(manifest)
     ours.add(MARKER)
     found = [name for name in listing(out) if name not in ours]
-    if found:  # a folder dossier made is its own too, whatever stands there now (a link)
-        theirs = _folders_of(ours)
-        found = [name for name in found if name.rstrip("/") not in theirs]
+    if found:  # a folder dossier made is its own, emptied or a link put there (not a file)
+        folders = _folders_of(ours)
+        found = [
+            name
+            for name in found
+            if name.rstrip("/") not in folders or not (name.endswith("/") or os.path.islink(out / name))
+        ]
     return sorted(found)
 
 
@@ -198,7 +207,6 @@ def publish(
     before = before or {}
     after: Manifest = {}
     old_marker = _read_marker(out)
-    theirs = _foreign(out, old_marker)
     try:
         present = _claim(kept_tree, tmp, out) if spare else None
         if present is None:
@@ -251,7 +259,9 @@ def publish(
                         st = _write(dst, base, parts)
                         written += 1
                 after[file.name] = (digest, st.st_size, st.st_mtime_ns, st.st_ino, file.inputs)
-            _carry(theirs, out, tmp, new, prev, present, after)
+            # Listed now, when the new tree is all but done: a file put into the site while
+            # the pages were made is carried too.
+            _carry(_foreign(out, old_marker, before), out, tmp, new, prev, present, after)
             if present.take(tmp, MARKER):
                 os.unlink(MARKER, dir_fd=new.fd(""))
             # The files the last build wrote: its marker, mtime kept (if it is still as read).
@@ -352,7 +362,12 @@ def _carry(
             os.unlink(base, dir_fd=dst)
         if src is None:  # (its folder went since it was listed)
             raise Changed(f"{out / path} changed during the build; build again")
-        _link(src, dst, base)
+        try:
+            _link(src, dst, base)
+        except FileNotFoundError:  # removed since it was listed: nothing to keep
+            continue
+        except PermissionError:  # another user's file, where links to those are not allowed
+            shutil.copy2(out / path, tmp / path, follow_symlinks=False)  # (bytes and mtime)
 
 
 def _relinked(root: int, new: _Folders, read: tuple[int, int, int]) -> bool:
@@ -409,8 +424,8 @@ class _Spare:
 
 def _claim(spare: Path, tmp: Path, out: Path) -> _Spare | None:
     """Move a spare tree left by an earlier build to ``tmp``, and say what it holds; None
-    when there is none to use (one holding anything but files and folders, or on another
-    file system than ``out``, is removed)."""
+    when there is none to use (one holding anything but files, links and folders, or on
+    another file system than ``out``, is removed)."""
     if spare.is_symlink() or not (spare / MARKER).is_file():
         return None
     try:
@@ -425,12 +440,14 @@ def _claim(spare: Path, tmp: Path, out: Path) -> _Spare | None:
         prefix = f"{folder}/" if folder else ""
         with os.scandir(tmp / folder if folder else tmp) as entries:
             for e in entries:
-                if e.is_file(follow_symlinks=False):  # (most are: asked first)
+                if e.is_file(follow_symlinks=False) or e.is_symlink():  # (most are: asked first)
+                    # (A link, one carried for its owner, is never written through: removed
+                    # as a file is, where it is not the one to keep.)
                     present[prefix + e.name] = True
                 elif e.is_dir(follow_symlinks=False):
                     present[prefix + e.name] = False
                     folders.append(prefix + e.name)
-                else:  # a link, or stranger: not a tree to write into
+                else:  # stranger: not a tree to write into
                     usable = False
     if not usable:
         shutil.rmtree(tmp)

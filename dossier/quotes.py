@@ -591,12 +591,14 @@ def _not_in_source(parsed: Parsed, text: str) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     for piece in parsed.pieces:
-        for ch in piece.text:
+        for i, ch in enumerate(piece.text):
             if ch.isascii() or ch in seen:
                 continue
+            # (A letter whose case may differ, the first or a [x], in any of its cases.)
+            if any(c in text for c in (_cases(ch) if i in piece.fold else ch)):
+                continue
             seen.add(ch)
-            if ch not in text:
-                out.append(f"U+{ord(ch):04X} {unicodedata.name(ch, 'UNNAMED')}")
+            out.append(f"U+{ord(ch):04X} {unicodedata.name(ch, 'UNNAMED')}")
     return out[:5]
 
 

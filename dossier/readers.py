@@ -432,6 +432,10 @@ def _base_url(r: _Reader, rec: Rec) -> str | None:
     userinfo, at, hostport = parts.netloc.rpartition("@")
     host, colon, port = hostport.rpartition(":") if hostport.count(":") == 1 else (hostport, "", "")
     try:
+        # Python's codec is IDNA 2003, which maps these four where browsers (UTS #46) keep
+        # them (fa\u00df.de is not fass.de): such a host must be given in its ASCII form.
+        if any(c in host for c in "\u00df\u03c2\u200c\u200d"):
+            raise UnicodeError("write this host in its ASCII form (xn--...)")
         ascii_host = host.encode("idna").decode("ascii")
     except UnicodeError:
         r.problems.append(error(pos, "invalid-value", f"'base_url' has a host name IDNA refuses: '{host}'"))

@@ -148,7 +148,7 @@ class DevServer:
             f"<pre style='white-space:pre-wrap'>{body}</pre>"
             "<p>Fix the files named above; this page reloads when you save.</p>"
             "<script>setTimeout(() => location.reload(), 1500)</script></body></html>\n"
-        ).encode()
+        ).encode("utf-8", "backslashreplace")  # (a file name not in UTF-8, as its bytes' escapes)
         self.reporter(f"build failed: {len(lines)} problem line(s); the browser shows them")
 
     def watch(self, before: object) -> None:

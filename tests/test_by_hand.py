@@ -5,6 +5,8 @@ rest is carried over as it is, and a build that would write over it stops instea
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -159,3 +161,111 @@ def test_nothing_to_do_is_still_nothing_to_do_with_a_file_added_by_hand(tmp_path
     assert result.exit_code == 0
     assert "(0 files written" in result.output, result.output
     assert (out / "CNAME").read_text() == "dossier.example.org\n"
+
+
+def _interrupted(files: list[File], at: int, act: object) -> Iterator[File]:
+    """``files``, with ``act()`` done before the one at ``at`` is handed over."""
+    for i, file in enumerate(files):
+        if i == at:
+            act()  # type: ignore[operator]
+        yield file
+
+
+@pytest.mark.parametrize("spare", [True, False])
+def test_a_file_put_into_the_site_while_it_builds_is_kept(tmp_path: Path, spare: bool) -> None:
+    out, content = tmp_path / "site", tmp_path / "content"
+    files = [File("a.html", b"a"), File("b.html", b"b"), File("c/d.html", b"d")]
+    publish.publish(files, out, content, spare=spare)
+    publish.publish(_interrupted(files, 1, lambda: put(out, "CNAME", "late\n")), out, content, spare=spare)
+    assert (out / "CNAME").read_text() == "late\n"
+    publish.publish(files, out, content, spare=spare)
+    assert (out / "CNAME").read_text() == "late\n"
+
+
+@pytest.mark.parametrize("spare", [True, False])
+def test_a_file_removed_from_the_site_while_it_builds_stays_removed(tmp_path: Path, spare: bool) -> None:
+    out, content = tmp_path / "site", tmp_path / "content"
+    files = [File("a.html", b"a"), File("b.html", b"b")]
+    publish.publish(files, out, content, spare=spare)
+    put(out, "CNAME", "mine\n")
+    publish.publish(files, out, content, spare=spare)
+    # Listed late (after every page), and gone before it is linked: nothing to keep, no error.
+    real = publish.listing
+
+    def then_gone(root: Path) -> set[str]:
+        found = real(root)
+        if (root / "CNAME").exists():
+            (root / "CNAME").unlink()
+        return found
+
+    publish.listing = then_gone  # type: ignore[assignment]
+    try:
+        publish.publish(files, out, content, spare=spare)
+    finally:
+        publish.listing = real  # type: ignore[assignment]
+    assert not (out / "CNAME").exists()
+
+
+def test_a_file_where_dossier_made_a_folder_is_not_dossiers(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    out = tmp_path / "site"
+    assert invoke("build", str(content), "--out", str(out)).exit_code == 0
+    shutil.rmtree(out / "static")
+    put(out, "static", "my notes\n")  # a file of one's own, where dossier had a folder
+    result = invoke("build", str(content), "--out", str(out))
+    assert_no_crash(result)
+    assert result.exit_code == 2 and "holds static, which dossier did not write" in result.output
+    assert (out / "static").read_text() == "my notes\n"
+
+
+def test_a_site_from_before_the_list_keeps_what_the_cache_says_dossier_did_not_write(tmp_path: Path) -> None:
+    out, content = tmp_path / "site", tmp_path / "content"
+    done = publish.publish([File("a.html", b"a")], out, content)
+    put(out, "CNAME", "mine\n")
+    put(out, MARKER, publish.MARKER_OLD)  # (the manifest is the cache's, which knows what it wrote)
+    publish.publish([File("a.html", b"a")], out, content, done.manifest)
+    assert (out / "CNAME").read_text() == "mine\n"
+
+
+def test_a_link_added_by_hand_leaves_the_spare_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, content = tmp_path / "site", tmp_path / "content"
+    files = [File("a.html", b"a"), File("b.html", b"b")]
+    manifest = publish.publish(files, out, content, spare=True).manifest
+    os.symlink("a.html", out / "latest")
+    claimed: list[object] = []
+    real = publish._claim
+
+    def spy(*args: object) -> object:
+        claimed.append(real(*args))  # type: ignore[arg-type]
+        return claimed[-1]
+
+    monkeypatch.setattr(publish, "_claim", spy)
+    for _ in range(3):
+        manifest = publish.publish(files, out, content, manifest, spare=True).manifest
+        assert os.readlink(out / "latest") == "a.html"
+    assert claimed[-1] is not None  # the spare, with the link in it, was written into
+
+
+def test_a_file_that_may_not_be_linked_is_copied_with_its_mtime(tmp_path: Path) -> None:
+    """Where links to another user's files are not allowed (fs.protected_hardlinks), a file
+    added by hand is copied, bytes and mtime."""
+    out, content = tmp_path / "site", tmp_path / "content"
+    publish.publish([File("a.html", b"a")], out, content)
+    put(out, "CNAME", "root's\n")
+    os.utime(out / "CNAME", ns=(10**18, 10**18))
+    real = publish._link
+
+    def refused(src: int, dst: int | None, name: str) -> os.stat_result:
+        if name == "CNAME":
+            raise PermissionError(1, "Operation not permitted")
+        return real(src, dst, name)
+
+    publish._link = refused  # type: ignore[assignment]
+    try:
+        publish.publish([File("a.html", b"A")], out, content)
+    finally:
+        publish._link = real  # type: ignore[assignment]
+    assert (out / "CNAME").read_text() == "root's\n"
+    assert (out / "CNAME").stat().st_mtime_ns == 10**18

@@ -229,3 +229,35 @@ def test_every_quote_problem_in_json_has_its_source_and_nearest(in_tmp: Path) ->
     [problem] = json.loads(result.output)["errors"]
     assert problem["code"] == "quote-too-short"
     assert problem["source"] == "wire" and problem["nearest"] is None and problem["differences"] == []
+
+
+def test_a_letter_whose_case_may_differ_is_not_named_for_its_case() -> None:
+    source = quotes.Source("The coach said élan was high among the players that week.")
+    miss = quotes.verify("Élan was low among the players", source)  # a first letter's case may differ
+    assert isinstance(miss, quotes.Miss) and "never uses" not in miss.message
+
+
+def test_a_line_ending_in_spaces_does_not_end_its_paragraph(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content", pin=False)
+    text = "Putin gave Kim Jong Un a Russian-made car,  \nstate media said.\t\nIt was done.\n\nA second.\n"
+    put(content, "sources/wire.txt", text)
+    result = invoke("build", str(content), "--out", str(tmp_path / "site"), "--no-cache")
+    assert result.exit_code == 0, result.output
+    shown = (tmp_path / "site/sources/wire.html").read_text().split('<div class="source-text">', 1)[1]
+    assert len(re.findall(r"<p[ >]", shown.split("</div>", 1)[0])) == 2
+
+
+def test_a_host_idna_2003_would_map_to_another_is_refused(in_tmp: Path) -> None:
+    content = make_content(in_tmp / "content")
+    put(content, "dossier.yaml", 'title: T\nbase_url: "https://faß.example/"\n')
+    result = invoke("check", "content")
+    assert_no_crash(result)
+    assert "error[invalid-value] 'base_url' has a host name IDNA refuses: 'faß.example'" in result.output
+
+
+def test_the_error_page_of_serve_takes_a_name_not_in_utf8(tmp_path: Path) -> None:
+    from dossier.serve import DevServer
+
+    server = DevServer(make_content(tmp_path / "content"), tmp_path / "site", 0, lambda _: None)
+    server._fail(["site/old\udcff.html: in the way"])
+    assert b"old\\udcff.html" in server.error_page

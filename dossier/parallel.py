@@ -57,6 +57,20 @@ def in_two(fn: Callable[[T], R], halves: Sequence[T]) -> list[R]:
         return list(pool.map(call, halves))
 
 
+def each_in_two(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+    """``fn(item)`` for each item, in order, by two children: each result is given as soon
+    as it and those before it are in, so that the caller works on it while the children
+    work on the next (the caller's share of the work no longer waits for theirs)."""
+    with forked(fn) as pool:
+        yield from pool.map(call, items)
+
+
+def ranges(n: int, parts: int) -> list[range]:
+    """``range(n)`` cut into ``parts`` runs of about equal length, in order."""
+    parts = max(1, min(parts, n))
+    return [range(n * i // parts, n * (i + 1) // parts) for i in range(parts)]
+
+
 def halves(groups: Sequence[list[T]]) -> tuple[list[T], list[T]]:
     """The groups dealt into two halves of about equal size, largest groups first (a group
     stays whole: a source's quotes go to one process, which normalises it once)."""

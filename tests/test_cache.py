@@ -704,17 +704,23 @@ def test_two_process_card_reading_gives_the_same_result(
     from dossier import parallel
 
     forks: list[object] = []
-    real = parallel.in_two
+    real, real_each = parallel.in_two, parallel.each_in_two
 
     def counted(fn: Any, halves: Any) -> Any:
         forks.append(fn)
         return real(fn, halves)
 
+    def counted_each(fn: Any, runs: Any) -> Any:
+        forks.append(fn)
+        return real_each(fn, runs)
+
     def read(parallel_from: int, store: cache.Cache | None) -> Any:
         forks.clear()
         with monkeypatch.context() as mp:
             mp.setattr(readers, "PARALLEL_CARDS", parallel_from)
+            mp.setattr(readers, "CARD_RUNS", 3)  # (runs of several cards, and one shorter)
             mp.setattr(parallel, "in_two", counted)
+            mp.setattr(parallel, "each_in_two", counted_each)
             mp.setattr(parallel, "usable", _forkable)  # (one core is enough to fork)
             result = check(content, cache=store)
         assert result.content is not None
@@ -816,3 +822,14 @@ def test_the_same_bytes_read_as_another_kind_of_source_are_checked_again(tmp_pat
     again = cache.load_bytes(cache.dump(store))
     assert [p.code for p in check(content, cache=again).errors] == ["quote-not-found"]
     assert [p.code for p in check(content).errors] == ["quote-not-found"]
+
+
+def test_ranges_cut_a_run_into_parts_in_order() -> None:
+    from dossier import parallel
+
+    for n in range(0, 40):
+        for parts in range(1, 20):
+            runs = parallel.ranges(n, parts)
+            assert [i for r in runs for i in r] == list(range(n))
+            assert len(runs) == max(1, min(parts, n))
+            assert max(map(len, runs)) - min(map(len, runs)) <= 1

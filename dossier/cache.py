@@ -518,10 +518,10 @@ def verdict_path(content_dir: Path, folder: Path | None = None) -> Path:
 
 def load_verdict(path: Path) -> Verdict | None:
     try:
-        stamp, fingerprint, probs, facts, quotes, cards = marshal.loads(path.read_bytes())
+        stamp, fingerprint, probs, facts, quotes, cards, base = marshal.loads(path.read_bytes())
         if stamp != _stamp() or not isinstance(cards, dict):
             return None
-        return Verdict(fingerprint, [problem_from_record(p) for p in probs], facts, quotes, cards)
+        return Verdict(fingerprint, [problem_from_record(p) for p in probs], facts, quotes, cards, base)
     except (OSError, EOFError, ValueError, TypeError):
         return None
 
@@ -529,4 +529,5 @@ def load_verdict(path: Path) -> Verdict | None:
 def dump_verdict(verdict: Verdict) -> bytes:
     probs: Any = tuple(problem_record(p) for p in verdict.problems)
     cards: Any = verdict.cards
-    return marshal.dumps((_stamp(), verdict.fingerprint, probs, verdict.facts, verdict.quotes, cards))
+    v = verdict
+    return marshal.dumps((_stamp(), v.fingerprint, probs, v.facts, v.quotes, cards, v.base))

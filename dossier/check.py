@@ -12,7 +12,7 @@ from . import __version__, parallel, quotes, readers
 from .cache import Cache
 from .cache import key as cache_key
 from .extract import page_at
-from .model import Content, Source
+from .model import Content, Fact, Source
 from .pause import collector_paused
 from .problems import Problem, Severity, Verdict, error, warning
 from .readers import read_content
@@ -45,11 +45,18 @@ class CheckResult:
         facts = self.content.facts if self.content else {}
         if survey is None:
             return Verdict("", self.problems, len(facts), self.quote_count)
-        cards: dict[str, tuple[object, bool, int]] = {}
+        cards: dict[str, tuple[object, bool, int, tuple[str, ...]]] = {}
         if survey.clean:
-            read = {f.file: len(f.evidence) for f in facts.values()}
-            cards = {shown: (st, shown in read, read.get(shown, 0)) for shown, st in survey.cards.items()}
-        return Verdict(survey.digest, self.problems, len(facts), self.quote_count, cards)
+            read = {f.file: f for f in facts.values()}
+            cards = {shown: _card_entry(st, read.get(shown)) for shown, st in survey.cards.items()}
+        return Verdict(survey.digest, self.problems, len(facts), self.quote_count, cards, survey.base)
+
+
+def _card_entry(st: object, fact: Fact | None) -> tuple[object, bool, int, tuple[str, ...]]:
+    """A card as a verdict keeps it (see ``Verdict.cards``)."""
+    if fact is None:
+        return (st, False, 0, ())
+    return (st, True, len(fact.evidence), tuple(r.id for r in fact.related))
 
 
 def survey(root: Path, strict: bool, *, freeze: bool = True) -> readers.Survey | None:
@@ -87,15 +94,23 @@ def recall(
     instead of reading the edited cards here when it read every one of them.
     """
     now = surveyed or survey(root, strict)
-    if now is None or known is None or known.fingerprint != now.digest:
+    if now is None or known is None:
         return None, now
+    renamed = known.fingerprint != now.digest
+    if renamed and not (known.base and known.base == now.base):
+        return None, now  # more than the cards changed
     changed = {
         shown for shown, st in now.cards.items() if st is None or known.cards.get(shown, (None,))[0] != st
     }
-    if not changed:
+    removed = set(known.cards) - set(now.cards) if renamed else set()
+    if not changed and not removed:
         return known, now
     if not recheck or not known.cards or not now.clean or len(changed) > RECHECK_MAX:
         return None, now
+    if renamed:  # cards added or removed: what names a fact may now stand or fall with them
+        changed |= _naming(known, removed)
+        if len(changed) > RECHECK_MAX:
+            return None, now
     if checked is not None and changed <= checked[1]:
         done = checked[0]
     else:
@@ -103,15 +118,25 @@ def recall(
     content, fresh = done.content, done.problems
     if content is None:
         return None, now
-    kept = [p for p in known.problems if p.pos.file not in changed]
-    cards = dict(known.cards)
-    read = {f.file: len(f.evidence) for f in content.facts.values()}
+    kept = [p for p in known.problems if p.pos.file not in changed and p.pos.file not in removed]
+    cards = {shown: entry for shown, entry in known.cards.items() if shown not in removed}
+    read = {f.file: f for f in content.facts.values()}
     for shown in changed:
-        cards[shown] = (now.cards[shown], shown in read, read.get(shown, 0))
+        cards[shown] = _card_entry(now.cards[shown], read.get(shown))
     merged = sorted(kept + [p for p in fresh if p.pos.file in changed], key=Problem.sort_key)
     facts = sum(1 for c in cards.values() if c[1])
     quotes = sum(c[2] for c in cards.values())
-    return Verdict(now.digest, merged, facts, quotes, cards), now
+    return Verdict(now.digest, merged, facts, quotes, cards, now.base), now
+
+
+def _naming(known: Verdict, removed: set[str]) -> set[str]:
+    """The cards whose problems depend on which fact ids there are, when cards were added
+    or ``removed``: those that relate to a fact removed, and those with an unknown fact
+    (it may be there now, and the hint names the closest id there is)."""
+    gone = {shown[shown.rfind(os.sep) + 1 :].rsplit(".", 1)[0] for shown in removed}
+    out = {p.pos.file for p in known.problems if p.code == "unknown-fact"} - removed
+    out.update(shown for shown, entry in known.cards.items() if shown not in removed and gone & set(entry[3]))
+    return out
 
 
 #: Below this many quotes to search, a second process costs more than it saves.

@@ -75,5 +75,9 @@ class Verdict:
     facts: int
     quotes: int
     #: Each card's path as shown -> (its stat when checked, whether it was read into a fact,
-    #: how many quotes it holds); empty when the cards' problems cannot be told apart.
-    cards: dict[str, tuple[object, bool, int]] = field(default_factory=dict)
+    #: how many quotes it holds, the ids of the facts it relates to); empty when the cards'
+    #: problems cannot be told apart.
+    cards: dict[str, tuple[object, bool, int, tuple[str, ...]]] = field(default_factory=dict)
+    #: The fingerprint of the folder but for the cards' names (``readers.Survey.base``):
+    #: while it holds, cards added or removed are all that changed.
+    base: str = ""

@@ -196,6 +196,8 @@ class Survey:
     clean: bool
     #: The stat of each card too recent to vouch for (None in ``cards``), for ``looks``.
     recent: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    #: ``digest`` but for the cards' names.
+    base: str = ""
 
     def looks(self) -> tuple[str, dict[str, tuple[object, ...] | None]]:
         """What a watcher compares to see a change: the digest, and every card's stat,
@@ -221,6 +223,7 @@ def survey(root: Path, *extra: str) -> Survey | None:
     r = _Reader(root)
     now = time.time_ns()
     seen: list[str] = []  # what counts, in order: hashed at the end in one go
+    named: list[int] = []  # where in it the cards' names are
     cards: dict[str, tuple[object, ...] | None] = {}
     racy: dict[str, tuple[object, ...]] = {}
     ids: list[str] = []
@@ -297,6 +300,7 @@ def survey(root: Path, *extra: str) -> Survey | None:
                         if recent:
                             racy[at] = what
                         seen.append(f"card\0{path}\n")
+                        named.append(len(seen) - 1)
                         continue
                     if recent:
                         return None
@@ -304,8 +308,12 @@ def survey(root: Path, *extra: str) -> Survey | None:
     except OSError:
         return None
     clean = len(set(ids)) == len(ids) and all(ID_RE.match(i) for i in ids)
+    without_names = h.copy()
     h.update("".join(seen).encode("utf-8", "surrogateescape"))
-    return Survey(h.hexdigest(), cards, clean, racy)
+    for i in named:
+        seen[i] = ""
+    without_names.update("".join(seen).encode("utf-8", "surrogateescape"))
+    return Survey(h.hexdigest(), cards, clean, racy, without_names.hexdigest())
 
 
 def _stat_or_none(path: str) -> tuple[int, ...] | None:

@@ -208,16 +208,46 @@ def test_two_cards_edited_at_once(in_tmp: Path, settled: None, monkeypatch: pyte
     assert agrees_with_a_full_check(in_tmp, calls) == [{"content/facts/a.yaml", "content/facts/b.yaml"}]
 
 
-@pytest.mark.parametrize("change", ["new-card", "source-edited", "entities-edited"])
+def test_cards_added_or_removed_are_checked_with_those_they_name(
+    in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A card added is checked alone, with the cards that name a fact not there (it may be
+    now, and the hint names the closest id there is); a card removed, with the cards that
+    relate to it. Each time the verdict agrees with a full check."""
+    content = make_content(in_tmp / "content", {"a.yaml": CARD, "c.yaml": OTHER, "sub/d.yaml": OTHER})
+    assert run(in_tmp).exit_code == 0
+    calls = spy_on_reading(monkeypatch)
+    facts = "content/facts"
+    steps: list[tuple[object, set[str] | None]] = [
+        (lambda: write(content, "facts/b.yaml", OTHER), {f"{facts}/b.yaml"}),
+        (lambda: write(content, "facts/c.yaml", OTHER + "related: [b, zz]\n"), {f"{facts}/c.yaml"}),
+        # zz comes: c (which names it) is checked again, and its problem goes
+        (lambda: write(content, "facts/sub/zz.yaml", OTHER), {f"{facts}/sub/zz.yaml", f"{facts}/c.yaml"}),
+        # b goes: c relates to it, and now names a fact not there
+        (lambda: (content / "facts/b.yaml").unlink(), {f"{facts}/c.yaml"}),
+        # a card with problems of its own goes, and they with it
+        (lambda: write(content, "facts/sub/d.yaml", "claim: [unclosed\n"), {f"{facts}/sub/d.yaml"}),
+        (lambda: (content / "facts/sub/d.yaml").unlink(), {f"{facts}/c.yaml"}),
+        # bb comes, whose id is close to the b that c names: the hint names it
+        (lambda: write(content, "facts/bb.yaml", OTHER), {f"{facts}/bb.yaml", f"{facts}/c.yaml"}),
+        # a card in a new folder: the folder is more than a card (everything is read)
+        (lambda: write(content, "facts/new/e.yaml", OTHER), None),
+    ]
+    for step, read in steps:
+        calls.clear()
+        step()  # type: ignore[operator]
+        assert agrees_with_a_full_check(in_tmp, calls) == [read], read
+    assert "did you mean 'bb'" in run(in_tmp).stdout
+
+
+@pytest.mark.parametrize("change", ["source-edited", "entities-edited"])
 def test_a_change_beyond_the_cards_checks_everything(
     in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch, change: str
 ) -> None:
     content = make_content(in_tmp / "content", {"a.yaml": CARD})
     assert run(in_tmp).exit_code == 0
     calls = spy_on_reading(monkeypatch)
-    if change == "new-card":
-        write(content, "facts/b.yaml", OTHER)
-    elif change == "source-edited":
+    if change == "source-edited":
         write(content, "sources/wire.yaml", "title: Changed\n")
     else:
         write(content, "entities.yaml", "kim:\n  name: Kim\n")

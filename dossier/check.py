@@ -103,7 +103,7 @@ def recall(
         shown for shown, st in now.cards.items() if st is None or known.cards.get(shown, (None,))[0] != st
     }
     removed = set(known.cards) - set(now.cards) if renamed else set()
-    if not changed and not removed:
+    if not changed and not renamed:
         return known, now
     if not recheck or not known.cards or not now.clean or len(changed) > RECHECK_MAX:
         return None, now

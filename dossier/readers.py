@@ -285,6 +285,9 @@ def survey(root: Path, *extra: str) -> Survey | None:
                         if found is None:
                             return None
                         what, recent = found
+                        target = what[-1]
+                        if card and isinstance(target, tuple) and S_ISDIR(target[0]):
+                            card = False  # a link to a folder is no card, whatever its name
                     elif S_ISDIR(kind):  # its name is what counts: its entries show below
                         seen.append(f"dir\0{path}\n")
                         continue

@@ -240,6 +240,41 @@ def test_cards_added_or_removed_are_checked_with_those_they_name(
     assert "did you mean 'bb'" in run(in_tmp).stdout
 
 
+@pytest.mark.parametrize("bad", [{"Bad.yaml": CARD}, {"a.yaml": CARD, "sub/a.yaml": OTHER}])
+def test_the_cards_of_an_unclean_verdict_removed(in_tmp: Path, settled: None, bad: dict[str, str]) -> None:
+    """A verdict whose cards' problems cannot be told apart (an id that is no id, or two
+    cards of one id) keeps no cards: removing those cards is more than a verdict to keep."""
+    content = make_content(in_tmp / "content", bad)  # (the last cards: none left after)
+    assert run(in_tmp).exit_code == 1
+    for name in bad:
+        (content / "facts" / name).unlink()
+    recalled = run(in_tmp, "--format", "json")
+    fresh = run(in_tmp, "--format", "json", "--no-cache")
+    assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout) == (0, fresh.stdout)
+
+
+def test_a_card_replaced_by_a_link_to_a_folder(in_tmp: Path, settled: None) -> None:
+    """A link to a folder is no card, whatever its name: the fact it replaces is gone, and
+    a card relating to it has an unknown fact (and back again)."""
+    content = make_content(in_tmp / "content", {"a.yaml": CARD, "b.yaml": OTHER + "related: [a]\n"})
+    (content / "facts/sub").mkdir()
+    assert run(in_tmp).exit_code == 0
+    (content / "facts/a.yaml").unlink()
+    (content / "facts/a.yaml").symlink_to("sub")
+    for _ in range(2):
+        recalled = run(in_tmp, "--format", "json")
+        fresh = run(in_tmp, "--format", "json", "--no-cache")
+        assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout)
+        assert "no fact has the id 'a'" in fresh.stdout
+        (content / "facts/a.yaml").unlink()
+        write(content, "facts/a.yaml", CARD)
+        recalled = run(in_tmp, "--format", "json")
+        fresh = run(in_tmp, "--format", "json", "--no-cache")
+        assert (recalled.exit_code, recalled.stdout) == (fresh.exit_code, fresh.stdout) == (0, fresh.stdout)
+        (content / "facts/a.yaml").unlink()
+        (content / "facts/a.yaml").symlink_to("sub")
+
+
 @pytest.mark.parametrize("change", ["source-edited", "entities-edited"])
 def test_a_change_beyond_the_cards_checks_everything(
     in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch, change: str

@@ -185,6 +185,8 @@ class Segment:
     marks: tuple[str, ...]  # anchors of the quotes covering this run
     starts: tuple[str, ...]  # anchors of the quotes whose passage starts here
     ends: tuple[QuoteView, ...]  # quotes whose passage ends after this run
+    #: a quote covering this run contradicts the fact that cites it (shown, not hidden)
+    contradicts: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,6 +480,7 @@ def _layout(source: Source, qs: tuple[QuoteView, ...]) -> Layout:
     """
     text = source.text
     rank = {q.anchor: i for i, q in enumerate(qs)}
+    contra = {q.anchor for q in qs if q.stance == "contradicts"}
     paras = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)]
     opens: dict[int, list[str]] = {}
     closes: dict[int, list[str]] = {}
@@ -515,7 +518,8 @@ def _layout(source: Source, qs: tuple[QuoteView, ...]) -> Layout:
         b = points[i + 1]
         chunk = text[a:b]
         marks = tuple(sorted(active, key=rank.__getitem__))
-        segs.append(Segment(chunk, marks, tuple(starts_at.get(a, ())), tuple(ends_at.get(b, ()))))
+        against = any(a in contra for a in marks)
+        segs.append(Segment(chunk, marks, tuple(starts_at.get(a, ())), tuple(ends_at.get(b, ())), against))
     if para < len(paras):
         out.append(tuple(segs))
     return Layout(tuple(out), tuple(page_of(source, ps) for ps, _ in paras))

@@ -425,6 +425,7 @@ class Renderer:
         self.env.filters["json_script"] = json_script
         self.env.filters["percent"] = lambda x: f"{x * 100:.0f}%"
         self.env.filters["row"] = _row
+        self.env.filters["lang_tag"] = lang_tag
 
     def compile_all(self) -> None:
         """Compile every template of the theme now: in the process that keeps what was
@@ -513,3 +514,14 @@ def _links(page: str, absolute: str | None) -> dict[str, Any]:
     root = absolute.rstrip("/") + "/" if absolute is not None else "../" * page.count("/")
     url: Callable[[str], str] = lambda target: root + target  # noqa: E731
     return {"page": page, "root": root, "url": url}
+
+
+#: A language tag as sources give them: an ISO 639 code of two or three letters, then
+#: subtags (``en``, ``pt-BR``, ``zh-Hant``).
+_LANG_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def lang_tag(language: str | None) -> str:
+    """A source's ``language`` where it is a language tag, for ``lang`` attributes; "" for
+    anything else (a name, ``English``, is no tag a browser reads)."""
+    return language if language is not None and _LANG_TAG.fullmatch(language) else ""

@@ -254,3 +254,52 @@ def test_the_error_page_of_serve_takes_a_name_not_in_utf8(tmp_path: Path) -> Non
     finally:
         server.stop()
     assert server.error_page is not None and b"old\\udcff.html" in server.error_page
+
+
+# --- from a review of the site -----------------------------------------------------------
+
+
+def test_a_source_page_shows_which_passage_contradicts_its_fact(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    put(
+        content,
+        "facts/other.yaml",
+        CARD.replace("Putin gave Kim a car.", "Kim bought a car.") + "    stance: contradicts\n",
+    )
+    result = invoke("build", str(content), "--out", str(tmp_path / "site"), "--no-cache")
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "site/sources/wire.html").read_text()
+    assert 'data-q="q-gift-1 q-other-1" class="contradicts"' in page  # the passage, marked
+    assert 'class="cite stance-contradicts" href="../facts/other.html#e1"' in page
+    assert "cited by fact other, quote 1, which it contradicts" in page
+    assert "cited by fact gift, quote 1</span>" in page  # the supporting one as before
+
+
+def test_headings_in_notes_and_descriptions_sit_below_the_pages_own(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    put(content, "facts/gift.yaml", CARD + "    note: |\n      # A note\n")
+    put(
+        content,
+        "sources/wire.yaml",
+        (content / "sources/wire.yaml").read_text() + "notes: |\n  # Source notes\n",
+    )
+    put(content, "entities.yaml", "putin:\n  name: Vladimir Putin\n  description: |\n    # Who\n")
+    result = invoke("build", str(content), "--out", str(tmp_path / "site"), "--no-cache")
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "site"
+    assert "<h3>A note</h3>" in (site / "facts/gift.html").read_text()  # under Evidence, an h2
+    assert "<h2>Source notes</h2>" in (site / "sources/wire.html").read_text()  # under the h1
+    assert "<h3>Who</h3>" in (site / "entities.html").read_text()  # under the entity's h2
+
+
+def test_a_source_in_its_own_language_and_direction(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    put(content, "sources/wire.yaml", (content / "sources/wire.yaml").read_text() + "language: he\n")
+    result = invoke("build", str(content), "--out", str(tmp_path / "site"), "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert '<div class="source-text" lang="he">' in (tmp_path / "site/sources/wire.html").read_text()
+    assert '" lang="he"><p dir="auto">Putin gave' in (tmp_path / "site/facts/gift.html").read_text()
+    put(content, "sources/wire.yaml", (content / "sources/wire.yaml").read_text().replace("he\n", "Hebrew\n"))
+    result = invoke("build", str(content), "--out", str(tmp_path / "site"), "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert '<div class="source-text">' in (tmp_path / "site/sources/wire.html").read_text()  # no tag

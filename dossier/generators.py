@@ -6,6 +6,7 @@ Nothing here renders HTML or touches files; templates get plain, typed records.
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -630,8 +631,8 @@ class _Placer:
 
     def _directive(self, source: Source, match: quotes.Match) -> str:
         lowered = self.lowered.get(source.id)
-        if lowered is None:  # text fragments match case-insensitively
-            lowered = self.lowered[source.id] = self.result.prepared[source.id].norm.text.lower()
+        if lowered is None:  # text fragments match case- and accent-insensitively
+            lowered = self.lowered[source.id] = _primary(self.result.prepared[source.id].norm.text.lower())
         return fragment_directive(source.text, lowered, match)
 
 
@@ -650,36 +651,70 @@ def text_fragment_url(source: Source, prepared: quotes.Source, match: quotes.Mat
     """The original's address with a text fragment that lands on the quoted passage."""
     if source.url is None or source.kind == "pdf":  # text fragments do not reach into PDFs
         return None
-    directive = fragment_directive(source.text, prepared.norm.text.lower(), match)
+    directive = fragment_directive(source.text, _primary(prepared.norm.text.lower()), match)
     return f"{source.url.split('#', 1)[0]}#:~:text={directive}"
 
 
-def fragment_directive(text: str, lowered_norm: str, match: quotes.Match) -> str:
+def fragment_directive(text: str, folded: str, match: quotes.Match) -> str:
     """The ``text=`` value: start (and end) words, with a prefix and suffix for context
-    where the start words also stand earlier in the source (``lowered_norm`` is the
-    source's normalised text in lower case)."""
+    where the start words also stand elsewhere in the source (``folded`` is the source's
+    normalised text in lower case, at the primary level: ``_primary``).
+
+    As the spec has browsers match: each term within one block (a paragraph: no term
+    crosses a blank line), and letters compared at the primary level, case and accents
+    aside (``_primary``). The prefix grows, within its block, until it and the start words
+    stand once in the source."""
     # (``split()`` is ``_squash(...).split(" ")`` for a text with a word in it, as every
     # piece of a match has; the words around it may be none.)
-    first = text[match.spans[0][0] : match.spans[0][1]].split() or [""]
-    last = text[match.spans[-1][0] : match.spans[-1][1]].split() or [""]
-    if len(match.spans) == 1 and len(first) <= 2 * _WORDS_PER_END:
+    first_span = text[match.spans[0][0] : match.spans[0][1]]
+    last_span = text[match.spans[-1][0] : match.spans[-1][1]]
+    first = _BLOCK_BREAK.split(first_span, maxsplit=1)[0].split() or [""]
+    last = _BLOCK_BREAK.split(last_span)[-1].split() or [""]
+    one_block = len(match.spans) == 1 and not _BLOCK_BREAK.search(first_span)
+
+    def once(words: str) -> bool:
+        return folded.count(_primary(normalise_text(words).lower())) <= 1
+
+    if one_block and len(first) <= 2 * _WORDS_PER_END:
         start, end = " ".join(first), ""
     else:
-        start = " ".join(first[:_WORDS_PER_END])
+        # The start words grow (in their block, short of the end words) until they stand
+        # once in the source: the passage itself tells it apart where it can.
+        room = len(first) - _WORDS_PER_END if one_block else len(first)
+        n = _WORDS_PER_END
+        while n < room and not once(" ".join(first[:n])):
+            n += 1
+        start = " ".join(first[: n if once(" ".join(first[:n])) else _WORDS_PER_END])
         end = " ".join(last[-_WORDS_PER_END:])
     parts = []
-    # Where the start text also stands earlier in the source, say what precedes it.
-    nstart = match.nspans[0][0]
-    lead = normalise_text(start).lower()
-    if lowered_norm.find(lead) not in (-1, nstart):
-        prefix = " ".join(text[max(0, match.start - 200) : match.start].split()[-3:])
+    # Where the start text also stands elsewhere in the source, say what precedes it.
+    if not once(start):
+        before = _BLOCK_BREAK.split(text[max(0, match.start - 400) : match.start])[-1].split()
+        prefix = " ".join(before[-3:])
+        for n in range(3, len(before) + 1):  # (most need three words: more where those do not tell)
+            prefix = " ".join(before[-n:])
+            if once(f"{prefix} {start}"):
+                break
         if prefix:
             parts.append(_fragment_escape(prefix) + "-")
     parts.append(_fragment_escape(start))
     if end:
         parts.append(_fragment_escape(end))
     if parts[0].endswith("-"):
-        suffix = " ".join(text[match.end : match.end + 200].split()[:3])
+        after = _BLOCK_BREAK.split(text[match.end : match.end + 200], maxsplit=1)[0]
+        suffix = " ".join(after.split()[:3])
         if suffix:
             parts.append("-" + _fragment_escape(suffix))
     return ",".join(parts)
+
+
+#: Where a block ends in a source's text: a blank line (as ``_PARAGRAPH`` cuts paragraphs).
+_BLOCK_BREAK = re.compile(r"\n[ \t\u00a0\r]*\n")
+
+
+def _primary(text: str) -> str:
+    """``text`` as a browser compares it for a text fragment, at the primary level: its
+    accents dropped (``résumé`` is ``resume``); the caller has lowered its case."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))

@@ -83,3 +83,42 @@ def test_a_fragment_is_escaped_as_percent_encoding_with_nothing_safe_and_dashes_
             _fragment_escape(text)
         return
     assert _fragment_escape(text) == expected
+
+
+# --- as browsers match (a review: the links landed elsewhere, or nowhere) ----------------
+
+
+def test_start_words_grow_until_they_stand_once() -> None:
+    """Prefix and start stood in both paragraphs: the browser took the first, and ran the
+    range from there into the second."""
+    text = (
+        "Yes, officials then said the car was red.\n\n"
+        "Yes, officials then said the car was blue, shiny and quite new.\n"
+    )
+    assert fragment(text, "said the car was blue, shiny and quite new") == (
+        "https://example.org/story#:~:text=said%20the%20car%20was%20blue%2C,shiny%20and%20quite%20new"
+    )
+
+
+def test_accents_do_not_tell_two_passages_apart() -> None:
+    """A browser compares letters case and accents aside: 'résumé' stands where 'resume' does."""
+    text = "At noon the resume of talks was planned.\n\nLater the résumé of talks was planned again.\n"
+    assert fragment(text, "the résumé of talks was planned") == (
+        "https://example.org/story#:~:text=Later-,the%20r%C3%A9sum%C3%A9%20of%20talks%20was%20planned,-again."
+    )
+
+
+def test_no_term_crosses_a_paragraph() -> None:
+    """Each term matches within one block: a quote across two paragraphs is a start and an
+    end, and context stops at the paragraph's edge."""
+    text = "They thanked Putin warmly.\n\nThe agency reported it on Tuesday.\n"
+    assert fragment(text, "thanked Putin warmly. The agency reported") == (
+        "https://example.org/story#:~:text=thanked%20Putin%20warmly.,The%20agency%20reported"
+    )
+    text = (
+        "Weak were weak.\n\nThen the leader of the group said the plan is good.\n\n"
+        "The leader of the group said no.\n"
+    )
+    assert fragment(text, "the leader of the group said") == (
+        "https://example.org/story#:~:text=Then-,the%20leader%20of%20the%20group%20said,-the%20plan%20is"
+    )

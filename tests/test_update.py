@@ -597,7 +597,7 @@ def _own_theme(tmp_path: Path) -> None:
     related fact's date and tags on a fact's page."""
     shipped = Path(build_module.__file__).resolve().parent.parent / "templates"
     source = (shipped / "source.html").read_text()
-    cite = 'title="Cited by: {{ q.fact_id }}"'
+    cite = "title=\"Cited by: {{ q.fact_id }}{% if q.stance != 'supports' %} ({{ q.stance }}){% endif %}\""
     assert cite in source
     shown = 'title="{{ q.fact_id }} {{ q.stance }}: {{ q.quote }} ({{ q.note }})"'
     write(tmp_path, "templates/source.html", source.replace(cite, shown))

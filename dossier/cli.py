@@ -402,8 +402,11 @@ def stats_command(content_dir: Path, fmt: str) -> None:
     else:
         for line in stats_module.as_text(figures):
             click.echo(line)
-    if result.errors:
-        click.echo(f"note: the content has {len(result.errors)} error(s); run dossier check", err=True)
+    if result.errors:  # the figures leave out what could not be read: they are not the whole
+        raise ContentErrors(
+            f"dossier: the content has {len(result.errors)} error(s), which these figures leave out; "
+            "run dossier check"
+        )
 
 
 @main.command("serve")

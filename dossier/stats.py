@@ -33,9 +33,9 @@ def stats(result: CheckResult) -> dict[str, object]:
 
 
 def as_text(figures: dict[str, object]) -> list[str]:
+    counted = [("facts", "fact"), ("quotes", "quote"), ("sources", "source"), ("entities", "entity")]
     lines = [
-        f"{figures['facts']} facts, {figures['quotes']} quotes, {figures['sources']} sources, "
-        f"{figures['entities']} entities",
+        ", ".join(_count(figures[key], one, key) for key, one in counted),
         "",
         "facts by status:",
     ]
@@ -56,3 +56,8 @@ def as_text(figures: dict[str, object]) -> list[str]:
         lines += ["", f"{title} ({len(items)}):"]
         lines += [f"  {item}" for item in items] or ["  (none)"]
     return lines
+
+
+def _count(n: object, one: str, many: str) -> str:
+    """``1 fact``, ``2 facts``."""
+    return f"{n} {one if n == 1 else many}"

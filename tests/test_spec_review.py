@@ -303,3 +303,22 @@ def test_a_source_in_its_own_language_and_direction(tmp_path: Path) -> None:
     result = invoke("build", str(content), "--out", str(tmp_path / "site"), "--no-cache")
     assert result.exit_code == 0, result.output
     assert '<div class="source-text">' in (tmp_path / "site/sources/wire.html").read_text()  # no tag
+
+
+def test_stats_counts_in_words_and_fails_on_content_with_errors(in_tmp: Path) -> None:
+    content = make_content(in_tmp / "content")
+    result = invoke("stats", "content")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("1 fact, 1 quote, 1 source, 1 entity\n")  # (was "1 sources, 1 entities")
+    put(content, "facts/bad.yaml", "claim: [unclosed\n")
+    result = invoke("stats", "content")
+    assert_no_crash(result)
+    assert result.exit_code == 1  # the figures leave the card out: not the whole
+    assert result.stdout.startswith("1 fact, 1 quote,")
+    assert "the content has 1 error(s), which these figures leave out" in result.stderr
+
+
+def test_the_list_of_sources_counts_in_words(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    assert invoke("build", str(content), "--out", str(tmp_path / "site")).exit_code == 0
+    assert "1 quote in 1 fact · " in (tmp_path / "site/sources.html").read_text()

@@ -384,9 +384,9 @@ class TemplateRenderError(jinja2.TemplateSyntaxError):
 def _theme_errors(template: str) -> Iterator[None]:
     try:
         yield
-    except jinja2.TemplateError:
-        raise
-    except Exception as exc:
+    except (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound):
+        raise  # (located already, or naming what is missing)
+    except Exception as exc:  # an undefined name too: located in the template it failed in
         where, line = template, 1
         tb = exc.__traceback__
         while tb is not None:  # the innermost frame of a template (Jinja names them so)

@@ -322,3 +322,17 @@ def test_the_list_of_sources_counts_in_words(tmp_path: Path) -> None:
     content = make_content(tmp_path / "content")
     assert invoke("build", str(content), "--out", str(tmp_path / "site")).exit_code == 0
     assert "1 quote in 1 fact · " in (tmp_path / "site/sources.html").read_text()
+
+
+def test_an_undefined_name_in_a_template_is_reported_with_its_file_and_line(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    put(
+        tmp_path,
+        "templates/404.html",
+        '{% extends "base.html" %}{% block main %}\n{{ nope.x }}{% endblock %}\n',
+    )
+    result = invoke("build", str(content), "--out", str(tmp_path / "site"))
+    assert_no_crash(result)
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'templates/404.html'}:2: error[template]" in result.output
+    assert "UndefinedError: 'nope' is undefined" in result.output

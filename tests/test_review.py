@@ -274,6 +274,18 @@ def wait_for(predicate: object, timeout: float = 10.0) -> None:
     raise AssertionError("timed out")
 
 
+def test_serve_answers_a_page_not_found_with_the_sites_own(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    server = DevServer(content, tmp_path / "site", 0, lambda _: None, interval=0.05)
+    server.start()
+    try:
+        status, page = fetch(f"http://127.0.0.1:{server.port}/no/such/page.html")
+    finally:
+        server.stop()
+    assert status == 404
+    assert page == (tmp_path / "site/404.html").read_text()  # (Python's own page said 'Error response')
+
+
 def test_serve_builds_serves_and_rebuilds(tmp_path: Path) -> None:
     content = make_content(tmp_path / "content")
     messages: list[str] = []

@@ -675,6 +675,7 @@ def fragment_directive(text: str, folded: str, match: quotes.Match) -> str:
     def once(words: str) -> bool:
         return folded.count(_primary(normalise_text(words).lower())) <= 1
 
+    end_told = True  # does the range end at the first end words after its start?
     if one_block and len(first) <= 2 * _WORDS_PER_END:
         start, end = " ".join(first), ""
     else:
@@ -684,8 +685,20 @@ def fragment_directive(text: str, folded: str, match: quotes.Match) -> str:
         n = _WORDS_PER_END
         while n < room and not once(" ".join(first[:n])):
             n += 1
-        start = " ".join(first[: n if once(" ".join(first[:n])) else _WORDS_PER_END])
-        end = " ".join(last[-_WORDS_PER_END:])
+        if not once(" ".join(first[:n])):
+            n = _WORDS_PER_END
+        start = " ".join(first[:n])
+        # The end words grow too, until they stand once in the passage: a browser ends
+        # the range at the first of them after the start.
+        passage = _primary(normalise_text(text[match.start : match.end]).lower())
+        end_room = len(first) - n if one_block else len(last)
+        m = _WORDS_PER_END
+        while m < end_room and passage.count(_primary(normalise_text(" ".join(last[-m:])).lower())) > 1:
+            m += 1
+        end = " ".join(last[-m:])
+        end_told = passage.count(_primary(normalise_text(end).lower())) <= 1
+        if one_block and not (once(start) and end_told) and once(" ".join(first)):
+            start, end, end_told = " ".join(first), "", True  # the whole passage, one term
     parts = []
     # Where the start text also stands elsewhere in the source, say what precedes it.
     if not once(start):
@@ -700,7 +713,7 @@ def fragment_directive(text: str, folded: str, match: quotes.Match) -> str:
     parts.append(_fragment_escape(start))
     if end:
         parts.append(_fragment_escape(end))
-    if parts[0].endswith("-"):
+    if parts[0].endswith("-") or not end_told:
         after = _BLOCK_BREAK.split(text[match.end : match.end + 200], maxsplit=1)[0]
         suffix = " ".join(after.split()[:3])
         if suffix:

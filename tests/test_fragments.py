@@ -55,12 +55,33 @@ def test_long_quote_uses_start_and_end() -> None:
     assert url == "https://example.org/story#:~:text=One%20two%20three%20four,seven%20eight%20nine%20ten"
 
 
-def test_ambiguous_start_gets_prefix_and_suffix_context() -> None:
+def test_ambiguous_start_is_told_by_the_whole_passage() -> None:
+    """Its first words stand twice: the quote whole, as one term, stands once."""
     text = "We said the plan is good. Later we said the plan is good and bold and fine and true."
     url = fragment(text, "we said the plan is good and bold and fine")
+    assert url == "https://example.org/story#:~:text=we%20said%20the%20plan%20is%20good%20and%20bold%20and%20fine"
+
+
+def test_a_paragraph_opening_standing_elsewhere_is_told_by_the_whole_passage() -> None:
+    """No prefix stands before a paragraph's first words: the passage whole tells it (the
+    browser ran from the first paragraph's opening to the second's end)."""
+    text = (
+        "The envoy said the talks were useful and frank, officials noted.\n\n"
+        "The envoy said the talks were useful and frank today.\n"
+    )
+    url = fragment(text, "The envoy said the talks were useful and frank today")
     assert url == (
-        "https://example.org/story#:~:text=is%20good.%20Later-,we%20said%20the%20plan,"
-        "and%20bold%20and%20fine,-and%20true."
+        "https://example.org/story#:~:text="
+        "The%20envoy%20said%20the%20talks%20were%20useful%20and%20frank%20today"
+    )
+
+
+def test_end_words_grow_until_they_stand_once_in_the_passage() -> None:
+    """A browser ends the range at the first end words after the start."""
+    text = "Markets fell sharply today; the price rose again, and then the price rose again by noon."
+    url = fragment(text, "Markets fell sharply today; the price rose again, and then the price rose again")
+    assert url == (
+        "https://example.org/story#:~:text=Markets%20fell%20sharply%20today%3B,then%20the%20price%20rose%20again"
     )
 
 

@@ -299,13 +299,17 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
     "kind", required=False, type=click.Choice(sorted(k.split(".")[0] for k in schema.SCHEMA_FILES))
 )
 @click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write every schema into this folder."
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the schemas (KIND's alone, if given) into this folder.",
 )
 @plainly
 def schema_command(kind: str | None, out: Path | None) -> None:
-    """Print the JSON Schema for KIND, or write them all with --out DIR."""
+    """Print the JSON Schema for KIND, or write them (all, or KIND's) with --out DIR."""
     docs = schema.schema_documents()
     if out is not None:
+        if kind is not None:  # (it wrote all four, KIND or not)
+            docs = {name: data for name, data in docs.items() if name == f"{kind}.schema.json"}
         try:
             written = publish.replace({out / name: data for name, data in docs.items()})
         except OSError as exc:

@@ -336,3 +336,11 @@ def test_an_undefined_name_in_a_template_is_reported_with_its_file_and_line(tmp_
     assert result.exit_code == 1
     assert f"{tmp_path / 'templates/404.html'}:2: error[template]" in result.output
     assert "UndefinedError: 'nope' is undefined" in result.output
+
+
+def test_schema_of_one_kind_written_alone(tmp_path: Path) -> None:
+    result = invoke("schema", "fact", "--out", str(tmp_path / "schemas"))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "schemas").iterdir()) == ["fact.schema.json"]  # (it wrote four)
+    result = invoke("schema", "--out", str(tmp_path / "all"))
+    assert len(list((tmp_path / "all").iterdir())) == 4

@@ -133,7 +133,7 @@ def _naming(known: Verdict, removed: set[str]) -> set[str]:
     """The cards whose problems depend on which fact ids there are, when cards were added
     or ``removed``: those that relate to a fact removed, and those with an unknown fact
     (it may be there now, and the hint names the closest id there is)."""
-    gone = {shown[shown.rfind(os.sep) + 1 :].rsplit(".", 1)[0] for shown in removed}
+    gone = {readers.card_id(shown) for shown in removed}
     out = {p.pos.file for p in known.problems if p.code == "unknown-fact"} - removed
     out.update(shown for shown, entry in known.cards.items() if shown not in removed and gone & set(entry[3]))
     return out

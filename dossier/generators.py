@@ -672,8 +672,11 @@ def fragment_directive(text: str, folded: str, match: quotes.Match) -> str:
     last = _BLOCK_BREAK.split(last_span)[-1].split() or [""]
     one_block = len(match.spans) == 1 and not _BLOCK_BREAK.search(first_span)
 
+    def fold(words: str) -> str:
+        return _primary(normalise_text(words).lower())
+
     def once(words: str) -> bool:
-        return folded.count(_primary(normalise_text(words).lower())) <= 1
+        return folded.count(fold(words)) <= 1
 
     end_told = True  # does the range end at the first end words after its start?
     if one_block and len(first) <= 2 * _WORDS_PER_END:
@@ -690,13 +693,13 @@ def fragment_directive(text: str, folded: str, match: quotes.Match) -> str:
         start = " ".join(first[:n])
         # The end words grow too, until they stand once in the passage: a browser ends
         # the range at the first of them after the start.
-        passage = _primary(normalise_text(text[match.start : match.end]).lower())
+        passage = fold(text[match.start : match.end])
         end_room = len(first) - n if one_block else len(last)
         m = _WORDS_PER_END
-        while m < end_room and passage.count(_primary(normalise_text(" ".join(last[-m:])).lower())) > 1:
+        while m < end_room and passage.count(fold(" ".join(last[-m:]))) > 1:
             m += 1
         end = " ".join(last[-m:])
-        end_told = passage.count(_primary(normalise_text(end).lower())) <= 1
+        end_told = passage.count(fold(end)) <= 1
         if one_block and not (once(start) and end_told) and once(" ".join(first)):
             start, end, end_told = " ".join(first), "", True  # the whole passage, one term
     parts = []

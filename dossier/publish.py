@@ -266,12 +266,8 @@ def publish(
                 os.unlink(MARKER, dir_fd=new.fd(""))
             # The files the last build wrote: its marker, mtime kept (if it is still as read).
             marker, root = marker_bytes(after), prev.fd("")
-            if not (
-                root is not None
-                and old_marker is not None
-                and old_marker[0] == marker
-                and _relinked(root, new, old_marker[1])
-            ):
+            read = old_marker[1] if old_marker is not None and old_marker[0] == marker else None
+            if read is None or _kept(root, new.fd(""), MARKER, ("", *read, "")) is None:
                 _write(new.fd(""), MARKER, [marker])
         present.clear_rest(tmp)
         if out.exists():
@@ -343,7 +339,7 @@ def _carry(
         path = name.rstrip("/")
         if name.endswith("/") and path in folders:
             continue  # an empty folder where the new build makes that folder: no clash
-        above = [path[:i] for i in range(len(path)) if path[i] == "/"]
+        above = sorted(_folders_of([path]))
         clash = path if path in written or path in folders else next((a for a in above if a in written), None)
         if clash is not None:
             raise PublishError(
@@ -368,18 +364,6 @@ def _carry(
             continue
         except PermissionError:  # another user's file, where links to those are not allowed
             shutil.copy2(out / path, tmp / path, follow_symlinks=False)  # (bytes and mtime)
-
-
-def _relinked(root: int, new: _Folders, read: tuple[int, int, int]) -> bool:
-    """Link the previous marker into the new tree if it is the file that was read."""
-    try:
-        st = _link(root, new.fd(""), MARKER)
-    except OSError:
-        return False
-    if (st.st_size, st.st_mtime_ns, st.st_ino) == read:
-        return True
-    os.unlink(MARKER, dir_fd=new.fd(""))
-    return False
 
 
 def spare_path(out: Path) -> Path:

@@ -85,14 +85,14 @@ class _Reader:
             ok = self.dirs_inside[folder] = folder.resolve(strict=True).is_relative_to(self.real_root)
         return ok
 
-    def read_bytes(self, path: Path, limit: int, code: str = "source-unreadable") -> bytes | None:
+    def read_bytes(
+        self, path: Path, limit: int, code: str = "source-unreadable", too_large: str = "file-too-large"
+    ) -> bytes | None:
         """A file's bytes, or None after a problem; nothing outside the content folder is read.
 
         One ``stat`` per plain file: links and folders are resolved only where they are.
         """
         shown = self.display(path)
-        # A source that cannot be used is unreadable, whatever the reason (SPEC §4's code).
-        too_large = code if code == "source-unreadable" else "file-too-large"
         try:
             if not self.inside(path):
                 self.problems.append(
@@ -599,7 +599,8 @@ def _read_source(
         return None
     path = folder / text_name
     rec = _source_record(r, meta, extracted)
-    data = r.read_bytes(path, MAX_SOURCE_BYTES)
+    # A source that cannot be used is unreadable, whatever the reason (SPEC §4's code).
+    data = r.read_bytes(path, MAX_SOURCE_BYTES, too_large="source-unreadable")
     if data is None:
         return None
     digest = hashlib.sha256(data).hexdigest()
@@ -617,8 +618,8 @@ def _read_source(
     kind = path.suffix.lower().lstrip(".")
     pages: tuple[int, ...] = ()
     if kind in ("txt", "md"):
-        text, problems = decode(data, r.display(path))
-        r.problems.extend(Problem(p.pos, "source-unreadable", p.message, p.severity) for p in problems)
+        text, problems = decode(data, r.display(path), code="source-unreadable")
+        r.problems.extend(problems)
     else:
         text, pages = _extracted(r, path, kind, data, digest, extracted)
     if text is None or rec is None:
@@ -706,15 +707,14 @@ def _read_facts(
     files: dict[str, str] = {}
     todo: list[tuple[Path, str, str]] = []  # (path, shown path, id) of each card to read
     if only is not None and listed is not None:
-        sep = os.sep
-        for name in listed:  # (10,000 names: no basename call each)
-            files[name[name.rfind(sep) + 1 :].rsplit(".", 1)[0]] = name
-        for card_id, name in files.items():
+        for name in listed:
+            files[card_id(name)] = name
+        for listed_id, name in files.items():
             if name in only:  # opened by the path it was surveyed by, not the one shown
                 real = (
                     r.root_prefix + name[len(r.shown_prefix) :] if name.startswith(r.shown_prefix) else name
                 )
-                todo.append((Path(real), name, card_id))
+                todo.append((Path(real), name, listed_id))
         _read_cards(r, todo, cache, out)
         return out, set(files)
     for path in _listing(r, folder):
@@ -739,6 +739,11 @@ def _read_facts(
         todo.append((path, shown, fid))
     _read_cards(r, todo, cache, out)
     return out, set(files)
+
+
+def card_id(shown: str) -> str:
+    """The id of a card by its path as shown: its file's name without the suffix."""
+    return shown[shown.rfind(os.sep) + 1 :].rsplit(".", 1)[0]
 
 
 #: From this many cards to parse (not known to the cache), they are parsed in two processes,

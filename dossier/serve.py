@@ -198,13 +198,18 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         page = self.state.error_page
         if page is not None:
-            self.send_response(500)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
+            self._send(500, page)
             return
         super().do_GET()
+
+    def _send(self, status: int, page: bytes) -> None:
+        """An HTML page of ours, with ``status``."""
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(page)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """A page not found is answered with the site's own 404 page, as a host serves it."""
@@ -212,13 +217,7 @@ class _Handler(SimpleHTTPRequestHandler):
         if code != 404 or not page.is_file():
             super().send_error(code, message, explain)
             return
-        body = page.read_bytes()
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        self._send(404, page.read_bytes())
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")

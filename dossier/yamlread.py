@@ -67,8 +67,9 @@ def _pos(file: str, mark: Any) -> Pos:
     return Pos(file, mark.line + 1, mark.column + 1)
 
 
-def decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
-    """Decode UTF-8 (a leading BOM is allowed); name the first bad byte otherwise."""
+def decode(data: bytes, file: str, code: str = "invalid-utf8") -> tuple[str | None, list[Problem]]:
+    """Decode UTF-8 (a leading BOM is allowed); name the first bad byte otherwise, as a
+    problem of ``code``."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -78,7 +79,7 @@ def decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
         return None, [
             error(
                 Pos(file, line, col),
-                "invalid-utf8",
+                code,
                 f"not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start}; "
                 "save the file as UTF-8",
             )

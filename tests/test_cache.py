@@ -248,11 +248,9 @@ def test_unchanged_cards_are_not_read_again(tmp_path: Path, monkeypatch: object)
     reads: list[str] = []
     original = readers._Reader.read_bytes
 
-    def counting(
-        self: readers._Reader, path: Path, limit: int, code: str = "source-unreadable"
-    ) -> bytes | None:
+    def counting(self: readers._Reader, path: Path, limit: int, *args: Any, **kwargs: Any) -> bytes | None:
         reads.append(path.name)
-        return original(self, path, limit, code)
+        return original(self, path, limit, *args, **kwargs)
 
     mp.setattr(readers._Reader, "read_bytes", counting)
     try:
@@ -791,8 +789,8 @@ def test_a_card_rewritten_as_it_is_read_is_read_again_next_time(
     real = readers._Reader.read_bytes
     rewrites = []
 
-    def read_then_rewrite(self: Any, path: Path, limit: int, code: str = "source-unreadable") -> Any:
-        data = real(self, path, limit, code)
+    def read_then_rewrite(self: Any, path: Path, limit: int, *args: Any, **kwargs: Any) -> Any:
+        data = real(self, path, limit, *args, **kwargs)
         if path.name == "a.yaml" and not rewrites:
             rewrites.append(path)
             card.write_text(CARD.replace("Putin gave Kim a car.", "A claim written meanwhile."))

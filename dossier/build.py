@@ -20,7 +20,7 @@ from . import data, generators, model, parallel, publish, splice
 from .cache import Cache, code_digest
 from .check import CheckResult, check, check_only, recall, survey
 from .generators import Entry, Site, SourceEntry
-from .ledger import Ledger, Record, footprint, ledger_from_record, record_of, touched, widen
+from .ledger import Ledger, Record, change_of, footprint, ledger_from_record, record_of, touched, widen
 from .pause import collector_paused, heap_frozen
 from .pieces import Derived, Old, Spans, read_at
 from .problems import Severity, Verdict
@@ -184,12 +184,12 @@ UPDATE_MAX = 200
 
 
 def _rest(now: Survey | None, theme: str, built: dt.datetime | None) -> str | None:
-    """A digest of everything a build is made from but the cards' bytes (their names are
-    in the survey's digest): while it stands, an update may make only what edits touched."""
+    """A digest of everything a build is made from but the cards: while it stands, an
+    update may make only what cards edited, added and removed touched."""
     if now is None:
         return None
     when = built.isoformat() if built else ""
-    raw = f"{now.digest}\0{theme}\0{when}\0{render_digest()}"
+    raw = f"{now.base}\0{theme}\0{when}\0{render_digest()}"
     return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -203,11 +203,11 @@ def _update(
     now: Survey | None,
     rest: str | None,
 ) -> tuple[CheckResult, Partial, Verdict] | None:
-    """When only cards were edited since the last build of ``out`` (the same cards, every
+    """When only cards were edited, added or removed since the last build of ``out`` (every
     other input as it was), what an update needs: the check of the cards it reads (see
     ``ledger.touched``), which facts' and sources' pages it makes again, and the verdict on
-    the whole folder (recalled, the edited cards checked anew). None when it does not apply:
-    then the build makes everything.
+    the whole folder (recalled, the changed cards checked anew). None when it does not
+    apply: then the build makes everything.
     """
     raw = cache.ledgers.get(site_key)
     manifest, spans = cache.sites.get(site_key), cache.pieces.get(site_key)
@@ -216,12 +216,11 @@ def _update(
     kept = _ledger_of(cache, site_key, raw)
     if kept is None or kept.inputs != rest:
         return None
-    by_card = {k.card: fid for fid, k in kept.facts.items()}
-    if set(now.cards) != set(by_card):
-        return None  # a card added, removed or renamed: the survey's digest says so too
-    # A card written too recently to vouch for (None) counts as changed, and is kept so.
-    changed = {c for c, st in now.cards.items() if st is None or st != kept.facts[by_card[c]].stat}
-    if not changed or len(changed) > UPDATE_MAX:
+    # A card written too recently to vouch for counts as edited, and is kept so.
+    change = change_of(kept, now.cards)
+    if change is None or not change.edited | change.removed:
+        return None
+    if len(change.edited) + len(change.removed) > UPDATE_MAX:
         return None
     # Every entry of a fact it leaves alone is taken from the last build's data files.
     data_files = ("dossier.json", "search-index.js")
@@ -231,7 +230,7 @@ def _update(
             return None
     # First as if the edited cards' quotes stood where they stood: the sources' pages and
     # the facts quoting those sources are read only if they do not (most edits).
-    first = touched(kept, changed, quotes=False)
+    first = touched(change, quotes=False)
     result = check_only(content_dir, first.cards, first.sources, strict=strict, cache=cache, listed=now.cards)
     # The verdict on the folder: the last one, with the edited cards' problems from this check.
     checked = (result, first.cards)
@@ -241,18 +240,19 @@ def _update(
     if result.content is None or not first.edited <= set(result.content.facts):
         return None
     edited = [result.content.facts[fid] for fid in first.edited]
-    moved = any(footprint(f, result.matches) != kept.facts[f.id].quotes for f in edited)
+    was = change.live.facts  # (an added fact's quotes stood nowhere)
+    moved = any(f.id not in was or footprint(f, result.matches) != was[f.id].quotes for f in edited)
     # What the edited cards relate to and quote now, too.
     relates = {r.id for f in edited for r in f.related}
     quoted = {ev.source.id for f in edited for ev in f.evidence} if moved else set()
-    touch = widen(kept, first.edited, relates, quoted, quotes=moved)
+    touch = widen(change, first.edited, relates, quoted, quotes=moved)
     if not (touch.cards <= first.cards and touch.sources <= first.sources):
         result = check_only(
             content_dir, touch.cards, touch.sources, strict=strict, cache=cache, listed=now.cards
         )
     if result.content is None or result.errors:
         return None
-    untouched = _untouched(kept, touch.pages, touch.sources, manifest)
+    untouched = _untouched(change.live, touch.pages, touch.sources, manifest)
     # The pages it keeps are not looked at here: publish looks at each as it keeps it (a
     # page edited by hand then stops it, and the build makes everything; see ``build``).
     with publish.Previous(out) as old:  # a data file edited by hand: build it all
@@ -260,7 +260,8 @@ def _update(
             old.intact(n, manifest[n]) for n in data_files
         ):
             return None
-    partial = Partial(kept, touch.pages, touch.sources, raw, untouched)
+    added = tuple(sorted(change.added.values()))
+    partial = Partial(change.live, touch.pages, touch.sources, raw, untouched, added, change.removed)
     cache.keep_all()  # what it did not read is still what the folder holds
     return result, partial, verdict
 
@@ -592,11 +593,13 @@ class Partial:
     """An update's share of the site (see ``ledger``): the result checks only the facts
     and sources it names, and every other fact and source is as ``ledger`` keeps it."""
 
-    ledger: Ledger
-    pages: set[str]  # facts whose pages are made again
+    ledger: Ledger  # the last build's, without the facts removed
+    pages: set[str]  # facts whose pages are made again (those added too)
     sources: set[str]  # sources whose pages are made again
     last: Record  # the ledger as stored
     untouched: list[str]  # the previous build's files it keeps as they are (``_untouched``)
+    added: tuple[str, ...] = ()  # ids of the facts added
+    removed: set[str] = field(default_factory=set)  # ids of the facts removed
 
 
 def render_files(
@@ -691,7 +694,13 @@ def _files(
             lists = generators.make_lists(
                 site.content.dossier,
                 site.content.entities,
-                [Entry.of(views[fid]) if fid in partial.pages else k.entry for fid, k in kept.facts.items()],
+                [
+                    *(
+                        Entry.of(views[fid]) if fid in partial.pages else k.entry
+                        for fid, k in kept.facts.items()
+                    ),
+                    *(Entry.of(views[fid]) for fid in partial.added),
+                ],
                 [
                     SourceEntry.of(shown[sid]) if sid in partial.sources else entry
                     for sid, entry in kept.sources.items()
@@ -742,10 +751,12 @@ def _files(
         maker.fact_keys.update((site.facts[i].id, keys[("fact", i)]) for _, i in fact_items)
         if partial is not None:
             was = partial.ledger.facts
-            maker.changed = {fid for fid in partial.pages if maker.fact_keys[fid] != was[fid].key}
+            maker.changed = {
+                fid for fid in partial.pages if fid not in was or maker.fact_keys[fid] != was[fid].key
+            }
             maker.skeletons = pieces.old_skeletons
             maker.before = (
-                {fid: was[fid].entry for fid in partial.pages},
+                {fid: was[fid].entry for fid in partial.pages if fid in was},
                 {sid: partial.ledger.sources[sid] for sid in partial.sources},
             )
         new_spans = pieces.new
@@ -829,6 +840,7 @@ def _files(
             [sources[site.sources[i].source.id] for _, i in source_items],
             cards,
             partial.last if partial is not None else None,
+            partial.removed if partial is not None else None,
         )
     )
 

@@ -1,13 +1,14 @@
 """What a build keeps of every fact and source for the next build of the same folder, and
-what an edit of some cards touches (for ``build``'s update).
+what a change of some cards (edited, added, removed) touches (for ``build``'s update).
 
 A fact's page, its rows on the list pages and its entries in the data files are made from
 its own card, its section and entities, the claims and statuses of the facts it relates
 to, and the sources it quotes (with the theme, the dossier and the build date). A source's
-page is made from the source and every quote of it. So when only cards changed (the same
-names, every other file as it was), the pages to make again are those of the edited
-facts, of the facts relating to them, and of the sources they quote or quoted; every other
-fact is listed from its kept entry.
+page is made from the source and every quote of it. So when only cards changed (every
+other file as it was), the pages to make again are those of the edited and added facts,
+of the facts relating to them, and of the sources they quote or quoted, or a removed fact
+quoted; every other fact is listed from its kept entry. (No fact the last build kept can
+relate to an added one, or it would not have built: an unknown fact is an error.)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, NamedTuple
 from .generators import Entry, FactView, SourceEntry
 from .model import Fact
 from .quotes import Match
+from .readers import card_id
 
 
 class Kept(NamedTuple):
@@ -78,10 +80,11 @@ def record_of(
     sources: Iterable[SourceEntry],
     cards: Mapping[str, object],
     last: Record | None = None,
+    removed: set[str] | None = None,
 ) -> Record:
     """The record of a build: each fact's view, entry and page key, the sources' entries,
     the survey's stat of each card; with ``last`` (an update's), what it did not make again
-    stays as ``last`` has it."""
+    stays as ``last`` has it, but for the ``removed`` facts."""
     made: dict[str, tuple[object, ...]] = {
         v.id: (
             v.fact.file,
@@ -97,47 +100,84 @@ def record_of(
     kept: dict[str, tuple[object, ...]] = {s.id: tuple(s) for s in sources}
     if last is None:
         return (inputs, made, kept)
-    return (inputs, {**last[1], **made}, {**last[2], **kept})
+    was = last[1] if not removed else {fid: r for fid, r in last[1].items() if fid not in removed}
+    return (inputs, {**was, **made}, {**last[2], **kept})
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """How the cards differ from those the last build was made of."""
+
+    edited: set[str]  # ids of the facts whose cards changed or were added
+    added: dict[str, str]  # each card added (its path as problems show it) -> its fact's id
+    removed: set[str]  # ids of the facts whose cards are gone
+    live: Ledger  # the ledger without the removed facts
+    #: the sources the removed facts quoted (their pages lose those quotes), and the facts
+    #: that relate to a removed one (their cards are read: each is now in error)
+    orphaned: set[str]
+    naming: set[str]
+
+
+def change_of(ledger: Ledger, cards: Mapping[str, object]) -> Change | None:
+    """What changed among ``cards`` (a survey's: path -> stat, None for a card too recent
+    to vouch for, which counts as edited) since ``ledger`` was made; None when a card's
+    id moved to another card (a card renamed, its id kept: not worth telling apart)."""
+    facts = ledger.facts
+    by_card = {k.card: fid for fid, k in facts.items()}
+    added = {c: card_id(c) for c in cards if c not in by_card}
+    removed = {fid for c, fid in by_card.items() if c not in cards}
+    if not removed.isdisjoint(added.values()):
+        return None
+    edited = {
+        by_card[c] for c, st in cards.items() if c in by_card and (st is None or st != facts[by_card[c]].stat)
+    }
+    if not removed:
+        return Change(edited | set(added.values()), added, removed, ledger, set(), set())
+    live = Ledger(ledger.inputs, {fid: k for fid, k in facts.items() if fid not in removed}, ledger.sources)
+    orphaned = {sid for fid in removed for sid in facts[fid].sources}
+    naming = {fid for fid, k in live.facts.items() if not removed.isdisjoint(k.related)}
+    return Change(edited | set(added.values()), added, removed, live, orphaned, naming)
 
 
 @dataclass(frozen=True, slots=True)
 class Touched:
-    """What an edit of some cards touches."""
+    """What a change of some cards touches."""
 
-    edited: set[str]  # ids of the facts whose cards changed
+    edited: set[str]  # ids of the facts whose cards changed or were added
     pages: set[str]  # ids of the facts whose pages are made again
     sources: set[str]  # ids of the sources whose pages are made again
-    #: the cards to read: of those facts, of the facts they relate to, and of every fact
-    #: quoting one of those sources
+    #: the cards to read: of those facts, of the facts they relate to, of every fact
+    #: quoting one of those sources, and the cards added
     cards: set[str]
 
 
-def touched(ledger: Ledger, changed: set[str], *, quotes: bool = True) -> Touched:
-    """What editing the cards ``changed`` (their paths; all in the ledger) touches, as far
-    as the ledger knows; the caller adds what the edited cards now say (``widen``).
-    ``quotes=False``: as if the edited facts' quotes stood where they stood (their
-    sources' pages, and the facts quoting those sources, untouched)."""
-    by_card = {k.card: fid for fid, k in ledger.facts.items()}
-    edited = {by_card[c] for c in changed}
-    return widen(ledger, edited, set(), set(), quotes=quotes)
+def touched(change: Change, *, quotes: bool = True) -> Touched:
+    """What ``change`` touches, as far as the ledger knows; the caller adds what the
+    edited and added cards now say (``widen``). ``quotes=False``: as if the edited facts'
+    quotes stood where they stood (their sources' pages, and the facts quoting those
+    sources, untouched: the removed facts' sources are touched all the same)."""
+    return widen(change, change.edited, set(), set(), quotes=quotes)
 
 
 def widen(
-    ledger: Ledger, edited: set[str], related: set[str], sources: set[str], *, quotes: bool = True
+    change: Change, edited: set[str], related: set[str], sources: set[str], *, quotes: bool = True
 ) -> Touched:
     """``touched``, with the facts and sources the edited cards relate to and quote now."""
-    facts = ledger.facts
+    facts = change.live.facts
     pages = set(edited)
     pages.update(fid for fid, k in facts.items() if not edited.isdisjoint(k.related))
-    quoted = set(sources)
+    quoted = sources | change.orphaned
     if quotes:
         for fid in edited:
-            quoted.update(facts[fid].sources)
+            if fid in facts:  # (an added fact quotes what it says: the caller's ``sources``)
+                quoted.update(facts[fid].sources)
     # A fact's page shows the facts it relates to: they are read too.
-    read = pages.union(related, *(facts[fid].related for fid in pages))
+    read = pages.union(related, change.naming, *(facts[fid].related for fid in pages if fid in facts))
     if quoted:
         read.update(fid for fid, k in facts.items() if not quoted.isdisjoint(k.sources))
-    return Touched(edited, pages, quoted, {facts[fid].card for fid in read if fid in facts})
+    cards = {facts[fid].card for fid in read if fid in facts}
+    cards.update(change.added)
+    return Touched(edited, pages, quoted, cards)
 
 
 def words_digest(quote: str) -> bytes:

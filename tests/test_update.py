@@ -159,8 +159,8 @@ def test_an_edit_that_quotes_another_source_remakes_both_sources(tmp_path: Path)
 @pytest.mark.parametrize(
     "change",
     [
-        "card-added",
-        "card-removed",
+        "card-renamed-its-id-kept",
+        "card-added-in-a-new-folder",
         "source-edited",
         "page-edited-by-hand",
         "data-file-removed",
@@ -173,11 +173,10 @@ def test_what_an_update_cannot_vouch_for_makes_a_full_build(tmp_path: Path, chan
     builds = Builds(content, out)
     builds()
     write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,)))
-    if change == "card-added":
-        write(content, "facts/f9.yaml", card(9))
-    elif change == "card-removed":
-        (content / "facts/f5.yaml").unlink()
-        write(content, "facts/f4.yaml", card(4, related=(0,)))
+    if change == "card-renamed-its-id-kept":
+        (content / "facts/f5.yaml").rename(content / "facts/f5.yml")
+    elif change == "card-added-in-a-new-folder":
+        write(content, "facts/more/f9.yaml", card(9))
     elif change == "source-edited":
         write(content, "sources/talks.yaml", "title: Talks, retitled\nurl: https://example.org/talks\n")
     elif change == "page-edited-by-hand":
@@ -190,6 +189,64 @@ def test_what_an_update_cannot_vouch_for_makes_a_full_build(tmp_path: Path, chan
     result = builds()
     assert result.recalled is None and result.published is not None
     same_as_full(content, out, tmp_path)
+
+
+@pytest.mark.parametrize("how", ["added", "removed", "added-and-removed", "added-relating-to-an-edited-one"])
+def test_a_card_added_or_removed_is_an_update_and_gives_the_site_a_full_build_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    content = make(tmp_path / "content", 12)
+    out = tmp_path / "site"
+    builds = Builds(content, out)
+    builds()
+    before = (out / "sources/talks.html").read_text()
+    rendered: list[str] = []
+    real = build_module._Pages.one
+
+    def one(self: build_module._Pages, kind: str, index: int) -> build_module.Page:
+        page = real(self, kind, index)
+        rendered.append(page[0])
+        return page
+
+    if how.startswith("added"):
+        write(content, "facts/g1.yaml", card(20, claim="An added claim.", status="disputed", related=(3,),
+                                             quote=("talks", 1), date="2024-02-18"))  # fmt: skip
+    if how.endswith("removed"):
+        (content / "facts/f5.yaml").unlink()  # f4 related to it, and quoted wire
+        write(content, "facts/f4.yaml", card(4, related=(6,)))
+    if how == "added-relating-to-an-edited-one":
+        write(content, "facts/f7.yaml", card(7, claim="Seven, edited.", related=(8,), quote=("wire", 1)))
+    with monkeypatch.context() as m:  # (``settled`` stays)
+        m.setattr(build_module._Pages, "one", one)
+        result = builds()
+    assert result.recalled is not None, [p.message for p in result.check.errors]
+    facts = {p for p in rendered if p.startswith("facts/")}
+    if how.startswith("added"):
+        assert "facts/g1.html" in facts and "An added claim." in (out / "disputed.html").read_text()
+        assert (out / "sources/talks.html").read_text() != before  # it quotes talks
+    if how.endswith("removed"):
+        assert not (out / "facts/f5.html").exists()
+        assert "Claim 5." not in (out / "index.html").read_text()
+        assert "facts/f5.html" not in (out / "dossier.json").read_text()
+        assert "sources/wire.html" in rendered  # f5 quoted it
+    assert len(facts) <= 3  # every other fact's page is kept
+    same_as_full(content, out, tmp_path)
+    # and the next build, an edit, is an update from what this one kept
+    write(content, "facts/f0.yaml", card(0, claim="Zero, edited.", related=(1,)))
+    assert builds().recalled is not None
+    same_as_full(content, out, tmp_path)
+
+
+def test_a_card_removed_that_another_relates_to_is_an_error_and_nothing_is_written(tmp_path: Path) -> None:
+    content, builds = built_once(tmp_path)
+    site = {p: p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
+    (content / "facts/f3.yaml").unlink()  # f2 relates to it
+    result = builds()
+    assert [p.code for p in result.check.errors] == ["unknown-fact"] and result.published is None
+    assert {p: p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()} == site
+    write(content, "facts/f2.yaml", card(2, related=(4,)))  # the relation dropped: it builds
+    assert builds().recalled is not None
+    same_as_full(content, tmp_path / "site", tmp_path)
 
 
 @pytest.mark.parametrize("how", ["rewritten", "replaced"])
@@ -334,6 +391,45 @@ def test_any_edits_give_the_site_a_full_build_gives(
         result = builds()
         assert result.recalled is not None, [p.message for p in result.check.errors]
         same_as_full(content, tmp / "site", tmp)
+
+
+CHANGES = st.one_of(
+    EDITS.map(lambda e: ("write", *e)),  # an edit
+    st.tuples(st.just("write"), st.integers(6, 8), EDITS.map(lambda e: e[1])),  # (an addition)
+    st.tuples(st.just("remove"), st.integers(0, 8), st.just({})),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rounds=st.lists(st.lists(CHANGES, min_size=1, max_size=3), min_size=1, max_size=3))
+def test_any_cards_edited_added_and_removed_give_the_site_a_full_build_gives(
+    tmp_path_factory: pytest.TempPathFactory, rounds: list[list[tuple[str, int, dict[str, object]]]]
+) -> None:
+    """An update after cards edited, added and removed; one that leaves a card relating to
+    a fact that is gone fails and writes nothing, and the next clean build is an update
+    from the last build that was written."""
+    tmp = tmp_path_factory.mktemp("update")
+    content = make(tmp / "content")
+    out = tmp / "site"
+    builds = Builds(content, out)
+    builds()
+    for round_ in rounds:
+        for what, i, fields in round_:
+            path = content / f"facts/f{i}.yaml"
+            if what == "remove":
+                path.unlink(missing_ok=True)
+                continue
+            related = tuple(r for r in fields["related"] if r != i)  # type: ignore[attr-defined]
+            write(content, f"facts/f{i}.yaml", card(i, **{**fields, "related": related}))  # type: ignore[arg-type]
+        site = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        result = builds()
+        if result.check.errors:
+            assert {p.code for p in result.check.errors} == {"unknown-fact"}
+            assert result.published is None
+            assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == site
+            continue
+        assert result.recalled is not None or result.unchanged is not None
+        same_as_full(content, out, tmp)
 
 
 def test_the_cli_updates_after_an_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -623,12 +719,12 @@ def test_a_quotes_stance_and_note_edited_in_place_remake_its_sources_page(tmp_pa
 def test_a_related_facts_date_edited_remakes_the_pages_relating_to_it_in_a_full_build(
     tmp_path: Path,
 ) -> None:
-    """A page kept by its key in a full build (a card added) holds every related fact's
-    fields in that key, not only the shipped theme's claim and status."""
+    """A page kept by its key in a full build (a card added in a new folder) holds every
+    related fact's fields in that key, not only the shipped theme's claim and status."""
     _own_theme(tmp_path)
     content, builds = built_once(tmp_path)
     write(content, "facts/f2.yaml", card(2, related=(3,), quote=("talks", 0), date="2024-02-18"))
-    write(content, "facts/f9.yaml", card(9))  # a card added: a full build
+    write(content, "facts/more/f9.yaml", card(9))  # a folder added: a full build
     assert builds().recalled is None
     assert "2024-02-18" in (tmp_path / "site/facts/f1.html").read_text()  # f1 relates to f2
     same_as_full(content, tmp_path / "site", tmp_path)

@@ -67,7 +67,12 @@ def live(
     the line says ms). Returns them and the server's peak RSS in MB."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True).start()
+
+    def pump() -> None:
+        for line in proc.stdout or ():
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
 
     def wait_for(pattern: str, limit: float) -> re.Match[str]:
         end = time.monotonic() + limit
@@ -176,6 +181,21 @@ def bench(
     build = run("dossier build (every page, empty output)", build_cmd, site)
     repeated("dossier build (nothing changed)", build_cmd, nothing)  # pages/s only where all are made
     repeated("dossier build (one card changed)", build_cmd, edited(200))
+    # A card added, then removed again: each build timed.
+    added = content / "facts" / "zz-added.yaml"
+    walls: dict[str, list[float]] = {"added": [], "removed": []}
+    peaks: dict[str, int] = {"added": 0, "removed": 0}
+    for i in range(REPEAT):
+        for how in ("added", "removed"):
+            if how == "added":
+                added.write_text(card.read_text().replace("Claim number 0", f"An added claim ({i})", 1))
+            else:
+                added.unlink()
+            wall, rss = once(f"dossier build (one card {how})", build_cmd)
+            walls[how].append(wall)
+            peaks[how] = max(peaks[how], rss)
+    for how in ("added", "removed"):
+        median_of(f"dossier build (one card {how})", walls[how], peaks[how])
     if hugo:
         out = root / "hugo-public"
         h = run(

@@ -250,6 +250,8 @@ def json_script(value: object) -> Markup:
     return Markup(text)
 
 
+_MARKUP = str.__new__
+
 #: The name under which a list page's render holds its rows (see ``Renderer.render_rows``).
 _ROWS = "_dossier_rows"
 
@@ -263,7 +265,8 @@ class _Rows:
 
     def add(self, macro: str, view: Any, args: tuple[object, ...]) -> Markup:
         self.calls.append((macro, view, args))
-        return Markup(f"{self.mark}{len(self.calls) - 1}\0")
+        # (``str.__new__``: ``Markup()`` is Python, and a list page asks 10,000 times)
+        return _MARKUP(Markup, f"{self.mark}{len(self.calls) - 1}\0")
 
 
 @jinja2.pass_context
@@ -483,9 +486,10 @@ class Renderer:
                 asm.text(chunk.encode("utf-8"))
                 continue
             macro, view, args = calls[int(chunk)]
-            kind, k = f"{macro}{args!r}", key(view)
+            kind, k = f"{macro}{args!r}" if args else macro + "()", key(view)
             start = asm.size
-            asm.piece(k, functools.partial(make, kind, k, macro, view, args), kind)
+            if not asm.taken(k, kind):
+                asm.piece(k, functools.partial(make, kind, k, macro, view, args), kind)
             recorder.row(macro, args, view.id, start, asm.size - start)
         skeleton = recorder.skeleton(watch, lists, asm.size) if isinstance(lists, Lists) else None
         return asm, skeleton

@@ -307,10 +307,13 @@ class Recorder:
         self.usable = True
 
     def row(self, macro: str, args: tuple[object, ...], fid: str, offset: int, length: int) -> None:
-        if not marshallable(args):
+        if not args:  # (most rows)
+            key: tuple[str, tuple[object, ...], tuple[type, ...]] = (macro, (), ())
+        elif not marshallable(args):
             self.usable = False
             return
-        key = (macro, args, tuple(map(type, args)))
+        else:
+            key = (macro, args, tuple(map(type, args)))
         k = self._index.get(key)
         if k is None:
             k = self._index[key] = len(self.kinds)

@@ -89,6 +89,20 @@ class Builds:
         return result
 
 
+def spy_on_pages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the pages rendered from now on, as they are rendered."""
+    rendered: list[str] = []
+    real = build_module._Pages.one
+
+    def one(self: build_module._Pages, kind: str, index: int) -> build_module.Page:
+        page = real(self, kind, index)
+        rendered.append(page[0])
+        return page
+
+    monkeypatch.setattr(build_module._Pages, "one", one)
+    return rendered
+
+
 def built_once(tmp_path: Path, n: int = 6) -> tuple[Path, Builds]:
     """A content folder of ``n`` cards, built once into ``tmp_path / "site"``."""
     content = make(tmp_path / "content", n)
@@ -125,15 +139,7 @@ def test_an_update_reads_only_the_cards_the_edit_touches(
     content = make(tmp_path / "content", 12)
     builds = Builds(content, tmp_path / "site")
     builds()
-    rendered: list[str] = []
-    real = build_module._Pages.one
-
-    def one(self: build_module._Pages, kind: str, index: int) -> build_module.Page:
-        page = real(self, kind, index)
-        rendered.append(page[0])
-        return page
-
-    monkeypatch.setattr(build_module._Pages, "one", one)
+    rendered = spy_on_pages(monkeypatch)
     write(content, "facts/f4.yaml", card(4, claim="Four, edited.", related=(5,), quote=("talks", 1)))
     assert builds().recalled is not None
     facts = sorted(p for p in rendered if p.startswith("facts/"))
@@ -200,14 +206,6 @@ def test_a_card_added_or_removed_is_an_update_and_gives_the_site_a_full_build_gi
     builds = Builds(content, out)
     builds()
     before = (out / "sources/talks.html").read_text()
-    rendered: list[str] = []
-    real = build_module._Pages.one
-
-    def one(self: build_module._Pages, kind: str, index: int) -> build_module.Page:
-        page = real(self, kind, index)
-        rendered.append(page[0])
-        return page
-
     if how.startswith("added"):
         write(content, "facts/g1.yaml", card(20, claim="An added claim.", status="disputed", related=(3,),
                                              quote=("talks", 1), date="2024-02-18"))  # fmt: skip
@@ -217,7 +215,7 @@ def test_a_card_added_or_removed_is_an_update_and_gives_the_site_a_full_build_gi
     if how == "added-relating-to-an-edited-one":
         write(content, "facts/f7.yaml", card(7, claim="Seven, edited.", related=(8,), quote=("wire", 1)))
     with monkeypatch.context() as m:  # (``settled`` stays)
-        m.setattr(build_module._Pages, "one", one)
+        rendered = spy_on_pages(m)
         result = builds()
     assert result.recalled is not None, [p.message for p in result.check.errors]
     facts = {p for p in rendered if p.startswith("facts/")}

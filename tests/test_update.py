@@ -235,6 +235,40 @@ def test_a_card_added_or_removed_is_an_update_and_gives_the_site_a_full_build_gi
     same_as_full(content, out, tmp_path)
 
 
+def test_two_sites_of_one_folder_share_a_verdict_through_cards_added_and_removed(tmp_path: Path) -> None:
+    """One cache and one verdict (as the CLI keeps them) for two output folders, built in
+    turn: each site's update starts from its own ledger, whatever the other built since."""
+    content = make(tmp_path / "content")
+    store, known = cache.Cache(), None
+    sites = [tmp_path / "one", tmp_path / "two"]
+
+    def built(out: Path) -> BuildResult:
+        nonlocal store, known
+        store = cache.load_bytes(cache.dump(store))
+        result = build(content, out, cache=store, known=known)
+        known = verdict(result)
+        return result
+
+    for out in sites:
+        built(out)
+    steps = [
+        lambda: write(content, "facts/f9.yaml", card(9, related=(2,))),
+        lambda: (content / "facts/f3.yaml").unlink(),  # f2 relates to it: an error
+        lambda: write(content, "facts/f2.yaml", card(2, related=(9,))),
+        lambda: (content / "facts/f9.yaml").unlink(),  # f2 relates to it now
+        lambda: write(content, "facts/f2.yaml", card(2)),
+    ]
+    for i, step in enumerate(steps):
+        step()
+        for out in sites if i % 2 else reversed(sites):
+            result = built(out)
+            if result.check.errors:
+                assert {p.code for p in result.check.errors} == {"unknown-fact"} and result.published is None
+                continue
+            assert result.recalled is not None
+            same_as_full(content, out, tmp_path)
+
+
 def test_a_card_removed_that_another_relates_to_is_an_error_and_nothing_is_written(tmp_path: Path) -> None:
     content, builds = built_once(tmp_path)
     site = {p: p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}

@@ -131,11 +131,13 @@ def change_of(ledger: Ledger, cards: Mapping[str, object]) -> Change | None:
     edited = {
         by_card[c] for c, st in cards.items() if c in by_card and (st is None or st != facts[by_card[c]].stat)
     }
-    if not removed:
-        return Change(edited | set(added.values()), added, removed, ledger, set(), set())
-    live = Ledger(ledger.inputs, {fid: k for fid, k in facts.items() if fid not in removed}, ledger.sources)
-    orphaned = {sid for fid in removed for sid in facts[fid].sources}
-    naming = {fid for fid, k in live.facts.items() if not removed.isdisjoint(k.related)}
+    live, orphaned, naming = ledger, set(), set()
+    if removed:
+        live = Ledger(
+            ledger.inputs, {fid: k for fid, k in facts.items() if fid not in removed}, ledger.sources
+        )
+        orphaned = {sid for fid in removed for sid in facts[fid].sources}
+        naming = {fid for fid, k in live.facts.items() if not removed.isdisjoint(k.related)}
     return Change(edited | set(added.values()), added, removed, live, orphaned, naming)
 
 

@@ -106,7 +106,7 @@ class Assembly:
     _gaps: list[tuple[int, bytes]] = field(default_factory=list)
     #: literal bytes added after the stretch, which the old file may hold next
     _tail: list[bytes] = field(default_factory=list)
-    #: the old file's spans of each kind asked for, and this file's (``taken``)
+    #: the old file's spans of each kind asked for (``taken``)
     _old_kinds: dict[str, Mapping[str, int]] = field(default_factory=dict)
 
     def text(self, data: bytes) -> None:
@@ -119,21 +119,13 @@ class Assembly:
 
     def piece(self, key: str, make: Callable[[], bytes], kind: str = "") -> None:
         """The piece ``key`` (of ``kind``): from the old file when it has it, else ``make()``."""
-        if self.taken(key, kind):
-            return
-        keys = self.spans.get(kind)
-        if keys is None:
-            keys = self.spans[kind] = {}
-        self._end_run()
-        data = make()
-        keys[key] = pack(self.size, len(data))
-        self._add_new(data)
-        self.size += len(data)
+        if not self.taken(key, kind):
+            self.made(key, make(), kind)
 
     def taken(self, key: str, kind: str = "") -> bool:
         """The piece ``key`` (of ``kind``) taken from the old file, if it has it there
         (``piece``'s first half, by itself for a caller whose ``make`` costs to set up:
-        a list page asks 10,000 times, nearly always found)."""
+        a list page asks 10,000 times, nearly always found; ``made`` is the other half)."""
         old = self.old
         if old is None:
             return False
@@ -146,13 +138,23 @@ class Assembly:
         start, length = packed >> _LENGTH_BITS, packed & _LENGTH_MASK
         if start + length > old.size:
             return False
+        self._take(start, length)
+        self._keys(kind)[key] = self.size << _LENGTH_BITS | length
+        self.size += length
+        return True
+
+    def made(self, key: str, data: bytes, kind: str = "") -> None:
+        """The piece ``key`` (of ``kind``), made anew: ``data``."""
+        self._end_run()
+        self._keys(kind)[key] = pack(self.size, len(data))
+        self._add_new(data)
+        self.size += len(data)
+
+    def _keys(self, kind: str) -> dict[str, int]:
         keys = self.spans.get(kind)
         if keys is None:
             keys = self.spans[kind] = {}
-        self._take(start, length)
-        keys[key] = self.size << _LENGTH_BITS | length
-        self.size += length
-        return True
+        return keys
 
     def done(self) -> list[bytes]:
         self._end_run()

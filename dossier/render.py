@@ -489,7 +489,7 @@ class Renderer:
             kind, k = f"{macro}{args!r}" if args else macro + "()", key(view)
             start = asm.size
             if not asm.taken(k, kind):
-                asm.piece(k, functools.partial(make, kind, k, macro, view, args), kind)
+                asm.made(k, make(kind, k, macro, view, args), kind)
             recorder.row(macro, args, view.id, start, asm.size - start)
         skeleton = recorder.skeleton(watch, lists, asm.size) if isinstance(lists, Lists) else None
         return asm, skeleton

@@ -223,16 +223,13 @@ def _count_entries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def _count_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     made: list[str] = []
-    real = Assembly.piece
+    real = Assembly.made
 
-    def piece(self: Assembly, key: str, make: object, kind: str = "") -> None:
-        def counted() -> bytes:
-            made.append(kind)
-            return make()  # type: ignore[operator, no-any-return]
+    def counted(self: Assembly, key: str, data: bytes, kind: str = "") -> None:
+        made.append(kind)
+        real(self, key, data, kind)
 
-        real(self, key, counted, kind)
-
-    monkeypatch.setattr(Assembly, "piece", piece)
+    monkeypatch.setattr(Assembly, "made", counted)
     return made
 
 

@@ -237,12 +237,13 @@ def test_a_page_spliced_before_gives_its_rows_to_the_next_rendering(
     assert builds().recalled is not None  # every list page spliced: no spans kept of them
     assert not set(build_module.LIST_PAGES) & set(builds.store.pieces[str((tmp_path / "site").resolve())])
     made: list[tuple[str, str]] = []
-    real = Assembly.piece
+    real = Assembly.made
 
-    def piece(self: Assembly, key: str, make: Any, kind: str = "") -> None:
-        real(self, key, lambda: made.append((kind, key)) or make(), kind)
+    def counted(self: Assembly, key: str, data: bytes, kind: str = "") -> None:
+        made.append((kind, key))
+        real(self, key, data, kind)
 
-    monkeypatch.setattr(Assembly, "piece", piece)
+    monkeypatch.setattr(Assembly, "made", counted)
     write(content, "facts/f3.yaml", card(3, date="2024-01-02", related=(4,), quote=("wire", 1)))  # moves
     assert builds().recalled is not None
     timeline_rows = [k for k in made if k[0].startswith("timeline_item")]

@@ -349,6 +349,28 @@ class Recorder:
         return None if digest is None else self.made(digest, size, fields, arrangement(lists, around))
 
 
+#: Up to this many changed facts, their rows are found by a search of the ids for each
+#: (in C: about 0.1 ms a page of 10,000 rows), past it by one pass over them all.
+SEARCHED = 8
+
+
+def rows_of(ids: tuple[str, ...], changed: set[str]) -> list[int]:
+    """Where the ``changed`` facts' rows stand among ``ids``, in order."""
+    if len(changed) > SEARCHED:
+        return [i for i, fid in enumerate(ids) if fid in changed]
+    found: list[int] = []
+    for fid in changed:
+        at = -1
+        while True:
+            try:
+                at = ids.index(fid, at + 1)
+            except ValueError:
+                break
+            found.append(at)
+    found.sort()
+    return found
+
+
 def splice(
     skeleton: Skeleton,
     read: Callable[[int, int], bytes],
@@ -356,9 +378,12 @@ def splice(
     make: Callable[[Kind, str], bytes],
 ) -> tuple[list[bytes], Skeleton]:
     """The page again: the old file's bytes (``read(offset, length)``), the rows of the
-    ``changed`` facts made anew (``make(kind, fact id)``); and its new skeleton."""
+    ``changed`` facts made anew (``make(kind, fact id)``); and its new skeleton.
+
+    Only the changed rows are visited: every row after one moves by what the rows before
+    it grew, each run of rows between two changed ones shifted in one go."""
     parts: list[bytes] = []
-    offsets: list[int] = []
+    offsets = array("q", skeleton.offsets)
     lengths = array("q", skeleton.lengths)
     at = shift = 0
     pending: list[bytes] = []  # short parts, joined into one write
@@ -377,24 +402,25 @@ def splice(
         pending.append(data)
         size += len(data)
 
-    for i, (fid, at_old, n) in enumerate(zip(skeleton.ids, skeleton.offsets, skeleton.lengths, strict=True)):
-        if fid not in changed:
-            offsets.append(at_old + shift)
-            continue
+    hits = rows_of(skeleton.ids, changed)
+    for j, i in enumerate(hits):
+        at_old, n = skeleton.offsets[i], skeleton.lengths[i]
         if at_old > at:
             add(read(at, at_old - at))
-        row = make(skeleton.kinds[skeleton.kind[i]], fid)
+        row = make(skeleton.kinds[skeleton.kind[i]], skeleton.ids[i])
         add(row)
-        offsets.append(at_old + shift)
         lengths[i] = len(row)
         shift += len(row) - n
         at = at_old + n
+        if shift:  # the rows up to the next changed one (its own offset too)
+            end = hits[j + 1] + 1 if j + 1 < len(hits) else len(offsets)
+            offsets[i + 1 : end] = array("q", map(shift.__add__, skeleton.offsets[i + 1 : end]))
     if skeleton.size > at:
         add(read(at, skeleton.size - at))
     if pending or not parts:
         parts.append(b"".join(pending))
     new = Skeleton(
         skeleton.fields, skeleton.layout, skeleton.kinds, skeleton.ids, skeleton.kind,
-        array("q", offsets), lengths, skeleton.size + shift, skeleton.arranged,
+        offsets, lengths, skeleton.size + shift, skeleton.arranged,
     )  # fmt: skip
     return parts, new

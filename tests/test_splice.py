@@ -140,16 +140,28 @@ rows = st.lists(st.tuples(st.sampled_from("abcd"), st.binary(max_size=5), st.bin
     changed=st.sets(st.sampled_from("abcd")),
     new=st.binary(max_size=6),
     part=st.sampled_from([splice.PART, 1, 2, 7]),
+    searched=st.sampled_from([splice.SEARCHED, 0, 1]),
 )
 def test_splicing_is_putting_the_page_together_with_the_new_rows(
-    rows: list[tuple[str, bytes, bytes]], tail: bytes, changed: set[str], new: bytes, part: int
+    rows: list[tuple[str, bytes, bytes]], tail: bytes, changed: set[str], new: bytes, part: int, searched: int
 ) -> None:
     """Rows: (fact, literal before it, its bytes); the changed facts' rows become ``new``+id.
     ``part``: the size from which a stretch of the old file is passed on as it was read
-    (tiny ones too, so that every way of parting the page is tried)."""
+    (tiny ones too, so that every way of parting the page is tried); ``searched``: up to
+    how many changed facts their rows are searched for, not found in one pass (both ways)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(splice, "PART", part)
+        mp.setattr(splice, "SEARCHED", searched)
         _splice_and_compare(rows, tail, changed, new)
+
+
+@given(ids=st.lists(st.sampled_from("abcde"), max_size=12), changed=st.sets(st.sampled_from("abcdef")))
+def test_the_rows_of_the_changed_facts_are_found_both_ways(ids: list[str], changed: set[str]) -> None:
+    expected = [i for i, fid in enumerate(ids) if fid in changed]
+    with pytest.MonkeyPatch.context() as mp:
+        for searched in (0, 10):
+            mp.setattr(splice, "SEARCHED", searched)
+            assert splice.rows_of(tuple(ids), changed) == expected
 
 
 def _splice_and_compare(

@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dossier import quotes
-from dossier.generators import _fragment_escape, text_fragment_url
+from dossier.generators import _fold_words, _fragment_escape, _primary, text_fragment_url
 from dossier.model import Source
+from dossier.normalise import normalise_text
 
 
 def source(text: str, url: str | None = "https://example.org/story") -> Source:
@@ -104,6 +105,13 @@ def test_a_fragment_is_escaped_as_percent_encoding_with_nothing_safe_and_dashes_
             _fragment_escape(text)
         return
     assert _fragment_escape(text) == expected
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.text(" -\t\n\x1cAb\u00e9\u2013\u2026"))
+def test_words_fold_as_the_whole_way_folds_them(text: str) -> None:
+    """The short way for plain ASCII gives what normalising, lowering and dropping accents
+    give (any ASCII, and texts of the characters normalising changes)."""
+    assert _fold_words(text) == _primary(normalise_text(text).lower())
 
 
 # --- as browsers match (a review: the links landed elsewhere, or nowhere) ----------------

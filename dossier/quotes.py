@@ -283,8 +283,13 @@ def _occurrences(piece: Piece, text: str) -> list[tuple[int, int]]:
     starts: list[int]
     if not piece.fold or (piece.fold == {0} and p[0].lower() == p[0].upper()):
         starts = _find_all(text, p)
+    elif piece.fold == {0} and length > 1:
+        # (Most quotes: the first letter in either case. One search for the rest, the
+        # letter before each find looked at, instead of one search for each case.)
+        cases = _cases(p[0])
+        starts = [i - 1 for i in _find_all(text, p[1:]) if i and text[i - 1] in cases]
     elif piece.fold == {0}:
-        starts = sorted(i for c in _cases(p[0]) for i in _find_all(text, c + p[1:]))
+        starts = sorted(i for c in _cases(p[0]) for i in _find_all(text, c))
     else:
         pattern = "".join(
             f"(?:{'|'.join(map(re.escape, _cases(c)))})" if i in piece.fold else re.escape(c)

@@ -15,7 +15,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from dossier.normalise import (
@@ -556,3 +556,25 @@ def test_one_piece_is_placed_as_the_general_placement_places_it(
     occ = _occurrences(parsed.pieces[0], text)
     assert occ
     assert _place_one(parsed, text, occ) == _place_many(parsed, text, [occ])
+
+
+@given(
+    st.text(alphabet=st.sampled_from("aAbB\u01c5\u01c6\u00e9\u00c9 '-1"), min_size=1, max_size=5),
+    st.text(alphabet=st.sampled_from("aAbB\u01c5\u01c6\u00e9\u00c9 '-1"), max_size=40),
+)
+@example("ab", "b a")  # (the rest found at the very start: no letter before it)
+def test_a_piece_whose_first_letter_may_change_case_stands_where_the_reference_finds_it(
+    piece: str, text: str
+) -> None:
+    """Found by one search for all but its first letter (that letter looked at before each
+    find): the same places as a search of every case of it, word boundaries respected."""
+    from dossier.quotes import Piece
+
+    first = "".join(dict.fromkeys((piece[0], piece[0].lower(), piece[0].upper())))  # (ǅ: all three)
+    rx = f"[{re.escape(first)}]{re.escape(piece[1:])}"
+    if piece[0].isalnum():
+        rx = f"(?<!{ALNUM})" + rx
+    if piece[-1].isalnum():
+        rx += f"(?!{ALNUM})"
+    expected = [(m.start(1), m.end(1)) for m in re.finditer(f"(?=({rx}))", text)]
+    assert _occurrences(Piece(piece, frozenset({0})), text) == expected

@@ -352,9 +352,11 @@ def _create(files: dict[Path, bytes], problems: list[Problem]) -> None:
 @new_group.command("fact")
 @click.argument("fact_id")
 @CONTENT_OPTION
-@click.option("--source", default="source-id", help="The source the first quote comes from.")
+@click.option(
+    "--source", help="The source the first quote comes from (one the content holds; default: a placeholder)."
+)
 @plainly
-def new_fact_command(fact_id: str, content_dir: Path, source: str) -> None:
+def new_fact_command(fact_id: str, content_dir: Path, source: str | None) -> None:
     """Create facts/FACT_ID.yaml with the fields to fill."""
     from . import scaffold  # (imported when used: the other commands never need it)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from .extract import KINDS, ExtractError, extract
 from .problems import Pos, Problem, error
+from .readers import TEXT_SUFFIXES
 from .schema import ID_RE
 
 FACT_TEMPLATE = """\
@@ -47,13 +49,23 @@ def _bad_id(kind: str, new_id: str, where: str) -> Problem | None:
     )
 
 
+#: What a new card's first quote names when no source is given: a placeholder to fill in.
+PLACEHOLDER_SOURCE = "source-id"
+
+
 def new_fact(
-    content_dir: Path, fact_id: str, source: str = "source-id"
+    content_dir: Path, fact_id: str, source: str | None = None
 ) -> tuple[dict[Path, bytes], list[Problem]]:
+    """The card for a new fact; ``source``, when given, must be a source the content holds
+    (a card naming an unknown one would fail the check the moment it is filled in)."""
     facts = content_dir / "facts"
     path = facts / f"{fact_id}.yaml"
-    if problem := _bad_id("fact", fact_id, str(path)) or _bad_id("source", source, str(path)):
+    if problem := _bad_id("fact", fact_id, str(path)) or _bad_id("source", source or "s", str(path)):
         return {}, [problem]  # (a source id is written into the card as it is)
+    if source is not None and source not in (known := source_ids(content_dir / "sources")):
+        close = difflib.get_close_matches(source, sorted(known), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "add it first with 'dossier new source'"
+        return {}, [error(Pos(str(path)), "unknown-source", f"no source has the id '{source}'; {hint}")]
     existing = sorted(facts.rglob(f"{fact_id}.yaml")) + sorted(facts.rglob(f"{fact_id}.yml"))
     if existing:
         return {}, [
@@ -61,8 +73,23 @@ def new_fact(
                 Pos(str(existing[0])), "duplicate-id", f"a fact card with the id '{fact_id}' exists already"
             )
         ]
-    text = FACT_TEMPLATE.format(schema=modeline_path(content_dir, facts, "fact.schema.json"), source=source)
+    schema = modeline_path(content_dir, facts, "fact.schema.json")
+    text = FACT_TEMPLATE.format(schema=schema, source=source or PLACEHOLDER_SOURCE)
     return {path: text.encode()}, []
+
+
+def source_ids(folder: Path) -> set[str]:
+    """The ids of the sources in ``folder`` (sources/), as the check finds them: the names
+    of its text and metadata files."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return set()
+    return {
+        stem
+        for stem, dot, ext in (name.rpartition(".") for name in names)
+        if dot and ID_RE.match(stem) and f".{ext.lower()}" in (*TEXT_SUFFIXES, ".yaml")
+    }
 
 
 def _yaml_string(text: str) -> str:

@@ -198,6 +198,32 @@ def test_new_fact_refuses_a_source_that_is_no_id(tmp_path: Path) -> None:
     assert not (content / "facts/newf.yaml").exists()
 
 
+def test_new_fact_refuses_a_source_the_content_does_not_hold(tmp_path: Path) -> None:
+    """A card naming an unknown source fails the check as soon as it is filled in: the
+    scaffold says so first, with the id it likely meant, and writes nothing."""
+    content = make_content(tmp_path / "content")
+    result = invoke("new", "fact", "newf", "--content", str(content), "--source", "wirre")
+    assert_no_crash(result)
+    assert result.exit_code == 1
+    said = "newf.yaml:1:1: error[unknown-source] no source has the id 'wirre'; did you mean 'wire'?"
+    assert said in result.output
+    assert "nothing was written" in result.output
+    assert not (content / "facts/newf.yaml").exists()
+    result = invoke("new", "fact", "newf", "--content", str(content), "--source", "zzz")
+    assert result.exit_code == 1 and "add it first with 'dossier new source'" in result.output
+    (content / "sources/wire.yaml").unlink()  # a source with a text file and no metadata is one too
+    result = invoke("new", "fact", "newf", "--content", str(content), "--source", "wire")
+    assert result.exit_code == 0, result.output
+    assert "  - source: wire\n" in (content / "facts/newf.yaml").read_text()
+
+
+def test_new_fact_without_a_source_writes_the_placeholder(tmp_path: Path) -> None:
+    content = make_content(tmp_path / "content")
+    result = invoke("new", "fact", "newf", "--content", str(content))
+    assert result.exit_code == 0, result.output
+    assert "  - source: source-id\n" in (content / "facts/newf.yaml").read_text()
+
+
 # --- every problem in one run ------------------------------------------------------------
 
 

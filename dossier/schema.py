@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Union
 
-from .problems import Pos, Problem, error
+from .problems import Pos, Problem, error, warning
 from .yamlread import Mapping, Node, Scalar, Sequence
 
 ID_RE = re.compile(r"[a-z][a-z0-9-]*\Z")
@@ -287,6 +287,16 @@ def convert(node: Node, kind: FieldType, problems: list[Problem], label: str) ->
         )
         return None
     if isinstance(kind, Text):
+        if node.comment_follows:  # ("claim: the #1 priority" reads "the": said, not dropped)
+            problems.append(
+                warning(
+                    node.pos,
+                    "comment-cuts-text",
+                    f"'{label}' is cut where ' #' starts a YAML comment: it reads '{text}'; if "
+                    'the # and what follows belong to it, put it all in "double quotes" (so '
+                    "too, to keep the comment and silence this)",
+                )
+            )
         return text
     if isinstance(kind, Choice):
         if text not in kind.values:

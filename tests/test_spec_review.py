@@ -370,3 +370,39 @@ def test_schema_of_one_kind_written_alone(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "schemas").iterdir()) == ["fact.schema.json"]  # (it wrote four)
     result = invoke("schema", "--out", str(tmp_path / "all"))
     assert len(list((tmp_path / "all").iterdir())) == 4
+
+
+# --- a comment that cuts a value short is said, not silently dropped ----------------------
+
+
+def test_a_claim_cut_by_a_comment_is_warned_and_strict_fails(in_tmp: Path) -> None:
+    """'the #1 priority' unquoted is 'the' to YAML: the claim published would be cut."""
+    card = CARD.replace("claim: Putin gave Kim a car.", "claim: The car was Kim's #1 gift")
+    result = checked(in_tmp, "facts/gift.yaml", card, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert (
+        "content/facts/gift.yaml:1:8: warning[comment-cuts-text] 'claim' is cut where ' #' starts a "
+        "YAML comment: it reads 'The car was Kim's'"
+    ) in result.output
+    assert invoke("check", "content", "--no-cache", "--strict").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("rel", "text", "where"),
+    [
+        ("sources/wire.yaml", "title: Wire #5 report\n", "sources/wire.yaml:1:8"),
+        ("entities.yaml", "putin:\n  name: Vladimir #Putin\n", "entities.yaml:2:9"),
+        ("facts/gift.yaml", CARD + "tags:\n  - cars  # a tag\n", "facts/gift.yaml:9:5"),
+    ],
+)
+def test_any_text_cut_by_a_comment_is_warned(in_tmp: Path, rel: str, text: str, where: str) -> None:
+    result = checked(in_tmp, rel, text, "--no-cache")
+    assert f"content/{where}: warning[comment-cuts-text]" in result.output, result.output
+
+
+def test_a_quoted_value_or_a_comment_after_a_choice_is_not_warned(in_tmp: Path) -> None:
+    card = CARD.replace("claim: Putin gave Kim a car.", 'claim: "Putin gave Kim a car."  # the gift')
+    card = card.replace("status: confirmed", "status: confirmed  # two sources")
+    result = checked(in_tmp, "facts/gift.yaml", card, "--no-cache", "--strict")
+    assert result.exit_code == 0, result.output
+    assert "comment-cuts-text" not in result.output

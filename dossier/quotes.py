@@ -58,6 +58,9 @@ class Gap:
     #: an omission is among its marks (a gap of marks in a row, ``[...] [him]``, is a
     #: substitution, and what it skips is looked at as an omission's is)
     omits: bool = False
+    #: the words its substitutions put in (``[approved]``: ``approved``), for what they
+    #: stand for to be weighed against
+    said: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +221,8 @@ def _cut(text: str, settings: Settings) -> tuple[list[Piece], list[Gap | None]]:
         else:  # marks in a row are one gap: chaining them must not widen what they may skip
             kind = SUBSTITUTION if SUBSTITUTION in (prev.kind, gap.kind) else OMISSION
             low, high = max(prev.low, gap.low), max(prev.high, gap.high)
-            gaps[-1] = Gap(kind, low, high, prev.omits or gap.omits)
+            said = " ".join(x for x in (prev.said, gap.said) if x)
+            gaps[-1] = Gap(kind, low, high, prev.omits or gap.omits, said)
 
     last = 0
     for m in _MARK.finditer(text):
@@ -233,7 +237,7 @@ def _cut(text: str, settings: Settings) -> tuple[list[Piece], list[Gap | None]]:
             fold.add(len(chars))
             chars.append(m.group("letter"))
         elif m.group("sub"):
-            add_gap(Gap(SUBSTITUTION, 1, settings.max_substitution))
+            add_gap(Gap(SUBSTITUTION, 1, settings.max_substitution, said=m.group("sub")))
         else:
             add_gap(Gap(OMISSION, 0, settings.max_omission, omits=True))
     chars.extend(text[last:])
@@ -462,9 +466,12 @@ def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match
     warnings: list[tuple[str, str]] = []
     for i in range(1, len(placed)):
         gap = parsed.gaps[i]
-        if gap is None or not gap.omits:
+        if gap is None:
             continue
         skipped = text[placed[i - 1][1] : placed[i][0]].strip(" ")
+        if not gap.omits:  # a substitution alone: what it stands for, against what it says
+            warnings.extend(_substituted(skipped, gap.said))
+            continue
         if m := _NEGATION.search(skipped):
             warnings.append(
                 ("omission-drops-negation", f"the omission skips '{m.group()}': check the meaning survives")
@@ -475,6 +482,30 @@ def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match
             )
     spans = tuple(source.norm.to_original(s, e) for s, e in placed)
     return Match(spans, tuple(placed), tuple(warnings))
+
+
+def _substituted(skipped: str, said: str) -> list[tuple[str, str]]:
+    """Warnings for a substitution that stands for ``skipped`` and puts ``said`` in its
+    place: a negation it drops (``He [approved] it`` for ``He did not approve it``), and a
+    number it drops or changes (``[many] died`` for ``12 died``)."""
+    out = []
+    if (m := _NEGATION.search(skipped)) and not _NEGATION.search(said):
+        out.append(
+            (
+                "substitution-drops-negation",
+                f"the substitution [{said}] stands for '{skipped}', which holds '{m.group()}': "
+                "check the meaning survives",
+            )
+        )
+    numbers = [n.group().lower() for n in _NUMBER.finditer(skipped)]
+    if numbers and numbers != [n.group().lower() for n in _NUMBER.finditer(said)]:
+        out.append(
+            (
+                "substitution-drops-number",
+                f"the substitution [{said}] stands for '{skipped}', which holds a number: check it",
+            )
+        )
+    return out
 
 
 def _around(text: str, m: re.Match[str]) -> str:

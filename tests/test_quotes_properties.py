@@ -578,3 +578,32 @@ def test_a_piece_whose_first_letter_may_change_case_stands_where_the_reference_f
         rx += f"(?!{ALNUM})"
     expected = [(m.start(1), m.end(1)) for m in re.finditer(f"(?=({rx}))", text)]
     assert _occurrences(Piece(piece, frozenset({0})), text) == expected
+
+
+_MIDDLE = st.lists(
+    st.sampled_from(["did", "not", "never", "approve", "12", "twelve", "the", "won't"]),
+    min_size=1,
+    max_size=4,
+)
+
+
+@given(middle=_MIDDLE, said=_MIDDLE)
+def test_a_substitution_is_warned_when_it_drops_what_it_stands_for(
+    middle: list[str], said: list[str]
+) -> None:
+    """A substitution between two pieces stands for the words between them: a negation
+    there and not in its own words is warned, and so is a number it does not carry as is."""
+    text = f"Officials in the capital said {' '.join(middle)} plans for the bridge"
+    quote = f"Officials in the capital said [{' '.join(said)}] plans for the bridge"
+    result = verify(quote, prepared(text))
+    assert isinstance(result, Match), (quote, result)
+    codes = [code for code, _ in result.warnings]
+    dropped = bool(NEGATION_ANY.search(" ".join(middle))) and not NEGATION_ANY.search(" ".join(said))
+    assert ("substitution-drops-negation" in codes) == dropped, (quote, codes)
+    numbers = [w for w in middle if w in ("12", "twelve")]
+    carried = [w for w in said if w in ("12", "twelve")]
+    assert ("substitution-drops-number" in codes) == (bool(numbers) and numbers != carried), (quote, codes)
+    assert not any(code.startswith("omission-") for code in codes)
+
+
+NEGATION_ANY = re.compile(r"\b(?:not|never)\b|n't\b")

@@ -5,6 +5,7 @@ Nothing here renders HTML or touches files; templates get plain, typed records.
 
 from __future__ import annotations
 
+import marshal
 import re
 import unicodedata
 from bisect import bisect_right
@@ -614,14 +615,20 @@ class _Placer:
                     new.setdefault(source.id, []).append((source.id, match))
         if sum(map(len, new.values())) < PARALLEL_PLACE:
             return
+        groups = list(new.values())
 
-        def place(todo: list[tuple[str, quotes.Match]]) -> Placements:
-            return {
-                self._key(content.sources[sid], m): self._place(content.sources[sid], m) for sid, m in todo
-            }
+        # Each child is sent its groups' indices, and sends back its placements in order
+        # in marshal's bytes: the matches pickled there and the placements pickled back
+        # took 0.3 s of the parent's time at 30,000 quotes.
+        def place(which: list[int]) -> bytes:
+            sources = content.sources
+            return marshal.dumps([self._place(sources[sid], m) for g in which for sid, m in groups[g]])
 
-        for done in parallel.in_two(place, parallel.halves(list(new.values()))):
-            self.kept.update(done)
+        parts = parallel.split(groups)
+        for which, done in zip(parts, parallel.in_two(place, parts), strict=True):
+            todo = (item for g in which for item in groups[g])
+            for (sid, m), placed in zip(todo, marshal.loads(done), strict=True):
+                self.kept[self._key(content.sources[sid], m)] = placed
 
     def _line(self, source: Source, offset: int) -> int:
         starts = self.lines.get(source.id)

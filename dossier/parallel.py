@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence, Sized
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # (imported when used: a command that never forks does not pay for them)
@@ -74,7 +74,18 @@ def ranges(n: int, parts: int) -> list[range]:
 def halves(groups: Sequence[list[T]]) -> tuple[list[T], list[T]]:
     """The groups dealt into two halves of about equal size, largest groups first (a group
     stays whole: a source's quotes go to one process, which normalises it once)."""
-    out: tuple[list[T], list[T]] = ([], [])
-    for group in sorted(groups, key=len, reverse=True):
-        min(out, key=len).extend(group)
+    first, second = split(groups)
+    return [x for i in first for x in groups[i]], [x for i in second for x in groups[i]]
+
+
+def split(groups: Sequence[Sized]) -> tuple[list[int], list[int]]:
+    """``halves`` by the groups' indices: for a forked child, which has the groups already,
+    to be sent (a few ints, where the groups' items may cost more to pickle than to work
+    on)."""
+    out: tuple[list[int], list[int]] = ([], [])
+    sizes = [0, 0]
+    for i in sorted(range(len(groups)), key=lambda i: len(groups[i]), reverse=True):
+        side = 0 if sizes[0] <= sizes[1] else 1
+        out[side].append(i)
+        sizes[side] += len(groups[i])
     return out

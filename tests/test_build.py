@@ -320,6 +320,18 @@ def test_malformed_source_date_epoch_is_a_clean_error(tmp_path: Path, value: str
     assert not (tmp_path / "s").exists()
 
 
+@given(st.lists(st.lists(st.integers(), max_size=6), max_size=12))
+def test_groups_split_by_index_are_the_halves_dealt(groups: list[list[int]]) -> None:
+    """What a child is sent (its groups' indices) stands for the half it would have been
+    sent whole: each group once, on one side, the sides about equal."""
+    from dossier import parallel
+
+    first, second = parallel.split(groups)
+    assert sorted(first + second) == list(range(len(groups)))
+    sizes = [sum(len(groups[i]) for i in side) for side in (first, second)]
+    assert abs(sizes[0] - sizes[1]) <= max(map(len, groups), default=0)
+
+
 def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dossier import build as build_module
     from dossier import generators, parallel

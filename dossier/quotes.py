@@ -12,6 +12,7 @@ import difflib
 import re
 import unicodedata
 from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -30,6 +31,21 @@ _NUMBER = re.compile(
     r"forty|fifty|hundred|thousand|million|billion|trillion|dozen)\b",
     re.IGNORECASE,
 )
+
+_NUMBER_WORDS = {
+    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30",
+    "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
+}  # fmt: skip
+#: A number as a substitution is weighed against it: digits (with a decimal point or mark,
+#: or thousands separators) or a number word; "one" is left out ("no one", "one of them").
+_NUMBER_TOKEN = re.compile(
+    r"\d+(?:[.,]\d+)*|\b(?:"
+    + "|".join([*_NUMBER_WORDS, "hundred", "thousand", "million", "billion", "trillion", "dozen"])
+    + r")\b",
+    re.IGNORECASE,
+)
+_THOUSANDS = re.compile(r",(?=\d{3}(?!\d))")
 
 OMISSION = "omission"
 SUBSTITUTION = "substitution"
@@ -487,7 +503,8 @@ def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match
 def _substituted(skipped: str, said: str) -> list[tuple[str, str]]:
     """Warnings for a substitution that stands for ``skipped`` and puts ``said`` in its
     place: a negation it drops (``He [approved] it`` for ``He did not approve it``), and a
-    number it drops or changes (``[many] died`` for ``12 died``)."""
+    number of ``skipped`` it does not carry, dropped or changed (``[many] died`` or
+    ``[21] died`` for ``12 died``; ``[twelve]`` carries ``12``)."""
     out = []
     if (m := _NEGATION.search(skipped)) and not _NEGATION.search(said):
         out.append(
@@ -497,14 +514,26 @@ def _substituted(skipped: str, said: str) -> list[tuple[str, str]]:
                 "check the meaning survives",
             )
         )
-    numbers = [n.group().lower() for n in _NUMBER.finditer(skipped)]
-    if numbers and numbers != [n.group().lower() for n in _NUMBER.finditer(said)]:
+    dropped = _numbers(skipped) - _numbers(said)  # (what it adds, a year put in, is its own)
+    if dropped:
+        shown = ", ".join(sorted(dropped))
         out.append(
             (
                 "substitution-drops-number",
-                f"the substitution [{said}] stands for '{skipped}', which holds a number: check it",
+                f"the substitution [{said}] stands for '{skipped}', whose {shown} it does not "
+                "carry: check the number",
             )
         )
+    return out
+
+
+def _numbers(text: str) -> Counter[str]:
+    """The numbers ``text`` holds, by value where it is plain: ``12`` and ``twelve`` are
+    one, ``1,000`` is ``1000``; ``1.5`` is not ``15``."""
+    out: Counter[str] = Counter()
+    for m in _NUMBER_TOKEN.finditer(text):
+        token = m.group().lower()
+        out[_THOUSANDS.sub("", token) if token[0].isdigit() else _NUMBER_WORDS.get(token, token)] += 1
     return out
 
 

@@ -592,7 +592,8 @@ def test_a_substitution_is_warned_when_it_drops_what_it_stands_for(
     middle: list[str], said: list[str]
 ) -> None:
     """A substitution between two pieces stands for the words between them: a negation
-    there and not in its own words is warned, and so is a number it does not carry as is."""
+    there and not in its own words is warned, and so is a number there it does not carry
+    (in figures or in words, in any order; a number it adds is its own)."""
     text = f"Officials in the capital said {' '.join(middle)} plans for the bridge"
     quote = f"Officials in the capital said [{' '.join(said)}] plans for the bridge"
     result = verify(quote, prepared(text))
@@ -600,9 +601,9 @@ def test_a_substitution_is_warned_when_it_drops_what_it_stands_for(
     codes = [code for code, _ in result.warnings]
     dropped = bool(NEGATION_ANY.search(" ".join(middle))) and not NEGATION_ANY.search(" ".join(said))
     assert ("substitution-drops-negation" in codes) == dropped, (quote, codes)
-    numbers = [w for w in middle if w in ("12", "twelve")]
-    carried = [w for w in said if w in ("12", "twelve")]
-    assert ("substitution-drops-number" in codes) == (bool(numbers) and numbers != carried), (quote, codes)
+    # ("12" and "twelve" are one number; "won't" holds a negation, no number.)
+    numbers, carried = (sum(w in ("12", "twelve") for w in ws) for ws in (middle, said))
+    assert ("substitution-drops-number" in codes) == (numbers > carried), (quote, codes)
     assert not any(code.startswith("omission-") for code in codes)
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from .extract import KINDS, ExtractError, extract
 from .problems import Pos, Problem, error
-from .readers import TEXT_SUFFIXES
 from .schema import ID_RE
 
 FACT_TEMPLATE = """\
@@ -60,7 +59,8 @@ def new_fact(
     (a card naming an unknown one would fail the check the moment it is filled in)."""
     facts = content_dir / "facts"
     path = facts / f"{fact_id}.yaml"
-    if problem := _bad_id("fact", fact_id, str(path)) or _bad_id("source", source or "s", str(path)):
+    bad_source = source is not None and _bad_id("source", source, str(path))
+    if problem := _bad_id("fact", fact_id, str(path)) or bad_source:
         return {}, [problem]  # (a source id is written into the card as it is)
     if source is not None and source not in (known := source_ids(content_dir / "sources")):
         close = difflib.get_close_matches(source, sorted(known), n=1)
@@ -88,7 +88,7 @@ def source_ids(folder: Path) -> set[str]:
     return {
         stem
         for stem, dot, ext in (name.rpartition(".") for name in names)
-        if dot and ID_RE.match(stem) and f".{ext.lower()}" in (*TEXT_SUFFIXES, ".yaml")
+        if dot and ID_RE.match(stem) and (ext.lower() in KINDS or ext.lower() == "yaml")
     }
 
 

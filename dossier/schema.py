@@ -287,14 +287,16 @@ def convert(node: Node, kind: FieldType, problems: list[Problem], label: str) ->
         )
         return None
     if isinstance(kind, Text):
-        if node.comment_follows:  # ("claim: the #1 priority" reads "the": said, not dropped)
+        # "claim: the #1 priority" reads "the" (said, not dropped); "author: Chan  # editor"
+        # is a comment (a # joined to a word rarely is one).
+        if node.joined_hash:
+            shown = text if len(text) <= 60 else "…" + text[-50:]
             problems.append(
                 warning(
                     node.pos,
                     "comment-cuts-text",
-                    f"'{label}' is cut where ' #' starts a YAML comment: it reads '{text}'; if "
-                    'the # and what follows belong to it, put it all in "double quotes" (so '
-                    "too, to keep the comment and silence this)",
+                    f"'{label}' stops at ' #', where YAML starts a comment: it reads '{shown}'; if "
+                    'the # belongs to it, put the whole value in "double quotes"',
                 )
             )
         return text

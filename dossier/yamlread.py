@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_DEPTH = 50
-_COMMENT_AFTER = re.compile(r"[ \t]+#")
+_COMMENT_AFTER = re.compile(r"[ \t]+#(\S?)")
 
 
 # Named tuples, not dataclasses: a check builds hundreds of thousands of these nodes, and
@@ -36,6 +36,9 @@ class Scalar(NamedTuple):
     plain: bool
     #: A plain scalar followed by ``  # ...`` on its last line: YAML cut it at the comment.
     comment_follows: bool = False
+    #: ... and the ``#`` is joined to what follows it (``#1``, ``#Putin``), as a comment's
+    #: rarely is: the text was most likely cut where it did not mean to end.
+    joined_hash: bool = False
 
     @property
     def is_null(self) -> bool:
@@ -182,8 +185,8 @@ def _parse_fast(text: str, file: str) -> tuple[Node | None, list[Problem]]:
         kind = type(node)
         if kind is scalar_node:
             plain = not node.style  # type: ignore[attr-defined]
-            follows = plain and comment_after(text, node.end_mark.index) is not None
-            return new(scalar_t, (pos, node.value, plain, follows))
+            cut = comment_after(text, node.end_mark.index) if plain else None
+            return new(scalar_t, (pos, node.value, plain, cut is not None, bool(cut and cut[1])))
         if kind is sequence_node:
             return new(sequence_t, (pos, tuple([convert(item, convert) for item in node.value])))
         items: list[tuple[Scalar, Node]] = []
@@ -298,11 +301,10 @@ def _parse_events(text: str, file: str, *, allow_anchors: bool = False) -> tuple
                 break
             if isinstance(ev, yaml.ScalarEvent):
                 plain = ev.style in (None, "")
-                follows = False
-                if plain and ev.end_mark is not None:
-                    end = ev.end_mark.index
-                    follows = _COMMENT_AFTER.match(text, end) is not None
-                node: Node = Scalar(_pos(file, ev.start_mark), ev.value, plain, follows)
+                cut = _COMMENT_AFTER.match(text, ev.end_mark.index) if plain and ev.end_mark else None
+                node: Node = Scalar(
+                    _pos(file, ev.start_mark), ev.value, plain, cut is not None, bool(cut and cut[1])
+                )
                 anchor(ev.anchor, node)
                 attach(node)
             elif isinstance(ev, yaml.SequenceStartEvent | yaml.MappingStartEvent):

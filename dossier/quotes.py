@@ -502,16 +502,26 @@ def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match
 
 def _substituted(skipped: str, said: str) -> list[tuple[str, str]]:
     """Warnings for a substitution that stands for ``skipped`` and puts ``said`` in its
-    place: a negation it drops (``He [approved] it`` for ``He did not approve it``), and a
-    number of ``skipped`` it does not carry, dropped or changed (``[many] died`` or
-    ``[21] died`` for ``12 died``; ``[twelve]`` carries ``12``)."""
+    place: a negation it drops (``He [approved] it`` for ``He did not approve it``) or puts
+    in (``He [did not approve] it`` for ``He approved it``), and a number of ``skipped`` it
+    does not carry, dropped or changed (``[many] died`` or ``[21] died`` for ``12 died``;
+    ``[twelve]`` carries ``12``)."""
     out = []
-    if (m := _NEGATION.search(skipped)) and not _NEGATION.search(said):
+    lost, added = _NEGATION.search(skipped), _NEGATION.search(said)
+    if lost and not added:
         out.append(
             (
                 "substitution-drops-negation",
-                f"the substitution [{said}] stands for '{skipped}', which holds '{m.group()}': "
+                f"the substitution [{said}] stands for '{skipped}', which holds '{lost.group()}': "
                 "check the meaning survives",
+            )
+        )
+    elif added and not lost:
+        out.append(
+            (
+                "substitution-adds-negation",
+                f"the substitution [{said}] puts '{added.group()}' where the source says "
+                f"'{skipped}': check the meaning survives",
             )
         )
     dropped = _numbers(skipped) - _numbers(said)  # (what it adds, a year put in, is its own)

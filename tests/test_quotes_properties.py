@@ -592,15 +592,17 @@ def test_a_substitution_is_warned_when_it_drops_what_it_stands_for(
     middle: list[str], said: list[str]
 ) -> None:
     """A substitution between two pieces stands for the words between them: a negation
-    there and not in its own words is warned, and so is a number there it does not carry
-    (in figures or in words, in any order; a number it adds is its own)."""
+    there and not in its own words is warned, as is one in its words and not there, and a
+    number there it does not carry (in figures or in words, in any order; a number it adds
+    is its own)."""
     text = f"Officials in the capital said {' '.join(middle)} plans for the bridge"
     quote = f"Officials in the capital said [{' '.join(said)}] plans for the bridge"
     result = verify(quote, prepared(text))
     assert isinstance(result, Match), (quote, result)
     codes = [code for code, _ in result.warnings]
-    dropped = bool(NEGATION_ANY.search(" ".join(middle))) and not NEGATION_ANY.search(" ".join(said))
-    assert ("substitution-drops-negation" in codes) == dropped, (quote, codes)
+    was, now = (bool(NEGATION_ANY.search(" ".join(ws))) for ws in (middle, said))
+    assert ("substitution-drops-negation" in codes) == (was and not now), (quote, codes)
+    assert ("substitution-adds-negation" in codes) == (now and not was), (quote, codes)
     # ("12" and "twelve" are one number; "won't" holds a negation, no number.)
     numbers, carried = (sum(w in ("12", "twelve") for w in ws) for ws in (middle, said))
     assert ("substitution-drops-number" in codes) == (numbers > carried), (quote, codes)

@@ -588,7 +588,7 @@ _MIDDLE = st.lists(
 
 
 @given(middle=_MIDDLE, said=_MIDDLE)
-def test_a_substitution_is_warned_when_it_drops_what_it_stands_for(
+def test_a_substitution_is_warned_when_it_changes_what_it_stands_for(
     middle: list[str], said: list[str]
 ) -> None:
     """A substitution between two pieces stands for the words between them: a negation

@@ -273,3 +273,34 @@ def test_nu_html_checker_finds_no_errors(site: Path) -> None:
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_page_served_by_serve_reloads_itself_after_each_build(browser: Any, tmp_path: Path) -> None:
+    """Open in the browser, a served page shows an edit once it is built, then the problems
+    of a build that fails, then the page again once the content builds: nobody reloads it."""
+    from playwright.sync_api import expect
+
+    from dossier.serve import DevServer
+
+    from .conftest import CARD, make_content, write
+
+    content = make_content(tmp_path / "content")
+    server = DevServer(content, tmp_path / "site", 0, lambda _: None, interval=0.05)
+    server.start()
+    context = browser.new_context()
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"http://127.0.0.1:{server.port}/facts/gift.html")
+        expect(page.locator("h1")).to_contain_text("Putin gave Kim a car.")
+        write(content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Putin handed Kim a car."))
+        expect(page.locator("h1")).to_contain_text("Putin handed Kim a car.", timeout=15_000)
+        write(content, "facts/gift.yaml", CARD.replace("status: confirmed", "status: maybe"))
+        expect(page.locator("pre")).to_contain_text("error[invalid-value]", timeout=15_000)
+        write(content, "facts/gift.yaml", CARD)
+        expect(page.locator("h1")).to_contain_text("Putin gave Kim a car.", timeout=15_000)
+    finally:
+        context.close()
+        server.stop()
+    assert not errors, errors

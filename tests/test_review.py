@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from dossier import schema
 from dossier.cli import main
 from dossier.problems import Problem
-from dossier.serve import DevServer
+from dossier.serve import DevServer, with_reload
 from dossier.yamlread import parse
 
 from .conftest import CARD, make_content, write
@@ -283,7 +283,50 @@ def test_serve_answers_a_page_not_found_with_the_sites_own(tmp_path: Path) -> No
     finally:
         server.stop()
     assert status == 404
-    assert page == (tmp_path / "site/404.html").read_text()  # (Python's own page said 'Error response')
+    # (Python's own page said 'Error response'; the site's comes with the reload script)
+    assert page == with_reload((tmp_path / "site/404.html").read_bytes(), 1).decode()
+
+
+def test_served_pages_reload_after_a_build_and_the_built_files_stay_as_built(tmp_path: Path) -> None:
+    """Each HTML page served waits (``/__dossier__/wait``) for the next build to end, then
+    reloads; the files on disk, and any other file served, are as the build wrote them."""
+    content = make_content(tmp_path / "content")
+    server = DevServer(content, tmp_path / "site", 0, lambda _: None, interval=0.05)
+    server.start()
+    answers: list[str] = []
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        status, page = fetch(f"{base}/facts/gift.html")
+        built = (tmp_path / "site/facts/gift.html").read_bytes()
+        assert status == 200 and page.encode() == with_reload(built, 1)
+        assert b"__dossier__" not in built
+        assert "const seen=1;" in fetch(f"{base}/")[1]  # (a folder's index too)
+        assert fetch(f"{base}/search-index.js")[1] == (tmp_path / "site/search-index.js").read_text()
+        request = urllib.request.Request(f"{base}/facts/gift.html", method="HEAD")
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            assert int(resp.headers["Content-Length"]) == len(page.encode())
+        assert fetch(f"{base}/__dossier__/wait?after=0") == (200, "1")  # one ended since: at once
+        waiting = threading.Thread(
+            target=lambda: answers.append(fetch(f"{base}/__dossier__/wait?after=1")[1])
+        )
+        waiting.start()
+        time.sleep(0.3)
+        assert not answers  # no build yet: no answer
+        write(content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Putin handed Kim a car."))
+        waiting.join(10)
+        assert answers and int(answers[0]) >= 2
+        assert "Putin handed Kim" in fetch(f"{base}/facts/gift.html")[1]
+        # A page waiting when the server stops is answered then, not left hanging.
+        answers.clear()
+        waiting = threading.Thread(
+            target=lambda: answers.append(fetch(f"{base}/__dossier__/wait?after={server.done}")[1])
+        )
+        waiting.start()
+        time.sleep(0.3)
+    finally:
+        server.stop()
+    waiting.join(5)
+    assert not waiting.is_alive()
 
 
 def test_serve_builds_serves_and_rebuilds(tmp_path: Path) -> None:
@@ -302,6 +345,8 @@ def test_serve_builds_serves_and_rebuilds(tmp_path: Path) -> None:
         # (The card is written in place: a build may first see it empty, and fail for that.)
         wait_for(lambda: "facts/gift.yaml:2:9: error[invalid-value]" in fetch(f"{base}/index.html")[1])
         assert fetch(f"{base}/index.html")[0] == 500
+        failed = fetch(f"{base}/index.html")[1]
+        assert "/__dossier__/wait?after=" in failed and "setTimeout(() => location.reload()" not in failed
         write(content, "facts/gift.yaml", CARD)
         wait_for(lambda: fetch(f"{base}/index.html")[0] == 200)
         assert any(m.startswith("build failed") for m in messages)

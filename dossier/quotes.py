@@ -496,6 +496,10 @@ def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match
             warnings.append(
                 ("omission-drops-number", f"the omission skips a number ('{_around(skipped, m)}'): check it")
             )
+        if gap.said and _NEGATION.search(gap.said) and not _NEGATION.search(skipped):
+            # (a substitution beside the omission, "[did not approve] ...": what it puts in)
+            added = _substituted(skipped, gap.said)
+            warnings.extend(w for w in added if w[0] == "substitution-adds-negation")
     spans = tuple(source.norm.to_original(s, e) for s, e in placed)
     return Match(spans, tuple(placed), tuple(warnings))
 

@@ -23,8 +23,12 @@ import gc
 import html
 import io
 import os
+import re
+import secrets
+import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -44,26 +48,36 @@ from .render import theme_dirs
 
 Reporter = Callable[[str], None]
 
-#: Where a served page asks whether a build has ended (no site file can stand there: the
-#: name is not one a build writes, and the server answers it before looking at files).
+#: Where a served page asks whether a build has changed the site (no site file can stand
+#: there: the server answers it before looking at files).
 WAIT_PATH = "/__dossier__/wait"
-#: How long a question to it is held before it is answered "no build yet".
+#: How long a question to it is held before it is answered "nothing yet".
 WAIT_SECONDS = 20.0
+_COUNT = re.compile(r"[0-9]{1,18}")
 
 
-def reload_script(builds: int) -> bytes:
-    """The script a served page carries: it waits for a build after the ``builds``-th."""
+def reload_script(token: str, builds: int) -> bytes:
+    """The script a served page carries: it asks, while the page is shown, whether the site
+    changed since the ``builds``-th change of the server ``token`` names (a server started
+    again has another token), and reloads when it did. A hidden page asks nothing (a
+    browser allows a host a few connections at a time: each tab's question holds one)."""
     return (
-        f"<script>(()=>{{const seen={builds:d};const ask=()=>fetch('{WAIT_PATH}?after='+seen,"
-        "{cache:'no-store'}).then(r=>r.text()).then(t=>{if(Number(t)!==seen){location.reload()}"
-        "else{ask()}}).catch(()=>setTimeout(ask,1000));ask()})()</script>\n"
+        f"<script>(()=>{{const seen='{token}:{builds:d}';let asking=null;"
+        "const ask=()=>{if(document.hidden||asking)return;asking=new AbortController();"
+        f"fetch('{WAIT_PATH}?token={token}&after={builds:d}',{{cache:'no-store',signal:asking.signal}})"
+        ".then(r=>{if(!r.ok)throw 0;return r.text()}).then(t=>{asking=null;"
+        "if(/^[0-9a-f]+:[0-9]+$/.test(t)&&t!==seen){location.reload()}else{ask()}})"
+        ".catch(()=>{const dropped=asking&&asking.signal.aborted;asking=null;"
+        "if(!dropped)setTimeout(ask,1000)})};"
+        "document.addEventListener('visibilitychange',()=>{if(!document.hidden){ask()}"
+        "else if(asking){asking.abort()}});ask()})()</script>\n"
     ).encode()
 
 
-def with_reload(page: bytes, builds: int) -> bytes:
+def with_reload(page: bytes, token: str, builds: int) -> bytes:
     """``page`` with the reload script, before its ``</body>`` (at its end if it has none)."""
     at = page.rfind(b"</body>")
-    script = reload_script(builds)
+    script = reload_script(token, builds)
     return page + script if at < 0 else page[:at] + script + page[at:]
 
 
@@ -113,16 +127,20 @@ class DevServer:
         self.interval = interval
         self.error_page: bytes | None = None
         self.builds = 0
-        #: how many builds have ended (each served page waits for the next); told by ``ended``
+        #: how many builds have changed what is served (a page waits for the next); told by
+        #: ``ended``, with this server's ``token``
         self.done = 0
         self.ended = threading.Condition()
+        self.token = secrets.token_hex(4)
+        self._wrote = False  # did the last build write anything
         self.cache = cache if cache is not None else Cache()
         self.known: Verdict | None = None  # the last build's verdict, for the next
         self.updated: bool | None = None  # was the last build an update (None: none ran)
         self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
         handler = partial(_Handler, directory=str(out), server_state=self)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd = _Server(("127.0.0.1", port), handler)
+        self.httpd.reporter = reporter
         self.port = self.httpd.server_address[1]
 
     @property
@@ -146,19 +164,21 @@ class DevServer:
     def rebuild(self, surveyed: Survey | None = None) -> None:
         if self._stop.is_set():  # (stopping: a build now would write into what goes)
             return
+        shown, self._wrote = self.error_page, False
         try:
             self._rebuild(surveyed)
         finally:
-            with self.ended:  # the pages open in a browser reload
-                self.done += 1
-                self.ended.notify_all()
+            if self._wrote or self.error_page != shown:  # the pages open in a browser reload
+                with self.ended:
+                    self.done += 1
+                    self.ended.notify_all()
 
-    def wait(self, after: int, timeout: float = WAIT_SECONDS) -> int:
-        """How many builds have ended, once it is more than ``after`` (or ``timeout`` has
-        passed, or the server is stopping)."""
+    def wait(self, after: int, timeout: float = WAIT_SECONDS) -> int | None:
+        """How many builds have changed what is served, once it differs from ``after`` (or
+        ``timeout`` has passed); None when the server is stopping."""
         with self.ended:
             self.ended.wait_for(lambda: self.done != after or self._stop.is_set(), timeout)
-            return self.done
+            return None if self._stop.is_set() else self.done
 
     def _rebuild(self, surveyed: Survey | None) -> None:
         self.builds += 1
@@ -180,6 +200,7 @@ class DevServer:
             self._fail(report.text(result.check.problems))
             return
         self.error_page = None
+        self._wrote = result.published.written > 0
         spent = time.perf_counter() - start
         self.reporter(f"built {result.pages} pages ({result.published.written} changed) in {spent:.2f} s")
 
@@ -239,6 +260,18 @@ class DevServer:
         self.httpd.server_close()
 
 
+class _Server(ThreadingHTTPServer):
+    reporter: Reporter = staticmethod(lambda _: None)  # (the server's, set by it)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A browser that went away before its answer (a tab closed, or moved on while it
+        waited for a build) is no error; anything else is said in one line, not a trace."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError):  # (broken pipe, reset, aborted)
+            return
+        self.reporter(f"error[internal] answering a request: {type(exc).__name__}: {exc}")
+
+
 class _Handler(SimpleHTTPRequestHandler):
     def __init__(self, *args: object, server_state: DevServer, **kwargs: object) -> None:
         self.state = server_state
@@ -247,30 +280,46 @@ class _Handler(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         where, _, query = self.path.partition("?")
         if where == WAIT_PATH:
-            after = query.removeprefix("after=")
-            done = self.state.wait(int(after) if after.isdigit() else -1)
-            self._send(200, str(done).encode(), "text/plain; charset=utf-8")
+            asked = urllib.parse.parse_qs(query)
+            after = asked.get("after", [""])[0]
+            # (a page another server served is answered at once: this one's token differs)
+            same = asked.get("token", [""])[0] == self.state.token and _COUNT.fullmatch(after)
+            done = self.state.wait(int(after) if same else -1, WAIT_SECONDS if same else 0)
+            if done is None:  # stopping: the page asks again later, elsewhere or not at all
+                self._send(503, b"stopping", "text/plain; charset=utf-8")
+            else:
+                self._send(200, f"{self.state.token}:{done}".encode(), "text/plain; charset=utf-8")
             return
+        if not self._failed():
+            super().do_GET()
+
+    def do_HEAD(self) -> None:
+        if not self._failed():
+            super().do_HEAD()
+
+    def _failed(self) -> bool:
+        """While the last build failed, every page is its problems (answered here)."""
+        done = self.state.done  # (read first: a build ending meanwhile reloads the page)
         page = self.state.error_page
-        if page is not None:
-            self._send(500, with_reload(page, self.state.done))
-            return
-        super().do_GET()
+        if page is None:
+            return False
+        self._send(500, with_reload(page, self.state.token, done))
+        return True
 
     def send_head(self) -> io.BytesIO | BinaryIO | None:
         """A page of the site with the reload script put in; any other file as it is."""
-        if self.state.error_page is None:
-            path = self.translate_path(self.path)
-            if os.path.isdir(path) and self.path.partition("?")[0].endswith("/"):
-                path = os.path.join(path, "index.html")
-            if path.endswith(".html") and os.path.isfile(path):
-                try:
-                    page = Path(path).read_bytes()
-                except OSError:
-                    return super().send_head()
-                body = with_reload(page, self.state.done)
-                self._headers(200, len(body), "text/html; charset=utf-8")
-                return io.BytesIO(body)
+        done = self.state.done  # (read before the page: at worst it reloads once more)
+        path = self.translate_path(self.path)
+        if os.path.isdir(path) and self.path.partition("?")[0].endswith("/"):
+            path = os.path.join(path, "index.html")
+        if path.endswith(".html") and os.path.isfile(path):
+            try:
+                page = Path(path).read_bytes()
+            except OSError:
+                return super().send_head()
+            body = with_reload(page, self.state.token, done)
+            self._headers(200, len(body), "text/html; charset=utf-8")
+            return io.BytesIO(body)
         return super().send_head()
 
     def _send(self, status: int, page: bytes, kind: str = "text/html; charset=utf-8") -> None:
@@ -291,7 +340,8 @@ class _Handler(SimpleHTTPRequestHandler):
         if code != 404 or not page.is_file():
             super().send_error(code, message, explain)
             return
-        self._send(404, with_reload(page.read_bytes(), self.state.done))
+        done = self.state.done
+        self._send(404, with_reload(page.read_bytes(), self.state.token, done))
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")

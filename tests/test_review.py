@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import re
 import threading
 import time
@@ -257,9 +258,9 @@ def test_colour_only_on_terminals_and_never_with_no_color(in_tmp: Path) -> None:
 # --- serve ------------------------------------------------------------------------------
 
 
-def fetch(url: str) -> tuple[int, str]:
+def fetch(url: str, timeout: float = 5) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status, resp.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
@@ -284,49 +285,75 @@ def test_serve_answers_a_page_not_found_with_the_sites_own(tmp_path: Path) -> No
         server.stop()
     assert status == 404
     # (Python's own page said 'Error response'; the site's comes with the reload script)
-    assert page == with_reload((tmp_path / "site/404.html").read_bytes(), 1).decode()
+    assert page == with_reload((tmp_path / "site/404.html").read_bytes(), server.token, 1).decode()
 
 
 def test_served_pages_reload_after_a_build_and_the_built_files_stay_as_built(tmp_path: Path) -> None:
-    """Each HTML page served waits (``/__dossier__/wait``) for the next build to end, then
-    reloads; the files on disk, and any other file served, are as the build wrote them."""
+    """Each HTML page served asks ``/__dossier__/wait`` whether the site changed since it
+    was served, answered when a build changes it; the files on disk, and any other file
+    served, are as the build wrote them."""
     content = make_content(tmp_path / "content")
-    server = DevServer(content, tmp_path / "site", 0, lambda _: None, interval=0.05)
+    messages: list[str] = []
+    server = DevServer(content, tmp_path / "site", 0, messages.append, interval=0.05)
     server.start()
-    answers: list[str] = []
+    answers: list[tuple[int, str]] = []
+    base = f"http://127.0.0.1:{server.port}"
+    wait = f"{base}/__dossier__/wait?token={server.token}&after="
+
+    def asking(after: int) -> threading.Thread:
+        thread = threading.Thread(target=lambda: answers.append(fetch(f"{wait}{after}", timeout=30)))
+        thread.start()
+        return thread
+
     try:
-        base = f"http://127.0.0.1:{server.port}"
         status, page = fetch(f"{base}/facts/gift.html")
         built = (tmp_path / "site/facts/gift.html").read_bytes()
-        assert status == 200 and page.encode() == with_reload(built, 1)
+        assert status == 200 and page.encode() == with_reload(built, server.token, 1)
         assert b"__dossier__" not in built
-        assert "const seen=1;" in fetch(f"{base}/")[1]  # (a folder's index too)
+        assert f"seen='{server.token}:1'" in fetch(f"{base}/")[1]  # (a folder's index too)
         assert fetch(f"{base}/search-index.js")[1] == (tmp_path / "site/search-index.js").read_text()
         request = urllib.request.Request(f"{base}/facts/gift.html", method="HEAD")
         with urllib.request.urlopen(request, timeout=5) as resp:
             assert int(resp.headers["Content-Length"]) == len(page.encode())
-        assert fetch(f"{base}/__dossier__/wait?after=0") == (200, "1")  # one ended since: at once
-        waiting = threading.Thread(
-            target=lambda: answers.append(fetch(f"{base}/__dossier__/wait?after=1")[1])
-        )
-        waiting.start()
+        # Answered at once: a change since the page's; another server's page; a bad count.
+        assert fetch(f"{wait}0") == (200, f"{server.token}:1")
+        assert fetch(f"{base}/__dossier__/wait?token=0ld&after=1") == (200, f"{server.token}:1")
+        assert fetch(f"{wait}%C2%B2")[0] == fetch(f"{wait}{'9' * 5000}")[0] == 200
+        waiting = asking(1)
         time.sleep(0.3)
         assert not answers  # no build yet: no answer
         write(content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Putin handed Kim a car."))
         waiting.join(10)
-        assert answers and int(answers[0]) >= 2
+        assert answers == [(200, f"{server.token}:2")]
         assert "Putin handed Kim" in fetch(f"{base}/facts/gift.html")[1]
-        # A page waiting when the server stops is answered then, not left hanging.
+        # A build that changes nothing (a card saved as it was) reloads no page.
+        said, card = len(messages), content / "facts/gift.yaml"
+        os.utime(card, ns=(card.stat().st_atime_ns, card.stat().st_mtime_ns + 10**9))
+        wait_for(lambda: len(messages) > said)  # (said as the build ends)
+        assert "(0 changed)" in messages[-1] and server.done == 2
+        # A page waiting when the server stops is told so then (and asks again later).
         answers.clear()
-        waiting = threading.Thread(
-            target=lambda: answers.append(fetch(f"{base}/__dossier__/wait?after={server.done}")[1])
-        )
-        waiting.start()
+        waiting = asking(2)
         time.sleep(0.3)
     finally:
         server.stop()
-    waiting.join(5)
-    assert not waiting.is_alive()
+    waiting.join(3)
+    assert answers == [(503, "stopping")]
+    assert not any("error[internal]" in m for m in messages), messages
+
+
+def test_serve_says_nothing_of_a_browser_gone_and_one_line_of_any_other_error(tmp_path: Path) -> None:
+    messages: list[str] = []
+    server = DevServer(make_content(tmp_path / "content"), tmp_path / "site", 0, messages.append)
+    try:
+        for exc in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset"), ValueError("x")):
+            try:
+                raise exc
+            except Exception:
+                server.httpd.handle_error(None, ("127.0.0.1", 1))
+    finally:
+        server.stop()
+    assert messages == ["error[internal] answering a request: ValueError: x"]
 
 
 def test_serve_builds_serves_and_rebuilds(tmp_path: Path) -> None:
@@ -346,7 +373,14 @@ def test_serve_builds_serves_and_rebuilds(tmp_path: Path) -> None:
         wait_for(lambda: "facts/gift.yaml:2:9: error[invalid-value]" in fetch(f"{base}/index.html")[1])
         assert fetch(f"{base}/index.html")[0] == 500
         failed = fetch(f"{base}/index.html")[1]
-        assert "/__dossier__/wait?after=" in failed and "setTimeout(() => location.reload()" not in failed
+        assert "/__dossier__/wait?token=" in failed and "setTimeout(() => location.reload()" not in failed
+        request = urllib.request.Request(f"{base}/index.html", method="HEAD")
+        try:
+            urllib.request.urlopen(request, timeout=5)
+        except urllib.error.HTTPError as exc:  # (as GET: the problems, not the page)
+            assert exc.code == 500
+        else:
+            raise AssertionError("HEAD answered 200 while the build had failed")
         write(content, "facts/gift.yaml", CARD)
         wait_for(lambda: fetch(f"{base}/index.html")[0] == 200)
         assert any(m.startswith("build failed") for m in messages)

@@ -3,11 +3,13 @@
 A failed build does not stop the server: every page then shows the problems, with file
 and line, until the next change builds cleanly. Messages go to a reporter callback.
 
-Every HTML page it serves (the built files stay as built) carries a small script that
-asks ``/__dossier__/wait`` whether a build has ended since the page was served; the
-answer comes when one does (or after a while: the script asks again), and the page
-reloads. So a page open in a browser shows each edit once it is built, and the error
-page goes as soon as the content builds again.
+Every HTML page it serves (the built files stay as built) carries a small script that,
+while the page is shown, asks ``/__dossier__/state`` twice a second whether a build has
+changed the site since the page was served, and reloads it when one has. So a page open
+in a browser shows each edit once it is built, and the error page goes as soon as the
+content builds again. (Each question is answered at once: a question held until a build
+ends would hold one of the few connections a browser gives a host, and a few tabs open
+would stall the next page.)
 
 The server keeps a cache in memory, so that a rebuild after an edit is an update (the
 pages the edit touches; see ``build``): at 10,000 cards about a third of a second,
@@ -23,12 +25,10 @@ import gc
 import html
 import io
 import os
-import re
 import secrets
 import sys
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -49,28 +49,23 @@ from .render import theme_dirs
 Reporter = Callable[[str], None]
 
 #: Where a served page asks whether a build has changed the site (no site file can stand
-#: there: the server answers it before looking at files).
-WAIT_PATH = "/__dossier__/wait"
-#: How long a question to it is held before it is answered "nothing yet".
-WAIT_SECONDS = 20.0
-_COUNT = re.compile(r"[0-9]{1,18}")
+#: there: the server answers it before looking at files). The answer: ``TOKEN:COUNT``.
+STATE_PATH = "/__dossier__/state"
 
 
 def reload_script(token: str, builds: int) -> bytes:
-    """The script a served page carries: it asks, while the page is shown, whether the site
-    changed since the ``builds``-th change of the server ``token`` names (a server started
-    again has another token), and reloads when it did. A hidden page asks nothing (a
-    browser allows a host a few connections at a time: each tab's question holds one)."""
+    """The script a served page carries: while the page is shown, it asks twice a second
+    whether the site changed since the ``builds``-th change of the server ``token`` names
+    (a server started again has another token), and reloads it when it did."""
     return (
-        f"<script>(()=>{{const seen='{token}:{builds:d}';let asking=null;"
-        "const ask=()=>{if(document.hidden||asking)return;asking=new AbortController();"
-        f"fetch('{WAIT_PATH}?token={token}&after={builds:d}',{{cache:'no-store',signal:asking.signal}})"
-        ".then(r=>{if(!r.ok)throw 0;return r.text()}).then(t=>{asking=null;"
-        "if(/^[0-9a-f]+:[0-9]+$/.test(t)&&t!==seen){location.reload()}else{ask()}})"
-        ".catch(()=>{const dropped=asking&&asking.signal.aborted;asking=null;"
-        "if(!dropped)setTimeout(ask,1000)})};"
-        "document.addEventListener('visibilitychange',()=>{if(!document.hidden){ask()}"
-        "else if(asking){asking.abort()}});ask()})()</script>\n"
+        f"<script>(()=>{{const seen='{token}:{builds:d}';let timer=null;"
+        "const later=ms=>{if(!timer)timer=setTimeout(ask,ms)};"
+        "const ask=()=>{timer=null;if(document.hidden)return;"
+        f"fetch('{STATE_PATH}',{{cache:'no-store'}}).then(r=>{{if(!r.ok)throw 0;return r.text()}})"
+        ".then(t=>{if(/^[0-9a-f]+:[0-9]+$/.test(t)&&t!==seen){location.reload()}else{later(500)}})"
+        ".catch(()=>later(2000))};"
+        "document.addEventListener('visibilitychange',()=>{if(!document.hidden)later(0)});"
+        "ask()})()</script>\n"
     ).encode()
 
 
@@ -127,10 +122,9 @@ class DevServer:
         self.interval = interval
         self.error_page: bytes | None = None
         self.builds = 0
-        #: how many builds have changed what is served (a page waits for the next); told by
-        #: ``ended``, with this server's ``token``
+        #: how many builds have changed what is served (a page reloads when it grows), and
+        #: this server's token (a page of another reloads)
         self.done = 0
-        self.ended = threading.Condition()
         self.token = secrets.token_hex(4)
         self._wrote = False  # did the last build write anything
         self.cache = cache if cache is not None else Cache()
@@ -169,16 +163,7 @@ class DevServer:
             self._rebuild(surveyed)
         finally:
             if self._wrote or self.error_page != shown:  # the pages open in a browser reload
-                with self.ended:
-                    self.done += 1
-                    self.ended.notify_all()
-
-    def wait(self, after: int, timeout: float = WAIT_SECONDS) -> int | None:
-        """How many builds have changed what is served, once it differs from ``after`` (or
-        ``timeout`` has passed); None when the server is stopping."""
-        with self.ended:
-            self.ended.wait_for(lambda: self.done != after or self._stop.is_set(), timeout)
-            return None if self._stop.is_set() else self.done
+                self.done += 1
 
     def _rebuild(self, surveyed: Survey | None) -> None:
         self.builds += 1
@@ -252,8 +237,6 @@ class DevServer:
         """Stop watching, waiting for a build under way to end (the folder it writes to
         may be removed next), then stop serving."""
         self._stop.set()
-        with self.ended:  # the pages waiting for a build are answered now
-            self.ended.notify_all()
         if self._watcher is not None:  # started, so serving too (shutdown would wait forever
             self._watcher.join()
             self.httpd.shutdown()  # for a loop never started)
@@ -278,17 +261,8 @@ class _Handler(SimpleHTTPRequestHandler):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def do_GET(self) -> None:
-        where, _, query = self.path.partition("?")
-        if where == WAIT_PATH:
-            asked = urllib.parse.parse_qs(query)
-            after = asked.get("after", [""])[0]
-            # (a page another server served is answered at once: this one's token differs)
-            same = asked.get("token", [""])[0] == self.state.token and _COUNT.fullmatch(after)
-            done = self.state.wait(int(after) if same else -1, WAIT_SECONDS if same else 0)
-            if done is None:  # stopping: the page asks again later, elsewhere or not at all
-                self._send(503, b"stopping", "text/plain; charset=utf-8")
-            else:
-                self._send(200, f"{self.state.token}:{done}".encode(), "text/plain; charset=utf-8")
+        if self.path.partition("?")[0] == STATE_PATH:
+            self._send(200, f"{self.state.token}:{self.state.done}".encode(), "text/plain; charset=utf-8")
             return
         if not self._failed():
             super().do_GET()

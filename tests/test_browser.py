@@ -277,7 +277,8 @@ def test_nu_html_checker_finds_no_errors(site: Path) -> None:
 
 def test_a_page_served_by_serve_reloads_itself_after_each_build(browser: Any, tmp_path: Path) -> None:
     """Open in the browser, a served page shows an edit once it is built, then the problems
-    of a build that fails, then the page again once the content builds: nobody reloads it."""
+    of a build that fails, then the page again once the content builds: nobody reloads it.
+    However many pages are open, the next still loads (none holds a connection waiting)."""
     from playwright.sync_api import expect
 
     from dossier.serve import DevServer
@@ -290,9 +291,11 @@ def test_a_page_served_by_serve_reloads_itself_after_each_build(browser: Any, tm
     context = browser.new_context()
     errors: list[str] = []
     try:
+        for _ in range(8):  # (more than the six connections a browser gives a host)
+            context.new_page().goto(f"http://127.0.0.1:{server.port}/index.html", timeout=10_000)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(f"http://127.0.0.1:{server.port}/facts/gift.html")
+        page.goto(f"http://127.0.0.1:{server.port}/facts/gift.html", timeout=10_000)
         expect(page.locator("h1")).to_contain_text("Putin gave Kim a car.")
         write(content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Putin handed Kim a car."))
         expect(page.locator("h1")).to_contain_text("Putin handed Kim a car.", timeout=15_000)

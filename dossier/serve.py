@@ -247,8 +247,8 @@ class _Server(ThreadingHTTPServer):
     reporter: Reporter = staticmethod(lambda _: None)  # (the server's, set by it)
 
     def handle_error(self, request: object, client_address: object) -> None:
-        """A browser that went away before its answer (a tab closed, or moved on while it
-        waited for a build) is no error; anything else is said in one line, not a trace."""
+        """A browser that went away before its answer (a tab closed while its page was
+        sent) is no error; anything else is said in one line, not a trace."""
         exc = sys.exc_info()[1]
         if isinstance(exc, ConnectionError):  # (broken pipe, reset, aborted)
             return

@@ -289,14 +289,18 @@ def test_a_page_served_by_serve_reloads_itself_after_each_build(browser: Any, tm
     server = DevServer(content, tmp_path / "site", 0, lambda _: None, interval=0.05)
     server.start()
     context = browser.new_context()
+    context.set_default_timeout(20_000)  # (a step that hangs fails, and says which)
     errors: list[str] = []
     try:
-        for _ in range(8):  # (more than the six connections a browser gives a host)
-            context.new_page().goto(f"http://127.0.0.1:{server.port}/index.html", timeout=10_000)
+        others = [context.new_page() for _ in range(8)]  # (more than a browser's six connections)
+        for other in others:
+            other.goto(f"http://127.0.0.1:{server.port}/index.html", timeout=10_000)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(f"http://127.0.0.1:{server.port}/facts/gift.html", timeout=10_000)
         expect(page.locator("h1")).to_contain_text("Putin gave Kim a car.")
+        for other in others:  # (closed while nothing builds: one closed as it reloaded could hang)
+            other.close()
         write(content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Putin handed Kim a car."))
         expect(page.locator("h1")).to_contain_text("Putin handed Kim a car.", timeout=15_000)
         write(content, "facts/gift.yaml", CARD.replace("status: confirmed", "status: maybe"))

@@ -496,10 +496,10 @@ def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match
             warnings.append(
                 ("omission-drops-number", f"the omission skips a number ('{_around(skipped, m)}'): check it")
             )
-        if gap.said and _NEGATION.search(gap.said) and not _NEGATION.search(skipped):
-            # (a substitution beside the omission, "[did not approve] ...": what it puts in)
-            added = _substituted(skipped, gap.said)
-            warnings.extend(w for w in added if w[0] == "substitution-adds-negation")
+        # A substitution beside the omission ("[did not approve] ..."): a negation it puts
+        # in (one it drops, the omission's warning has told).
+        if (changed := _negation_changed(skipped, gap.said)) and changed[0] == ADDS_NEGATION:
+            warnings.append(changed)
     spans = tuple(source.norm.to_original(s, e) for s, e in placed)
     return Match(spans, tuple(placed), tuple(warnings))
 
@@ -510,24 +510,8 @@ def _substituted(skipped: str, said: str) -> list[tuple[str, str]]:
     in (``He [did not approve] it`` for ``He approved it``), and a number of ``skipped`` it
     does not carry, dropped or changed (``[many] died`` or ``[21] died`` for ``12 died``;
     ``[twelve]`` carries ``12``)."""
-    out = []
-    lost, added = _NEGATION.search(skipped), _NEGATION.search(said)
-    if lost and not added:
-        out.append(
-            (
-                "substitution-drops-negation",
-                f"the substitution [{said}] stands for '{skipped}', which holds '{lost.group()}': "
-                "check the meaning survives",
-            )
-        )
-    elif added and not lost:
-        out.append(
-            (
-                "substitution-adds-negation",
-                f"the substitution [{said}] puts '{added.group()}' where the source says "
-                f"'{skipped}': check the meaning survives",
-            )
-        )
+    changed = _negation_changed(skipped, said)
+    out = [changed] if changed else []
     dropped = _numbers(skipped) - _numbers(said)  # (what it adds, a year put in, is its own)
     if dropped:
         shown = ", ".join(sorted(dropped))
@@ -539,6 +523,28 @@ def _substituted(skipped: str, said: str) -> list[tuple[str, str]]:
             )
         )
     return out
+
+
+ADDS_NEGATION = "substitution-adds-negation"
+
+
+def _negation_changed(skipped: str, said: str) -> tuple[str, str] | None:
+    """The warning for a substitution putting ``said`` for ``skipped`` that drops a
+    negation, or puts one in; None when both hold one or neither does."""
+    lost, added = _NEGATION.search(skipped), _NEGATION.search(said)
+    if lost and not added:
+        return (
+            "substitution-drops-negation",
+            f"the substitution [{said}] stands for '{skipped}', which holds '{lost.group()}': "
+            "check the meaning survives",
+        )
+    if added and not lost:
+        return (
+            ADDS_NEGATION,
+            f"the substitution [{said}] puts '{added.group()}' where the source says "
+            f"'{skipped}': check the meaning survives",
+        )
+    return None
 
 
 def _numbers(text: str) -> Counter[str]:

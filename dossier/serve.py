@@ -126,7 +126,6 @@ class DevServer:
         #: this server's token (a page of another reloads)
         self.done = 0
         self.token = secrets.token_hex(4)
-        self._wrote = False  # did the last build write anything
         self.cache = cache if cache is not None else Cache()
         self.known: Verdict | None = None  # the last build's verdict, for the next
         self.updated: bool | None = None  # was the last build an update (None: none ran)
@@ -158,24 +157,23 @@ class DevServer:
     def rebuild(self, surveyed: Survey | None = None) -> None:
         if self._stop.is_set():  # (stopping: a build now would write into what goes)
             return
-        shown, self._wrote = self.error_page, False
-        try:
-            self._rebuild(surveyed)
-        finally:
-            if self._wrote or self.error_page != shown:  # the pages open in a browser reload
-                self.done += 1
+        shown = self.error_page
+        wrote = self._rebuild(surveyed)
+        if wrote or self.error_page != shown:  # the pages open in a browser reload
+            self.done += 1
 
-    def _rebuild(self, surveyed: Survey | None) -> None:
+    def _rebuild(self, surveyed: Survey | None) -> bool:
+        """Build; did it write anything?"""
         self.builds += 1
         start = time.perf_counter()
         try:
             result = build(self.content_dir, self.out, cache=self.cache, known=self.known, surveyed=surveyed)
         except (PublishError, jinja2.TemplateError, OSError) as exc:
             self._dropped([f"error[build] {type(exc).__name__}: {exc}"])
-            return
+            return False
         except Exception as exc:  # a bug: shown, and the server goes on (the next edit may pass)
             self._dropped([f"error[internal] {type(exc).__name__}: {exc}; please report this"])
-            return
+            return False
         finally:
             gc.unfreeze()  # what a build froze (see ``pause``) is collectable again
         settle(self.cache)  # what it did not use goes (a long session keeps no old versions)
@@ -183,11 +181,11 @@ class DevServer:
         self.known = result.unchanged or result.recalled or result.check.verdict(result.survey)
         if result.published is None:
             self._fail(report.text(result.check.problems))
-            return
+            return False
         self.error_page = None
-        self._wrote = result.published.written > 0
         spent = time.perf_counter() - start
         self.reporter(f"built {result.pages} pages ({result.published.written} changed) in {spent:.2f} s")
+        return result.published.written > 0
 
     def _dropped(self, lines: list[str]) -> None:
         """A build that raised: its cache may hold half of what failed, so it goes."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +67,44 @@ def survey(root: Path, strict: bool, *, freeze: bool = True) -> readers.Survey |
     not for a watcher that surveys again and again, and may build nothing)."""
     with collector_paused(freeze=freeze):  # a tuple a file, no cycles
         return readers.survey(root, __version__, f"strict={strict}", os.getcwd(), str(root))
+
+
+@contextlib.contextmanager
+def surveying(root: Path, strict: bool) -> Iterator[Callable[[], readers.Survey | None]]:
+    """``survey(root, strict)`` made in a forked child while the caller goes on (imports
+    its modules, loads its cache: at 10,000 cards the survey's 11,000 ``lstat`` calls take
+    about 0.05 s, as long as those); the function given returns it, once. None: no survey
+    came (no fork here, the child failed, or the folder could not be surveyed), and the
+    caller surveys itself. The survey is made when the block starts, before anything of
+    the folder is read, as ``survey``'s must be."""
+    with parallel.ahead(lambda: _survey_record(survey(root, strict, freeze=False))) as pending:
+
+        def taken() -> readers.Survey | None:
+            if pending is None:
+                return None
+            with collector_paused(freeze=True):
+                return _survey_of(pending.result())
+
+        yield taken
+
+
+def _survey_record(found: readers.Survey | None) -> tuple[object, ...] | None:
+    """A survey as plain values, for marshal (``_survey_of`` makes it again)."""
+    if found is None:
+        return None
+    return (found.digest, found.cards, found.clean, found.recent, found.base)
+
+
+def _survey_of(record: object) -> readers.Survey | None:
+    """The survey ``_survey_record`` made ``record`` of; None for anything else."""
+    if not isinstance(record, tuple) or len(record) != 5:
+        return None
+    digest, cards, clean, recent, base = record
+    if not (isinstance(digest, str) and isinstance(cards, dict) and isinstance(clean, bool)):
+        return None
+    if not (isinstance(recent, dict) and isinstance(base, str)):
+        return None
+    return readers.Survey(digest, cards, clean, recent, base)
 
 
 #: Up to this many edited cards are checked on their own; past it, everything is.

@@ -17,7 +17,7 @@ import click
 from . import __version__, cache, pause, publish, report, schema
 from . import stats as stats_module
 from .cache import Cache
-from .check import CheckResult, check, recall
+from .check import CheckResult, check, recall, surveying
 from .problems import Problem, Severity, Verdict
 from .publish import PublishError
 
@@ -254,37 +254,44 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
 
     SOURCE_DATE_EPOCH, when set, is the build date shown in the site (reproducible builds).
     """
-    import jinja2  # the renderer's imports cost a tenth of a second: only builds pay it
-
-    from .build import build
-
     built = source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
-    verdict_path = cache.verdict_path(content_dir)
-    known = None if no_cache else cache.load_verdict(verdict_path)
-    try:
-        with cached(content_dir, no_cache, build=True) as store:
-            result = build(content_dir, out, strict=strict, built=built, cache=store, known=known)
-            # Let the content go before the cache is written: both at once is the peak.
-            verdict = result.unchanged or result.recalled or result.check.verdict(result.survey)
-            published, pages = result.published, result.pages
-            del result
-        if verdict is not known and verdict.fingerprint:  # for the next check or build
-            with contextlib.suppress(OSError):
-                publish.replace({verdict_path: cache.dump_verdict(verdict)})
-    except PublishError as exc:
-        raise click.UsageError(str(exc)) from None
-    except jinja2.TemplateError as exc:
-        # (before OSError: Jinja's TemplateNotFound is one too)
-        where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, jinja2.TemplateSyntaxError) else ""
-        message = exc.message if isinstance(exc, jinja2.TemplateSyntaxError) else str(exc)
-        raise ContentErrors(
-            f"{where}error[template] {type(exc).__name__}: {message}; nothing was written"
-        ) from None
-    except OSError as exc:  # a full disk, a read-only folder: not a bug, and nothing was lost
-        raise ContentErrors(
-            f"dossier: cannot write the site to {out}: {exc.strerror or exc}; "
-            "the previous site was left as it was"
-        ) from None
+    # The folder is surveyed by a second process while this one imports the renderer and
+    # loads the cache (only a cached build surveys: one without reads everything).
+    ahead = contextlib.nullcontext(None) if no_cache else surveying(content_dir, strict)
+    with ahead as surveyed:
+        import jinja2  # the renderer's imports cost a tenth of a second: only builds pay it
+
+        from .build import build
+
+        verdict_path = cache.verdict_path(content_dir)
+        known = None if no_cache else cache.load_verdict(verdict_path)
+        try:
+            with cached(content_dir, no_cache, build=True) as store:
+                now = surveyed() if surveyed is not None else None
+                result = build(
+                    content_dir, out, strict=strict, built=built, cache=store, known=known, surveyed=now
+                )
+                # Let the content go before the cache is written: both at once is the peak.
+                verdict = result.unchanged or result.recalled or result.check.verdict(result.survey)
+                published, pages = result.published, result.pages
+                del result
+            if verdict is not known and verdict.fingerprint:  # for the next check or build
+                with contextlib.suppress(OSError):
+                    publish.replace({verdict_path: cache.dump_verdict(verdict)})
+        except PublishError as exc:
+            raise click.UsageError(str(exc)) from None
+        except jinja2.TemplateError as exc:
+            # (before OSError: Jinja's TemplateNotFound is one too)
+            where = f"{exc.filename}:{exc.lineno}: " if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+            message = exc.message if isinstance(exc, jinja2.TemplateSyntaxError) else str(exc)
+            raise ContentErrors(
+                f"{where}error[template] {type(exc).__name__}: {message}; nothing was written"
+            ) from None
+        except OSError as exc:  # a full disk, a read-only folder: not a bug, and nothing was lost
+            raise ContentErrors(
+                f"dossier: cannot write the site to {out}: {exc.strerror or exc}; "
+                "the previous site was left as it was"
+            ) from None
     emit(verdict, fmt)
     if published is None:
         raise ContentErrors(f"dossier: not built: the content has errors; {out} was left as it was")

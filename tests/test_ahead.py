@@ -1,0 +1,150 @@
+"""Work started in a forked child while the command goes on: a build's survey of the
+content folder, made while the renderer is imported and the cache loaded."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dossier import check, parallel, readers
+
+from .conftest import make_content, write
+from .test_verdict import build_cli
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="this system cannot fork")
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readers, "RACY_NS", 0)
+
+
+def _children() -> set[int]:
+    """This process's children still there, zombies too (Linux's /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid():
+                found.add(int(entry.name))
+    return found
+
+
+def test_the_result_comes_back_and_the_child_is_waited_for() -> None:
+    big = {f"card-{i}.yaml": (33188, i, i * 7, "") for i in range(20_000)}  # more than a pipe holds
+    with parallel.ahead(lambda: ("made", big)) as pending:
+        assert pending is not None
+        assert pending.result() == ("made", big)
+        assert pending.result() is None  # once only: a second ask does the work itself
+    assert pending.pid not in _children()
+
+
+@pytest.mark.parametrize("fails", ["raises", "unmarshallable", "exits"])
+def test_a_failing_child_gives_none(fails: str) -> None:
+    def work() -> object:
+        if fails == "raises":
+            raise RuntimeError("no")
+        if fails == "exits":
+            raise SystemExit(0)  # (it still did not send a result)
+        return object()
+
+    with parallel.ahead(work) as pending:
+        assert pending is not None and pending.result() is None
+
+
+def test_a_child_never_asked_is_not_left_behind() -> None:
+    big = list(range(200_000))  # it blocks writing until the pipe is closed
+    with parallel.ahead(lambda: big) as pending:
+        assert pending is not None
+    assert pending.pid not in _children()
+
+
+def test_where_nothing_can_fork_nothing_is_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "fork")
+    with parallel.ahead(lambda: 1) as pending:
+        assert pending is None
+    with check.surveying(Path("."), False) as surveyed:
+        assert surveyed() is None
+
+
+def test_fork_refused_is_work_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    with parallel.ahead(lambda: 1) as pending:
+        assert pending is None
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_the_survey_made_ahead_is_the_survey(tmp_path: Path, settled: None, strict: bool) -> None:
+    root = make_content(tmp_path / "content")
+    write(root, "facts/sub/more.yaml", (root / "facts" / "gift.yaml").read_text().replace("gift", "more"))
+    os.symlink("sub/more.yaml", root / "facts" / "linked.yaml")
+    with check.surveying(root, strict) as surveyed:
+        ahead = surveyed()
+    assert ahead is not None
+    assert ahead == check.survey(root, strict)
+
+
+def test_a_folder_that_cannot_be_surveyed_gives_none(tmp_path: Path) -> None:
+    root = make_content(tmp_path / "content")  # just written: too recent to vouch for
+    with check.surveying(root, False) as surveyed:
+        assert surveyed() is None
+    assert check.survey(root, False) is None
+
+
+def _edit(in_tmp: Path, words: str) -> None:
+    card = in_tmp / "content" / "facts" / "gift.yaml"
+    card.write_text(card.read_text().replace("Putin gave Kim a", f"Putin gave Kim a {words}", 1))
+
+
+def test_the_build_command_uses_the_survey_made_ahead(
+    in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dossier import build as build_module
+
+    make_content(in_tmp / "content")
+    assert build_cli(in_tmp).exit_code == 0
+    _edit(in_tmp, "fast")
+
+    def here(*args: object, **kwargs: object) -> None:
+        raise AssertionError("surveyed by the command itself")
+
+    monkeypatch.setattr(build_module, "survey", here)  # (the child surveys by check's)
+    result = build_cli(in_tmp)
+    assert result.exit_code == 0, result.output
+    assert "a fast car" in (in_tmp / "site" / "facts" / "gift.html").read_text()
+
+
+def test_without_the_survey_ahead_the_build_surveys_itself(
+    in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_content(in_tmp / "content")
+    assert build_cli(in_tmp).exit_code == 0
+    _edit(in_tmp, "red")
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise OSError("the child failed")
+
+    monkeypatch.setattr(check, "_survey_record", failing)  # the child raises: no survey comes
+    result = build_cli(in_tmp)
+    assert result.exit_code == 0, result.output
+    assert "a red car" in (in_tmp / "site" / "facts" / "gift.html").read_text()
+    assert "(0 files written" not in result.stderr
+
+
+def test_a_build_without_the_cache_forks_nothing(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_content(in_tmp / "content")
+
+    def refused(fn: object) -> None:
+        raise AssertionError("forked")
+
+    monkeypatch.setattr(parallel, "ahead", refused)
+    result = build_cli(in_tmp, "--no-cache")
+    assert result.exit_code == 0, result.output

@@ -24,9 +24,9 @@ from .ledger import Ledger, Record, change_of, footprint, ledger_from_record, re
 from .pause import collector_paused, heap_frozen
 from .pieces import Derived, Old, Spans, read_at
 from .problems import Severity, Verdict
-from .readers import Survey
 from .render import Renderer, theme_dirs
 from .shards import Shards
+from .survey import Survey
 
 if TYPE_CHECKING:  # (importing it costs a command 9 ms: only large builds start processes)
     from concurrent.futures import Future

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import marshal
-import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, parallel, quotes, readers
+from . import parallel, quotes, readers
+from . import survey as surveys
 from .cache import Cache
 from .cache import key as cache_key
 from .extract import page_at
@@ -17,6 +16,7 @@ from .model import Content, Fact, Source
 from .pause import collector_paused
 from .problems import Problem, Severity, Verdict, error, warning
 from .readers import read_content
+from .survey import Survey
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ class CheckResult:
             return 0
         return sum(len(f.evidence) for f in self.content.facts.values())
 
-    def verdict(self, survey: readers.Survey | None = None) -> Verdict:
+    def verdict(self, survey: Survey | None = None) -> Verdict:
         """The verdict, for the folder as ``survey`` found it before it was read."""
         facts = self.content.facts if self.content else {}
         if survey is None:
@@ -60,51 +60,8 @@ def _card_entry(st: object, fact: Fact | None) -> tuple[object, bool, int, tuple
     return (st, True, len(fact.evidence), tuple(r.id for r in fact.related))
 
 
-def survey(root: Path, strict: bool, *, freeze: bool = True) -> readers.Survey | None:
-    """CONTENT_DIR surveyed for a verdict: problems name files relative to the current
-    directory, so that is part of the digest, as are the settings and dossier's version.
-    ``freeze``: what is alive after it is left out of later collections (see ``pause``;
-    not for a watcher that surveys again and again, and may build nothing)."""
-    with collector_paused(freeze=freeze):  # a tuple a file, no cycles
-        return readers.survey(root, __version__, f"strict={strict}", os.getcwd(), str(root))
-
-
-@contextlib.contextmanager
-def surveying(root: Path, strict: bool) -> Iterator[Callable[[], readers.Survey | None]]:
-    """``survey(root, strict)`` made in a forked child while the caller goes on (imports
-    its modules, loads its cache: at 10,000 cards the survey's 11,000 ``lstat`` calls take
-    about 0.05 s, as long as those); the function given returns it, once. None: no survey
-    came (no fork here, the child failed, or the folder could not be surveyed), and the
-    caller surveys itself. The survey is made when the block starts, before anything of
-    the folder is read, as ``survey``'s must be."""
-    with parallel.ahead(lambda: _survey_record(survey(root, strict, freeze=False))) as pending:
-
-        def taken() -> readers.Survey | None:
-            if pending is None:
-                return None
-            with collector_paused(freeze=True):
-                return _survey_of(pending.result())
-
-        yield taken
-
-
-def _survey_record(found: readers.Survey | None) -> tuple[object, ...] | None:
-    """A survey as plain values, for marshal (``_survey_of`` makes it again)."""
-    if found is None:
-        return None
-    return (found.digest, found.cards, found.clean, found.recent, found.base)
-
-
-def _survey_of(record: object) -> readers.Survey | None:
-    """The survey ``_survey_record`` made ``record`` of; None for anything else."""
-    if not isinstance(record, tuple) or len(record) != 5:
-        return None
-    digest, cards, clean, recent, base = record
-    if not (isinstance(digest, str) and isinstance(cards, dict) and isinstance(clean, bool)):
-        return None
-    if not (isinstance(recent, dict) and isinstance(base, str)):
-        return None
-    return readers.Survey(digest, cards, clean, recent, base)
+#: CONTENT_DIR surveyed for a verdict (see ``survey.of_folder``).
+survey = surveys.of_folder
 
 
 #: Up to this many edited cards are checked on their own; past it, everything is.
@@ -117,10 +74,10 @@ def recall(
     known: Verdict | None,
     *,
     recheck: bool = True,
-    surveyed: readers.Survey | None = None,
+    surveyed: Survey | None = None,
     cache: Cache | None = None,
     checked: tuple[CheckResult, set[str]] | None = None,
-) -> tuple[Verdict | None, readers.Survey | None]:
+) -> tuple[Verdict | None, Survey | None]:
     """The verdict on CONTENT_DIR as it is now, from ``known`` (the last one) without
     reading the folder again when only a few cards changed, or None; and the survey.
 

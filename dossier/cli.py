@@ -10,16 +10,24 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
-from . import __version__, cache, pause, publish, report, schema
-from . import stats as stats_module
-from .cache import Cache
-from .check import CheckResult, check, recall, surveying
+from . import __version__, pause, publish, report
 from .problems import Problem, Severity, Verdict
 from .publish import PublishError
+from .survey import Survey, surveying
+
+if TYPE_CHECKING:
+    # The checker, the cache and the schema are imported where a command uses them: with
+    # them, about 0.06 s of start-up, in which a check or a build has its folder surveyed
+    # by a second process (``surveying``), which the sooner it starts, the less is waited for.
+    from .cache import Cache
+    from .check import CheckResult
+
+#: The kinds ``dossier schema`` knows (``schema.SCHEMA_FILES``' names; a test holds them so).
+SCHEMA_KINDS = ["dossier", "entities", "fact", "source"]
 
 FORMATS = ["text", "json", "github", "markdown"]
 P = ParamSpec("P")
@@ -53,6 +61,8 @@ def cached(content_dir: Path, disabled: bool, *, build: bool = False) -> Iterato
     if disabled:
         yield None
         return
+    from . import cache
+
     path = cache.path_for(content_dir)
     build_path = cache.build_path_for(content_dir)
     store = cache.load(path, build_path if build else None)
@@ -161,6 +171,8 @@ def _styled(line: str) -> str:
 
 
 def emit(result: CheckResult | Verdict, fmt: str) -> None:
+    from .check import CheckResult
+
     verdict = result.verdict() if isinstance(result, CheckResult) else result
     problems, facts, quotes = verdict.problems, verdict.facts, verdict.quotes
     if fmt == "json":
@@ -195,22 +207,33 @@ def emit(result: CheckResult | Verdict, fmt: str) -> None:
 @plainly
 def check_command(content_dir: Path, fmt: str, strict: bool, no_cache: bool) -> None:
     """Load, validate and verify every card and quote in CONTENT_DIR."""
-    verdict = None if no_cache else checked_before(content_dir, strict)
-    if verdict is None:
-        with cached(content_dir, no_cache) as store:
-            verdict = check(content_dir, strict=strict, cache=store).verdict()
+    # The folder is surveyed by a second process while this one imports the checker and
+    # loads the last verdict (only a cached check surveys: one without reads everything).
+    with contextlib.nullcontext(None) if no_cache else surveying(content_dir, strict) as surveyed:
+        from .check import check
+
+        verdict = None if no_cache else checked_before(content_dir, strict, surveyed)
+        if verdict is None:
+            with cached(content_dir, no_cache) as store:
+                verdict = check(content_dir, strict=strict, cache=store).verdict()
     emit(verdict, fmt)
     if any(p.severity is Severity.ERROR for p in verdict.problems):
         sys.exit(1)
 
 
-def checked_before(content_dir: Path, strict: bool) -> Verdict | None:
+def checked_before(
+    content_dir: Path, strict: bool, surveyed: Callable[[], Survey | None] | None = None
+) -> Verdict | None:
     """The verdict on CONTENT_DIR from the last one, where nothing or only a few cards
     changed since; otherwise None, after a full check whose verdict is stored for next
-    time (it is only a cache: a failure to store it is not an error)."""
+    time (it is only a cache: a failure to store it is not an error). ``surveyed``: the
+    survey made ahead (see ``surveying``), if one is."""
+    from . import cache
+    from .check import check, recall
+
     path = cache.verdict_path(content_dir)
     known = cache.load_verdict(path)
-    verdict, now = recall(content_dir, strict, known)
+    verdict, now = recall(content_dir, strict, known, surveyed=surveyed() if surveyed is not None else None)
     if verdict is None and now is not None:
         with cached(content_dir, False) as store:
             verdict = check(content_dir, strict=strict, cache=store).verdict(now)
@@ -261,6 +284,7 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
     with ahead as surveyed:
         import jinja2  # the renderer's imports cost a tenth of a second: only builds pay it
 
+        from . import cache
         from .build import build
 
         verdict_path = cache.verdict_path(content_dir)
@@ -303,7 +327,7 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
 
 @main.command("schema")
 @click.argument(
-    "kind", required=False, type=click.Choice(sorted(k.split(".")[0] for k in schema.SCHEMA_FILES))
+    "kind", required=False, type=click.Choice(SCHEMA_KINDS)
 )
 @click.option(
     "--out",
@@ -313,6 +337,8 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
 @plainly
 def schema_command(kind: str | None, out: Path | None) -> None:
     """Print the JSON Schema for KIND, or write them (all, or KIND's) with --out DIR."""
+    from . import schema
+
     docs = schema.schema_documents()
     if out is not None:
         if kind is not None:  # (it wrote all four, KIND or not)
@@ -405,6 +431,9 @@ def new_source_command(
 @plainly
 def stats_command(content_dir: Path, fmt: str) -> None:
     """Facts by status, quotes per source, uncited sources, single-source and disputed facts."""
+    from . import stats as stats_module
+    from .check import check
+
     result = check(content_dir)
     if result.content is None:
         emit(result, "text")
@@ -454,6 +483,7 @@ def serve_command(content_dir: Path, port: int, out: Path | None) -> None:
 def _serve(content_dir: Path, port: int, out: Path | None) -> None:
     import tempfile
 
+    from . import cache
     from .serve import DevServer
 
     with tempfile.TemporaryDirectory(prefix="dossier-serve-") as tmp:

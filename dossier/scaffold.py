@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .extract import KINDS, ExtractError, extract
 from .problems import Pos, Problem, error
-from .schema import ID_RE
+from .survey import ID_RE
 
 FACT_TEMPLATE = """\
 # yaml-language-server: $schema={schema}

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from .problems import Pos, Problem, error, warning
+from .survey import ID_RE
 from .yamlread import Mapping, Node, Scalar, Sequence
 
-ID_RE = re.compile(r"[a-z][a-z0-9-]*\Z")
 _URL_RE = re.compile(r"https?://[^\s/?#\x00-\x1f\x7f]+[^\s\x00-\x1f\x7f]*\Z", re.IGNORECASE)
 _PARTIAL_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?\Z")
 # C0 controls other than tab and line breaks, DEL and C1 controls: invisible, and a NUL

@@ -43,8 +43,8 @@ from .cache import Cache, settle
 from .check import survey
 from .problems import Verdict
 from .publish import PublishError
-from .readers import Survey
 from .render import theme_dirs
+from .survey import Survey
 
 Reporter = Callable[[str], None]
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dossier import check, parallel, readers
+from dossier import check, parallel
+from dossier import survey as surveys
 
 from .conftest import make_content, write
 from .test_verdict import build_cli
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="this system can
 
 @pytest.fixture
 def settled(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "RACY_NS", 0)
+    monkeypatch.setattr(surveys, "RACY_NS", 0)
 
 
 def _children() -> set[int]:
@@ -68,7 +69,7 @@ def test_where_nothing_can_fork_nothing_is_started(monkeypatch: pytest.MonkeyPat
     monkeypatch.delattr(os, "fork")
     with parallel.ahead(lambda: 1) as pending:
         assert pending is None
-    with check.surveying(Path("."), False) as surveyed:
+    with surveys.surveying(Path("."), False) as surveyed:
         assert surveyed() is None
 
 
@@ -86,7 +87,7 @@ def test_the_survey_made_ahead_is_the_survey(tmp_path: Path, settled: None, stri
     root = make_content(tmp_path / "content")
     write(root, "facts/sub/more.yaml", (root / "facts" / "gift.yaml").read_text().replace("gift", "more"))
     os.symlink("sub/more.yaml", root / "facts" / "linked.yaml")
-    with check.surveying(root, strict) as surveyed:
+    with surveys.surveying(root, strict) as surveyed:
         ahead = surveyed()
     assert ahead is not None
     assert ahead == check.survey(root, strict)
@@ -94,7 +95,7 @@ def test_the_survey_made_ahead_is_the_survey(tmp_path: Path, settled: None, stri
 
 def test_a_folder_that_cannot_be_surveyed_gives_none(tmp_path: Path) -> None:
     root = make_content(tmp_path / "content")  # just written: too recent to vouch for
-    with check.surveying(root, False) as surveyed:
+    with surveys.surveying(root, False) as surveyed:
         assert surveyed() is None
     assert check.survey(root, False) is None
 
@@ -132,7 +133,7 @@ def test_without_the_survey_ahead_the_build_surveys_itself(
     def failing(*args: object, **kwargs: object) -> None:
         raise OSError("the child failed")
 
-    monkeypatch.setattr(check, "_survey_record", failing)  # the child raises: no survey comes
+    monkeypatch.setattr(surveys, "_record", failing)  # the child raises: no survey comes
     result = build_cli(in_tmp)
     assert result.exit_code == 0, result.output
     assert "a red car" in (in_tmp / "site" / "facts" / "gift.html").read_text()

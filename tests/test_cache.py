@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from dossier import cache, readers, render
+from dossier import survey as surveys
 from dossier.build import build
 from dossier.check import check
 from dossier.cli import main
@@ -240,7 +241,7 @@ def test_unchanged_cards_are_not_read_again(tmp_path: Path, monkeypatch: object)
     from dossier import readers
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(readers, "RACY_NS", 0)  # (settled at once: see the next test)
+    mp.setattr(surveys, "RACY_NS", 0)  # (settled at once: see the next test)
     content = make_content(tmp_path / "content")
     store = cache.Cache()
     check(content, cache=store)
@@ -272,12 +273,12 @@ def test_a_card_too_recent_to_vouch_for_is_read_again(tmp_path: Path) -> None:
     assert readers._stat_key(card) is None  # just written
     store = cache.Cache()
     check(content, cache=store)
-    assert store.card_stats.get(readers.display(card)) is None
+    assert store.card_stats.get(surveys.display(card)) is None
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(readers, "RACY_NS", 0)  # settled
+        mp.setattr(surveys, "RACY_NS", 0)  # settled
         assert readers._stat_key(card) is not None
         check(content, cache=store)
-        assert store.card_stats.get(readers.display(card)) is not None
+        assert store.card_stats.get(surveys.display(card)) is not None
 
 
 def test_unchanged_pages_are_not_rendered_again_but_every_dependent_page_is(
@@ -375,10 +376,9 @@ def test_each_output_folder_is_kept_in_a_file_of_its_own(in_tmp: Path, monkeypat
     import pytest
 
     from dossier import build as build_module
-    from dossier import readers
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(readers, "RACY_NS", 0)
+    mp.setattr(surveys, "RACY_NS", 0)
     content = make_content(in_tmp / "content")
     runner = CliRunner(env={"DOSSIER_CACHE_DIR": str(in_tmp / "cache")})
     try:
@@ -404,10 +404,9 @@ def test_a_build_that_did_nothing_does_not_write_its_folders_part(in_tmp: Path) 
 
     import pytest
 
-    from dossier import readers
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(readers, "RACY_NS", 0)
+    mp.setattr(surveys, "RACY_NS", 0)
     make_content(in_tmp / "content")
     runner = CliRunner(env={"DOSSIER_CACHE_DIR": str(in_tmp / "cache")})
     try:
@@ -427,7 +426,7 @@ def test_a_build_that_did_nothing_leaves_the_check_part_undecoded(
     """What is stored still stands, and is not decoded shard by shard to say so."""
     from dossier.shards import Shards
 
-    monkeypatch.setattr(readers, "RACY_NS", 0)
+    monkeypatch.setattr(surveys, "RACY_NS", 0)
     content, out = make_content(tmp_path / "content"), tmp_path / "site"
     first = build(content, out, cache=(store := cache.Cache()))
     known = first.check.verdict(first.survey)
@@ -470,7 +469,7 @@ def _built_once(
     processes); the templates compiled from then on."""
     from .test_update import Builds, make
 
-    monkeypatch.setattr(readers, "RACY_NS", 0)
+    monkeypatch.setattr(surveys, "RACY_NS", 0)
     content = make(tmp_path / "content")
     builds = Builds(content, tmp_path / "site")
     with pytest.MonkeyPatch.context() as mp:
@@ -611,7 +610,7 @@ def test_an_update_leaves_its_few_new_results_to_the_next_run(
     is written."""
     import os
 
-    monkeypatch.setattr(readers, "RACY_NS", 0)
+    monkeypatch.setattr(surveys, "RACY_NS", 0)
     if not defer:
         monkeypatch.setattr(cache, "DEFER_MAX", 0)
 
@@ -646,7 +645,7 @@ def test_the_build_part_is_left_as_stored_only_while_updates_alone_ran_since_it_
     claims and placements made anew add up towards ``DEFER_MAX``."""
     from .test_update import Builds, card, make
 
-    monkeypatch.setattr(readers, "RACY_NS", 0)
+    monkeypatch.setattr(surveys, "RACY_NS", 0)
     content = make(tmp_path / "content")
     builds = Builds(content, tmp_path / "site")
     builds()

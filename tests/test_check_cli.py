@@ -190,7 +190,7 @@ def test_internal_error_is_plain(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) 
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("dossier.cli.check", boom)
+    monkeypatch.setattr("dossier.check.check", boom)
     status, out, err = run("check", "content")
     assert status == 1
     assert "internal error: RuntimeError: kaboom" in err

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from dossier import cache, readers
+from dossier import cache
+from dossier import survey as surveys
 
 from .conftest import CARD, make_content
 
@@ -67,7 +68,7 @@ def test_exit_codes_and_output_come_through(tmp_path: Path, args: list[str], cod
 
 def test_a_build_leaves_its_site_and_cache_whole(tmp_path: Path) -> None:
     content = make_content(tmp_path / "content")
-    time.sleep(readers.RACY_NS / 1e9 + 0.1)  # settled, so that the verdict is kept too (written last)
+    time.sleep(surveys.RACY_NS / 1e9 + 0.1)  # settled, so that the verdict is kept too (written last)
     folder = Path(os.environ["DOSSIER_CACHE_DIR"])
     done = subprocess.run(
         [str(COMMAND), "build", str(content), "--out", str(tmp_path / "site")],

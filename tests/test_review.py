@@ -154,6 +154,12 @@ def test_schema_command(tmp_path: Path) -> None:
     assert run("schema")[0] == 2
 
 
+def test_the_schema_command_offers_every_kind_the_schema_has() -> None:
+    from dossier import cli
+
+    assert sorted(name.split(".")[0] for name in schema.SCHEMA_FILES) == cli.SCHEMA_KINDS
+
+
 # --- scaffolds -------------------------------------------------------------------------
 
 
@@ -461,9 +467,10 @@ def test_serve_command_stops_cleanly_on_ctrl_c_or_when_told_to_terminate(tmp_pat
 def test_a_second_edit_to_a_card_too_recent_to_vouch_for_still_looks_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dossier import check, readers
+    from dossier import check
+    from dossier import survey as surveys
 
-    monkeypatch.setattr(readers, "RACY_NS", 1_000_000_000)
+    monkeypatch.setattr(surveys, "RACY_NS", 1_000_000_000)
     content = make_content(tmp_path / "content")
     time.sleep(1.1)  # the rest settled; the card, written now, is not
     write(content, "facts/gift.yaml", CARD.replace("Putin gave Kim a car.", "Putin gave Kim a new car."))
@@ -482,9 +489,10 @@ def test_serve_hands_the_build_the_survey_it_watched_by(
 ) -> None:
     """A rebuild after an edit does not look at every card again: the watcher just did."""
     from dossier import build as build_module
-    from dossier import check, publish, readers
+    from dossier import check, publish
+    from dossier import survey as survey_module
 
-    monkeypatch.setattr(readers, "RACY_NS", 0)  # (every file settled at once)
+    monkeypatch.setattr(survey_module, "RACY_NS", 0)  # (every file settled at once)
     content = make_content(tmp_path / "content")
     surveys: list[str] = []
     handed: list[object] = []
@@ -512,8 +520,8 @@ def test_serve_hands_the_build_the_survey_it_watched_by(
         server.stop()
     frozen = gc.get_freeze_count()
     for _ in range(3):
-        assert isinstance(server.look()[1], readers.Survey)
+        assert isinstance(server.look()[1], survey_module.Survey)
     assert gc.get_freeze_count() == frozen  # looking freezes nothing (it may build nothing)
-    assert len(handed) >= 2 and all(isinstance(s, readers.Survey) for s in handed)
+    assert len(handed) >= 2 and all(isinstance(s, survey_module.Survey) for s in handed)
     assert surveys == []  # the builds took the watcher's
     assert server.updated is True  # and the rebuild was an update

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from dossier import build as build_module
 from dossier import cache, publish, readers
+from dossier import survey as surveys
 from dossier.build import BuildResult, build
 from dossier.problems import Verdict
 from dossier.serve import DevServer, snapshot
@@ -64,7 +65,7 @@ def make(root: Path, n: int = 6) -> Path:
 
 @pytest.fixture(autouse=True)
 def settled(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "RACY_NS", 0)
+    monkeypatch.setattr(surveys, "RACY_NS", 0)
 
 
 def verdict(r: BuildResult) -> Verdict:

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from dossier import cache, check, readers
+from dossier import survey as surveys
 from dossier.cli import main
 
 from .conftest import CARD, make_content, write
@@ -17,7 +18,7 @@ from .conftest import CARD, make_content, write
 @pytest.fixture
 def settled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files written by the test count as settled (no clock tick to wait out)."""
-    monkeypatch.setattr(readers, "RACY_NS", 0)
+    monkeypatch.setattr(surveys, "RACY_NS", 0)
 
 
 def run(in_tmp: Path, *args: str) -> Result:

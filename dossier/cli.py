@@ -183,8 +183,8 @@ def emit(result: CheckResult | Verdict, fmt: str) -> None:
         return
     styled = [_styled(line) for line in report.text(problems)]
     lines = report.github(problems) if fmt == "github" else styled
-    for line in lines:
-        click.echo(line)
+    if lines:  # in one write, not one a line (782 warnings at 10,000 cards)
+        click.echo("\n".join(lines))
     if fmt == "github":
         # The full report, for the log: annotations are capped per step.
         for line in report.text(problems):

@@ -59,6 +59,22 @@ def test_a_moved_span_is_not_taken_from_the_cache(tmp_path: Path) -> None:
     assert second.matches[("gift", 0)].start == first.matches[("gift", 0)].start + len("Preface.\n\n")
 
 
+def test_a_stored_part_is_read_mapped_and_decoded_as_its_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "part.marshal"
+    assert cache.read_bytes(path) is None  # missing
+    path.write_bytes(b"")
+    assert cache.read_bytes(path) == b""  # (an empty file cannot be mapped)
+    value = ("stamp", {"a": (1, 2.5, b"x")}, list(range(1000)))
+    path.write_bytes(marshal.dumps(value))
+    mapped = cache.read_bytes(path)
+    assert mapped is not None and marshal.loads(mapped) == value
+    path.unlink()
+    path.mkdir()
+    assert cache.read_bytes(path) is None  # a folder where the file goes
+    assert cache.load(path, path) == cache.Cache()
+    assert cache.load_verdict(path) is None
+
+
 def test_unreadable_or_stale_cache_is_ignored(content: Path, tmp_path: Path) -> None:
     store = cache.Cache()
     build(content, tmp_path / "site", cache=store)

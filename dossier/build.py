@@ -26,7 +26,7 @@ from .pieces import Derived, Old, Spans, read_at
 from .problems import Severity, Verdict
 from .render import Renderer, theme_dirs
 from .shards import Shards
-from .survey import Survey
+from .survey import Survey, Tree
 
 if TYPE_CHECKING:  # (importing it costs a command 9 ms: only large builds start processes)
     from concurrent.futures import Future
@@ -61,6 +61,7 @@ def build(
     cache: Cache | None = None,
     known: Verdict | None = None,
     surveyed: Survey | None = None,
+    spare_tree: Callable[[], Tree | None] | None = None,
 ) -> BuildResult:
     """Check; when clean, render the site and publish it to ``out``.
 
@@ -70,12 +71,16 @@ def build(
 
     ``surveyed``: ``check.survey(content_dir, strict)`` as the caller has just made it,
     before anything of the folder was read (a watcher's: the folder is not looked at twice).
+    ``spare_tree``: what the spare tree holds, as listed meanwhile (see ``publish``).
 
     Raises ``publish.PublishError`` when ``out`` may not be replaced, and template errors
     as they come; in every failing case the previous site is left as it was.
     """
     try:
-        return _build(content_dir, out, strict, built, cache, known, update=True, surveyed=surveyed)
+        return _build(
+            content_dir, out, strict, built, cache, known,
+            update=True, surveyed=surveyed, spare_tree=spare_tree,
+        )  # fmt: skip
     except _Stale:
         # A page the update kept was edited by hand since the last build (publish found
         # it so, and wrote nothing): everything is made, each page looked at as it is kept.
@@ -98,6 +103,7 @@ def _build(
     *,
     update: bool,
     surveyed: Survey | None = None,
+    spare_tree: Callable[[], Tree | None] | None = None,
 ) -> BuildResult:
     # check() pauses the cycle collector while it reads; rendering runs with it (Jinja's
     # contexts do make cycles: paused, memory grew by a sixth), the checked content frozen.
@@ -154,7 +160,9 @@ def _build(
     timer = _Timer(files)
     try:
         with heap_frozen():
-            published = publish.publish(timer, out, content_dir, before, spare=cache is not None)
+            published = publish.publish(
+                timer, out, content_dir, before, spare=cache is not None, spare_tree=spare_tree
+            )
     except publish.Changed:
         files.close()
         if partial is None:

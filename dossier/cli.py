@@ -212,7 +212,8 @@ def check_command(content_dir: Path, fmt: str, strict: bool, no_cache: bool) -> 
     with contextlib.nullcontext(None) if no_cache else surveying(content_dir, strict) as surveyed:
         from .check import check
 
-        verdict = None if no_cache else checked_before(content_dir, strict, surveyed)
+        surveyed_now = surveyed.survey if surveyed is not None else None
+        verdict = None if no_cache else checked_before(content_dir, strict, surveyed_now)
         if verdict is None:
             with cached(content_dir, no_cache) as store:
                 verdict = check(content_dir, strict=strict, cache=store).verdict()
@@ -279,8 +280,10 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
     """
     built = source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
     # The folder is surveyed by a second process while this one imports the renderer and
-    # loads the cache (only a cached build surveys: one without reads everything).
-    ahead = contextlib.nullcontext(None) if no_cache else surveying(content_dir, strict)
+    # loads the cache, and then the spare tree the site is written into (only a cached
+    # build surveys and keeps a spare: one without reads and writes everything).
+    spare = publish.spare_path(out)
+    ahead = contextlib.nullcontext(None) if no_cache else surveying(content_dir, strict, spare)
     with ahead as surveyed:
         import jinja2  # the renderer's imports cost a tenth of a second: only builds pay it
 
@@ -291,9 +294,16 @@ def build_command(content_dir: Path, out: Path, fmt: str, strict: bool, no_cache
         known = None if no_cache else cache.load_verdict(verdict_path)
         try:
             with cached(content_dir, no_cache, build=True) as store:
-                now = surveyed() if surveyed is not None else None
+                now = surveyed.survey() if surveyed is not None else None
                 result = build(
-                    content_dir, out, strict=strict, built=built, cache=store, known=known, surveyed=now
+                    content_dir,
+                    out,
+                    strict=strict,
+                    built=built,
+                    cache=store,
+                    known=known,
+                    surveyed=now,
+                    spare_tree=surveyed.tree if surveyed is not None else None,
                 )
                 # Let the content go before the cache is written: both at once is the peak.
                 verdict = result.unchanged or result.recalled or result.check.verdict(result.survey)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence, Sized
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 if TYPE_CHECKING:  # (imported when used: a command that never forks does not pay for them)
     from concurrent.futures import ProcessPoolExecutor
@@ -70,44 +71,48 @@ def each_in_two(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
 
 @dataclass(slots=True)
 class Ahead:
-    """``fn()`` run in a forked child while the caller goes on (see ``ahead``): the child,
-    and the pipe its result comes down."""
+    """Functions run in a forked child, one after another, while the caller goes on (see
+    ``ahead``): the child, and the pipe their results come down, in order."""
 
     pid: int
-    fd: int
-    done: bool = False  # asked, or let go
+    pipe: BinaryIO
+    done: bool = False  # every result taken, the child failed, or it was let go
 
-    def result(self) -> Any:
-        """What ``fn()`` returned, as marshal carried it (plain values only); None when
-        the child failed, or this was asked before (the caller then does the work)."""
+    def take(self) -> Any:
+        """The next function's result, as marshal carried it (plain values only); None
+        once the child failed, or every result was taken (the caller then does the work)."""
         if self.done:
             return None
-        self.done = True
-        with os.fdopen(self.fd, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(self.pid, 0)
-        if status != 0:
+        head = self.pipe.read(8)
+        data = self.pipe.read(int.from_bytes(head, "little")) if len(head) == 8 else b""
+        if len(head) != 8 or len(data) != int.from_bytes(head, "little"):
+            self.close()  # (the child failed: it sends nothing more)
             return None
         try:
             return marshal.loads(data)
         except (EOFError, ValueError, TypeError):
+            self.close()
             return None
 
     def close(self) -> None:
-        """Let the child go unasked: it stops at its next write (the pipe is closed) and is
-        waited for, so that no process is left behind."""
+        """Let the child go, asked or not: stopped where it is (it only looks: it writes
+        nothing but the pipe) and waited for, so that no process is left behind; a build
+        that needs no more of it does not wait for the rest."""
         if not self.done:
             self.done = True
-            os.close(self.fd)
+            self.pipe.close()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
 
 
 @contextlib.contextmanager
-def ahead(fn: Callable[[], object]) -> Iterator[Ahead | None]:
-    """``fn()`` started in a forked child, for the caller to take its result later
-    (``Ahead.result``) from work it did meanwhile: a survey's thousands of ``lstat`` calls,
-    made while the caller imports its modules and loads its cache. None where this system
-    cannot fork; the child is always waited for when the block ends."""
+def ahead(*fns: Callable[[], object]) -> Iterator[Ahead | None]:
+    """``fns`` started in a forked child, each after the one before, for the caller to take
+    their results later (``Ahead.take``, in the same order) from work it did meanwhile: a
+    survey's thousands of ``lstat`` calls, made while the caller imports its modules and
+    loads its cache. None where this system cannot fork; the child is always waited for
+    when the block ends."""
     if not hasattr(os, "fork"):
         yield None
         return
@@ -123,18 +128,20 @@ def ahead(fn: Callable[[], object]) -> Iterator[Ahead | None]:
         os.close(write)
         yield None
         return
-    if pid == 0:  # the child: fn, its result down the pipe, and out, whatever happens
+    if pid == 0:  # the child: each result down the pipe, its length first; out, whatever happens
         code = 1
         try:
             os.close(read)
-            view = memoryview(marshal.dumps(fn()))  # type: ignore[arg-type]  # (else: no result)
-            while view:
-                view = view[os.write(write, view) :]
+            for fn in fns:
+                data = marshal.dumps(fn())  # type: ignore[arg-type]  # (else: no more results)
+                view = memoryview(len(data).to_bytes(8, "little") + data)
+                while view:
+                    view = view[os.write(write, view) :]
             code = 0
         finally:
             os._exit(code)  # (no clean-up of the parent's state: it is the parent's)
     os.close(write)
-    pending = Ahead(pid, read)
+    pending = Ahead(pid, os.fdopen(read, "rb"))
     try:
         yield pending
     finally:

@@ -20,9 +20,11 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .survey import Tree
 
 MARKER = ".dossier-build"
 
@@ -187,12 +189,15 @@ def publish(
     before: Manifest | None = None,
     *,
     spare: bool = False,
+    spare_tree: Callable[[], Tree | None] | None = None,
 ) -> Published:
     """Write ``files`` as the new site at ``out``, all or nothing.
 
     ``before`` is the manifest the previous build returned: with it, an unchanged file is
     recognised without reading it back. ``spare``: keep the tree swapped out, to write the
-    next build into (see the module's docstring).
+    next build into (see the module's docstring). ``spare_tree``: what that tree holds,
+    listed by another process while the build was made (``survey.tree``), used when the
+    tree is still the one listed: then its files are not looked at again one by one.
     """
     check_target(out, content_dir)
     parent = out.parent
@@ -208,7 +213,7 @@ def publish(
     after: Manifest = {}
     old_marker = _read_marker(out)
     try:
-        present = _claim(kept_tree, tmp, out) if spare else None
+        present = _claim(kept_tree, tmp, out, spare_tree) if spare else None
         if present is None:
             tmp.mkdir()
             present = _Spare({})
@@ -301,7 +306,7 @@ def _keep_all(
     """``publish``'s loop for files kept as they are, in one tight loop: the spare's copy
     stays when it is the previous build's file (one stat), else the file is linked from
     the site; either way its entry is the previous one, the same object."""
-    spare = present.present
+    spare, listed = present.present, present.files
     where: str | None = None
     dst = src = None
     for name in names:
@@ -317,9 +322,14 @@ def _keep_all(
             present.take(tmp, name)
             spare = present.present
         if here:
-            if entry is not None and _in_spare(dst, base, entry) is not None:
-                after[name] = entry
-                continue
+            if entry is not None:
+                if listed is not None:  # (as listed: the same inode, size and mtime as the site's)
+                    if listed.get(name) == entry[1:4]:
+                        after[name] = entry
+                        continue
+                elif _in_spare(dst, base, entry) is not None:
+                    after[name] = entry
+                    continue
             os.unlink(base, dir_fd=dst)
         if entry is None or _kept(src, dst, base, entry) is None:
             raise Changed(f"{out / name} changed during the build; build again")
@@ -377,6 +387,9 @@ class _Spare:
     folder (taken off as the new build places its files)."""
 
     present: dict[str, bool]
+    #: each plain file's size, mtime and inode, as listed before it was claimed (None:
+    #: not listed; each file is looked at as it is kept)
+    files: dict[str, tuple[int, int, int]] | None = None
 
     def take(self, root: Path, name: str) -> bool:
         """Is there a file at ``name``? A folder there is removed (a file goes there now)."""
@@ -406,16 +419,33 @@ class _Spare:
         self.present = {}
 
 
-def _claim(spare: Path, tmp: Path, out: Path) -> _Spare | None:
+def _claim(
+    spare: Path, tmp: Path, out: Path, listing: Callable[[], Tree | None] | None = None
+) -> _Spare | None:
     """Move a spare tree left by an earlier build to ``tmp``, and say what it holds; None
     when there is none to use (one holding anything but files, links and folders, or on
-    another file system than ``out``, is removed)."""
+    another file system than ``out``, is removed). ``listing``: the tree as listed before
+    (``survey.tree``), taken when the tree claimed is the one listed, unchanged: the same
+    inode, and the same mtime and ctime (claiming a tree renames it, which changes its
+    ctime: another build's claim since shows; and a build writes into it only once it has
+    claimed it)."""
     if spare.is_symlink() or not (spare / MARKER).is_file():
         return None
+    listed = listing() if listing is not None else None
     try:
+        st = os.lstat(spare)
         os.rename(spare, tmp)  # another build may have claimed it first
+        claimed = os.lstat(tmp).st_ino
     except OSError:
         return None
+    if (
+        listed is not None
+        and listed.root == (st.st_ino, st.st_dev, st.st_mtime_ns, st.st_ctime_ns)
+        and claimed == st.st_ino
+        and out.is_dir()
+        and os.stat(out).st_dev == st.st_dev
+    ):
+        return _Spare(dict(listed.present), listed.files)
     present: dict[str, bool] = {}
     folders = [""]
     usable = out.is_dir() and os.stat(out).st_dev == os.stat(tmp).st_dev

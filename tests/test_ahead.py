@@ -4,14 +4,16 @@ content folder, made while the renderer is imported and the cache loaded."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 from dossier import check, parallel
 from dossier import survey as surveys
+from dossier.publish import MARKER as MARKER_NAME
 
-from .conftest import make_content, write
+from .conftest import CARD, make_content, write
 from .test_verdict import build_cli
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="this system cannot fork")
@@ -36,12 +38,14 @@ def _children() -> set[int]:
     return found
 
 
-def test_the_result_comes_back_and_the_child_is_waited_for() -> None:
+def test_the_results_come_back_in_order_and_the_child_is_waited_for() -> None:
     big = {f"card-{i}.yaml": (33188, i, i * 7, "") for i in range(20_000)}  # more than a pipe holds
-    with parallel.ahead(lambda: ("made", big)) as pending:
+    with parallel.ahead(lambda: ("made", big), lambda: None, lambda: [b"third"]) as pending:
         assert pending is not None
-        assert pending.result() == ("made", big)
-        assert pending.result() is None  # once only: a second ask does the work itself
+        assert pending.take() == ("made", big)
+        assert pending.take() is None
+        assert pending.take() == [b"third"]
+        assert pending.take() is None  # each once only: asked again, the caller does the work
     assert pending.pid not in _children()
 
 
@@ -54,23 +58,34 @@ def test_a_failing_child_gives_none(fails: str) -> None:
             raise SystemExit(0)  # (it still did not send a result)
         return object()
 
-    with parallel.ahead(work) as pending:
-        assert pending is not None and pending.result() is None
+    with parallel.ahead(lambda: "first", work, lambda: "never sent") as pending:
+        assert pending is not None and pending.take() == "first"
+        assert pending.take() is None
+        assert pending.take() is None  # (nothing after a failure)
 
 
-def test_a_child_never_asked_is_not_left_behind() -> None:
+def test_a_child_never_asked_is_not_left_behind_or_waited_for() -> None:
     big = list(range(200_000))  # it blocks writing until the pipe is closed
-    with parallel.ahead(lambda: big) as pending:
+
+    def slow() -> None:
+        time.sleep(30)
+
+    started = time.monotonic()
+    with parallel.ahead(lambda: big, slow) as pending:
         assert pending is not None
     assert pending.pid not in _children()
+    with parallel.ahead(lambda: 1, slow) as pending:
+        assert pending is not None and pending.take() == 1
+    assert pending.pid not in _children()
+    assert time.monotonic() - started < 20  # stopped, not waited for
 
 
 def test_where_nothing_can_fork_nothing_is_started(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(os, "fork")
     with parallel.ahead(lambda: 1) as pending:
         assert pending is None
-    with surveys.surveying(Path("."), False) as surveyed:
-        assert surveyed() is None
+    with surveys.surveying(Path("."), False, Path(".")) as surveyed:
+        assert surveyed.survey() is None and surveyed.tree() is None
 
 
 def test_fork_refused_is_work_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,7 +103,8 @@ def test_the_survey_made_ahead_is_the_survey(tmp_path: Path, settled: None, stri
     write(root, "facts/sub/more.yaml", (root / "facts" / "gift.yaml").read_text().replace("gift", "more"))
     os.symlink("sub/more.yaml", root / "facts" / "linked.yaml")
     with surveys.surveying(root, strict) as surveyed:
-        ahead = surveyed()
+        ahead = surveyed.survey()
+        assert surveyed.tree() is None  # (none asked for)
     assert ahead is not None
     assert ahead == check.survey(root, strict)
 
@@ -96,7 +112,7 @@ def test_the_survey_made_ahead_is_the_survey(tmp_path: Path, settled: None, stri
 def test_a_folder_that_cannot_be_surveyed_gives_none(tmp_path: Path) -> None:
     root = make_content(tmp_path / "content")  # just written: too recent to vouch for
     with surveys.surveying(root, False) as surveyed:
-        assert surveyed() is None
+        assert surveyed.survey() is None
     assert check.survey(root, False) is None
 
 
@@ -149,3 +165,51 @@ def test_a_build_without_the_cache_forks_nothing(in_tmp: Path, monkeypatch: pyte
     monkeypatch.setattr(parallel, "ahead", refused)
     result = build_cli(in_tmp, "--no-cache")
     assert result.exit_code == 0, result.output
+
+
+def test_a_tree_is_listed_as_publish_would_find_it(tmp_path: Path) -> None:
+    from dossier import publish
+
+    root = tmp_path / "tree"
+    write(root, "a.html", "a")
+    write(root, "facts/one.html", "one")
+    (root / "empty").mkdir()
+    os.symlink("a.html", root / "facts" / "link.html")
+    listed = surveys.tree(root)
+    assert listed is not None
+    assert listed.present == {
+        "a.html": True, "facts": False, "facts/one.html": True, "facts/link.html": True, "empty": False
+    }  # fmt: skip
+    for name in ("a.html", "facts/one.html"):
+        st = (root / name).stat()
+        assert listed.files[name] == (st.st_size, st.st_mtime_ns, st.st_ino)
+    assert "facts/link.html" not in listed.files  # (a link is never kept as the site's file)
+    st = root.lstat()
+    assert listed.root == (st.st_ino, st.st_dev, st.st_mtime_ns, st.st_ctime_ns)
+    (root / MARKER_NAME).write_text("x")
+    claimed = publish._claim(root, tmp_path / "claimed", tmp_path)
+    assert claimed is not None and claimed.present == {**listed.present, MARKER_NAME: True}
+    assert surveys.tree(tmp_path / "missing") is None
+    os.mkfifo(tmp_path / "claimed" / "fifo")
+    assert surveys.tree(tmp_path / "claimed") is None  # a stranger: not a tree to write into
+
+
+def test_the_build_command_keeps_pages_as_the_spare_was_listed(
+    in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dossier import publish
+
+    make_content(in_tmp / "content", {"gift.yaml": CARD, "other.yaml": CARD.replace("a car", "a pen")})
+    assert build_cli(in_tmp).exit_code == 0
+    _edit(in_tmp, "blue")
+    assert build_cli(in_tmp).exit_code == 0  # (it sets the first site aside: the spare tree)
+    assert publish.spare_path(in_tmp / "site").is_dir()
+    _edit(in_tmp, "green")
+
+    def looked(*args: object) -> None:
+        raise AssertionError("a kept page looked at again")
+
+    monkeypatch.setattr(publish, "_in_spare", looked)
+    result = build_cli(in_tmp)
+    assert result.exit_code == 0, result.output
+    assert "a green blue car" in (in_tmp / "site" / "facts" / "gift.html").read_text()

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dossier import publish
+from dossier import publish, survey
 from dossier.publish import MARKER, File, Kept, Manifest, PublishError, spare_path
 
 from .conftest import CARD, make_content
@@ -40,10 +40,17 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def _publish(
-    out: Path, state: dict[str, bytes], before: Manifest, keep: set[str], *, together: bool = False
+    out: Path,
+    state: dict[str, bytes],
+    before: Manifest,
+    keep: set[str],
+    *,
+    together: bool = False,
+    listed: bool = False,
 ) -> Manifest:
     """Publish ``state``, the files in ``keep`` kept; ``together``: those as one ``Kept``
-    (where the first of them stands), not one ``File`` each."""
+    (where the first of them stands), not one ``File`` each; ``listed``: the spare tree
+    listed first, as a build's second process lists it (``survey.tree``)."""
     files: list[File | Kept] = [
         File(n, None if n in keep else data, f"made of {n}") for n, data in sorted(state.items())
     ]
@@ -51,7 +58,10 @@ def _publish(
         first = next(i for i, f in enumerate(files) if isinstance(f, File) and f.data is None)
         rest = [f for f in files if not (isinstance(f, File) and f.data is None)]
         files = [*rest[:first], Kept(sorted(keep)), *rest[first:]]
-    return publish.publish(files, out, out.parent / "content", before, spare=True).manifest
+    tree = survey.tree(spare_path(out)) if listed else None
+    return publish.publish(
+        files, out, out.parent / "content", before, spare=True, spare_tree=(lambda: tree) if listed else None
+    ).manifest
 
 
 states = st.dictionaries(st.sampled_from(NAMES), st.sampled_from([b"one", b"two", b"three"])).filter(_valid)
@@ -93,21 +103,25 @@ def _tamper(spare: Path, how: str) -> None:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.tuples(states, st.booleans(), tampering, st.booleans()), min_size=1, max_size=6))
+@given(
+    steps=st.lists(
+        st.tuples(states, st.booleans(), tampering, st.booleans(), st.booleans()), min_size=1, max_size=6
+    )
+)
 def test_a_site_published_into_the_spare_is_the_site(
-    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[dict[str, bytes], bool, str, bool]]
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[dict[str, bytes], bool, str, bool, bool]]
 ) -> None:
     root = tmp_path_factory.mktemp("spare")
     (root / "content").mkdir()
     out = root / "site"
     before: Manifest = {}
     last: dict[str, bytes] = {}
-    for state, keep_some, how, together in steps:
-        _tamper(spare_path(out), how)
+    for state, keep_some, how, together, listed in steps:
+        _tamper(spare_path(out), how)  # (between builds: before the spare is listed)
         inodes = {n: (out / n).stat().st_ino for n in last}
         same = {n for n in state if last.get(n) == state[n]}
         written = before
-        before = _publish(out, state, before, same if keep_some else set(), together=together)
+        before = _publish(out, state, before, same if keep_some else set(), together=together, listed=listed)
         assert _tree(out) == state
         for name in same if keep_some else ():  # a kept file's entry is the one it had
             assert before[name] == written[name]
@@ -121,6 +135,38 @@ def test_a_site_published_into_the_spare_is_the_site(
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(".")) == (
         [".site.spare"] if len(steps) > 1 else []
     )
+
+
+@pytest.mark.parametrize("together", [False, True])
+@pytest.mark.parametrize("how", ["edited-copy", "same-stat-copy", "stray-file", "link", "file-for-folder"])
+def test_a_spare_listed_ahead_is_taken_as_listed(tmp_path: Path, how: str, together: bool) -> None:
+    """What the listing shows of each file (its inode, size and mtime) decides, as a look
+    at it would: a copy changed between builds is not the site's file, and is replaced."""
+    (tmp_path / "content").mkdir()
+    out = tmp_path / "site"
+    state = {"a": b"one", "facts/one.html": b"two", "facts/two.html": b"three"}
+    m = _publish(out, state, {}, set())
+    m = _publish(out, state, m, set(state), together=together)
+    _tamper(spare_path(out), how)
+    _publish(out, state, m, set(state), together=together, listed=True)
+    assert _tree(out) == state
+
+
+def test_a_listing_of_a_spare_claimed_since_is_not_used(tmp_path: Path) -> None:
+    """Another build claimed the spare after it was listed, wrote into it, and set another
+    tree aside: the listing is of neither, and the tree claimed is looked at afresh."""
+    (tmp_path / "content").mkdir()
+    out = tmp_path / "site"
+    first = {"a": b"one", "b": b"one"}
+    m = _publish(out, first, {}, set())
+    m = _publish(out, first, m, set(first), together=True)
+    stale = survey.tree(spare_path(out))  # its files are the site's: the same inodes
+    m = _publish(out, first, m, set(first), together=True)  # (another build, meanwhile)
+    (spare_path(out) / "a").unlink()  # the tree it set aside: another file where its "a" was
+    (spare_path(out) / "a").write_bytes(b"not the site's")
+    files: list[File | Kept] = [Kept(["a", "b"])]
+    publish.publish(files, out, tmp_path / "content", m, spare=True, spare_tree=lambda: stale)
+    assert _tree(out) == first
 
 
 def test_a_folder_that_is_not_a_spare_is_left_alone(tmp_path: Path) -> None:

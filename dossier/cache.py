@@ -40,7 +40,7 @@ from .quotes import Match, Settings
 from .schema import Rec
 from .shards import Shards
 
-FORMAT = 27
+FORMAT = 28
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
 SITES = 2
 

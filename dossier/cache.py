@@ -20,6 +20,7 @@ folder must be as private as the user's own files, as a ``__pycache__`` is.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -27,7 +28,7 @@ import marshal
 import mmap
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,13 +236,14 @@ class Cache:
         """Read what is kept of output folder ``key`` (if anything)."""
         if key in self.sites or key not in self.folders or self.read_folder is None:
             return
+        stored = self.read_folder(key)
         try:
             with collector_paused(freeze=True):
-                stamp, manifest, inputs, pieces, ledger, skeletons = marshal.loads(
-                    self.read_folder(key) or b""
-                )
+                stamp, manifest, inputs, pieces, ledger, skeletons = marshal.loads(stored or b"")
         except (EOFError, ValueError, TypeError):
             return
+        finally:
+            close(stored)
         if stamp != _stamp() or not isinstance(manifest, dict):
             return
         self.sites[key], self.built_from[key] = manifest, inputs
@@ -303,23 +305,48 @@ def code_digest() -> str:
 def load(path: Path, build_path: Path | None = None) -> Cache:
     """The cache at ``path`` (what a check uses) and ``build_path`` (what only a build
     uses), each empty when missing, unreadable or stale."""
-    with collector_paused(freeze=True):  # plain tuples: no cycles, and many of them
-        return Cache.of(read_bytes(path), read_bytes(build_path) if build_path is not None else None)
+    # (plain tuples: no cycles, and many of them)
+    with collector_paused(freeze=True), _mapped(path) as check_part, _mapped(build_path) as build_part:
+        return Cache.of(check_part, build_part)
 
 
 def read_bytes(path: Path) -> Stored | None:
-    """A stored part's bytes (None: missing or unreadable), mapped rather than read:
-    marshal decodes them where they lie, without a copy of the file made first (at 10,000
-    cards the parts an update reads are 26 MB, decoded 0.012 s sooner). Only marshal reads
-    them, and the mapping goes with the last reference; every file here is replaced whole
-    (``publish.replace``), never rewritten in place, so what is mapped stays as it was."""
+    """A stored part's bytes (None: missing or unreadable), mapped rather than read where
+    the file system can: marshal decodes them where they lie, without a copy of the file
+    made first (at 10,000 cards the parts an update reads are 26 MB, decoded 0.012 s
+    sooner). The caller closes a mapping once it is decoded (``close``); every file here is
+    replaced whole (``publish.replace``), never rewritten in place, so what is mapped stays
+    as it was meanwhile."""
     try:
-        with open(path, "rb") as fh:
-            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except ValueError:  # an empty file cannot be mapped
-        return b""
+        fh = open(path, "rb")  # noqa: SIM115 (closed below; a mapping outlives it)
     except OSError:
         return None
+    with fh:
+        try:
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped
+            return b""
+        except OSError:  # a file system that cannot map files (some FUSE mounts): read
+            try:
+                return fh.read()
+            except OSError:
+                return None
+
+
+def close(stored: Stored | None) -> None:
+    """Let go of what ``read_bytes`` gave, once decoded (a mapping, unmapped at once)."""
+    if isinstance(stored, mmap.mmap):
+        stored.close()
+
+
+@contextlib.contextmanager
+def _mapped(path: Path | None) -> Iterator[Stored | None]:
+    """``read_bytes(path)`` for the block (None: no path), closed after it."""
+    stored = read_bytes(path) if path is not None else None
+    try:
+        yield stored
+    finally:
+        close(stored)
 
 
 def load_bytes(data: bytes) -> Cache:
@@ -528,7 +555,8 @@ def verdict_path(content_dir: Path, folder: Path | None = None) -> Path:
 
 def load_verdict(path: Path) -> Verdict | None:
     try:
-        stamp, fingerprint, probs, facts, quotes, cards, base = marshal.loads(read_bytes(path) or b"")
+        with _mapped(path) as stored:
+            stamp, fingerprint, probs, facts, quotes, cards, base = marshal.loads(stored or b"")
         if stamp != _stamp() or not isinstance(cards, dict):
             return None
         return Verdict(fingerprint, [problem_from_record(p) for p in probs], facts, quotes, cards, base)

@@ -5,7 +5,8 @@ the compiled templates), so the function it runs may be any callable, a closure 
 large data; only its arguments and results cross between the processes, pickled. Below
 a few thousand items a second process costs more than it saves (measured: forking and
 collecting take 30 to 60 ms here). ``ahead`` starts one child alone, for work the parent
-would otherwise wait on (a survey's system calls), and takes its result back by marshal.
+would otherwise wait on (a survey's system calls), and takes its results back, one after
+another, by marshal.
 """
 
 from __future__ import annotations
@@ -102,8 +103,9 @@ class Ahead:
             self.done = True
             self.pipe.close()
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
+                os.kill(self.pid, signal.SIGKILL)  # (not reaped yet: the pid is still its own)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
 
 
 @contextlib.contextmanager
@@ -111,9 +113,12 @@ def ahead(*fns: Callable[[], object]) -> Iterator[Ahead | None]:
     """``fns`` started in a forked child, each after the one before, for the caller to take
     their results later (``Ahead.take``, in the same order) from work it did meanwhile: a
     survey's thousands of ``lstat`` calls, made while the caller imports its modules and
-    loads its cache. None where this system cannot fork; the child is always waited for
-    when the block ends."""
-    if not hasattr(os, "fork"):
+    loads its cache. ``fns`` must only look (the child is stopped wherever it is when the
+    block ends: it may write nothing but the pipe). None where this system cannot fork, or
+    where children are reaped by themselves (SIGCHLD ignored, as a caller may leave it:
+    this child could not be waited for, and its pid could be another's by the time it is
+    stopped); the child is always stopped and waited for when the block ends."""
+    if not hasattr(os, "fork") or signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
         yield None
         return
     try:
@@ -121,9 +126,13 @@ def ahead(*fns: Callable[[], object]) -> Iterator[Ahead | None]:
     except OSError:
         yield None
         return
+    # Ctrl-C held off across the fork: a child interrupted before its ``try`` would go on
+    # running the parent's code.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         pid = os.fork()
     except OSError:  # (too many processes): the caller does the work itself
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         os.close(read)
         os.close(write)
         yield None
@@ -131,6 +140,7 @@ def ahead(*fns: Callable[[], object]) -> Iterator[Ahead | None]:
     if pid == 0:  # the child: each result down the pipe, its length first; out, whatever happens
         code = 1
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             os.close(read)
             for fn in fns:
                 data = marshal.dumps(fn())  # type: ignore[arg-type]  # (else: no more results)
@@ -140,6 +150,7 @@ def ahead(*fns: Callable[[], object]) -> Iterator[Ahead | None]:
             code = 0
         finally:
             os._exit(code)  # (no clean-up of the parent's state: it is the parent's)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     os.close(write)
     pending = Ahead(pid, os.fdopen(read, "rb"))
     try:

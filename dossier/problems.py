@@ -68,7 +68,7 @@ def problem_from_record(t: Any) -> Problem:
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """What one check of a content folder found, and a fingerprint of the folder as it was
-    then (``readers.Survey.digest``): while the fingerprint holds, so does the verdict."""
+    then (``survey.Survey.digest``): while the fingerprint holds, so does the verdict."""
 
     fingerprint: str
     problems: list[Problem]
@@ -78,6 +78,6 @@ class Verdict:
     #: how many quotes it holds, the ids of the facts it relates to); empty when the cards'
     #: problems cannot be told apart.
     cards: dict[str, tuple[object, bool, int, tuple[str, ...]]] = field(default_factory=dict)
-    #: The fingerprint of the folder but for the cards' names (``readers.Survey.base``):
+    #: The fingerprint of the folder but for the cards' names (``survey.Survey.base``):
     #: while it holds, cards added or removed are all that changed.
     base: str = ""

@@ -304,8 +304,9 @@ def _keep_all(
     out: Path,
 ) -> None:
     """``publish``'s loop for files kept as they are, in one tight loop: the spare's copy
-    stays when it is the previous build's file (one stat), else the file is linked from
-    the site; either way its entry is the previous one, the same object."""
+    stays when it is the previous build's file (as the spare's listing shows it, else by
+    one stat), else the file is linked from the site; either way its entry is the
+    previous one, the same object."""
     spare, listed = present.present, present.files
     where: str | None = None
     dst = src = None
@@ -427,8 +428,15 @@ def _claim(
     another file system than ``out``, is removed). ``listing``: the tree as listed before
     (``survey.tree``), taken when the tree claimed is the one listed, unchanged: the same
     inode, and the same mtime and ctime (claiming a tree renames it, which changes its
-    ctime: another build's claim since shows; and a build writes into it only once it has
-    claimed it)."""
+    ctime: another build's claim since shows, and a build writes into a tree only once it
+    has claimed it).
+
+    What the listing cannot show is a file of the site edited in place after it was made
+    (the spare's copy is that file, linked): kept then as edited, under the entry the last
+    build left, which no longer matches it, so that the next build finds it and makes
+    everything. Looking at each file as it is kept leaves the same window open, from that
+    look to the swap; the listing widens it, at 10,000 cards from about 0.1 s to 0.2 s.
+    """
     if spare.is_symlink() or not (spare / MARKER).is_file():
         return None
     listed = listing() if listing is not None else None

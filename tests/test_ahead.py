@@ -88,6 +88,27 @@ def test_where_nothing_can_fork_nothing_is_started(monkeypatch: pytest.MonkeyPat
         assert surveyed.survey() is None and surveyed.tree() is None
 
 
+def test_where_children_reap_themselves_nothing_is_started(
+    in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller that ignores SIGCHLD (and execs dossier so) has its children reaped by the
+    system: one could not be waited for, and the work is done here instead."""
+    import signal
+
+    make_content(in_tmp / "content")
+    assert build_cli(in_tmp).exit_code == 0
+    _edit(in_tmp, "grey")
+    was = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        with parallel.ahead(lambda: 1) as pending:
+            assert pending is None
+        result = build_cli(in_tmp)
+    finally:
+        signal.signal(signal.SIGCHLD, was)
+    assert result.exit_code == 0, result.output
+    assert "a grey car" in (in_tmp / "site" / "facts" / "gift.html").read_text()
+
+
 def test_fork_refused_is_work_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
     def refused() -> int:
         raise BlockingIOError(11, "Resource temporarily unavailable")
@@ -159,7 +180,7 @@ def test_without_the_survey_ahead_the_build_surveys_itself(
 def test_a_build_without_the_cache_forks_nothing(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_content(in_tmp / "content")
 
-    def refused(fn: object) -> None:
+    def refused(*fns: object) -> None:
         raise AssertionError("forked")
 
     monkeypatch.setattr(parallel, "ahead", refused)

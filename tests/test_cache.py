@@ -75,6 +75,33 @@ def test_a_stored_part_is_read_mapped_and_decoded_as_its_bytes(tmp_path: Path) -
     assert cache.load_verdict(path) is None
 
 
+def test_a_part_on_a_file_system_that_cannot_map_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import mmap
+
+    def cannot(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENODEV, "No such device")
+
+    path = tmp_path / "part.marshal"
+    path.write_bytes(marshal.dumps(("stamp", 1)))
+    monkeypatch.setattr(mmap, "mmap", cannot)
+    assert cache.read_bytes(path) == marshal.dumps(("stamp", 1))
+
+
+def test_a_cache_of_mapped_folder_parts_dumps_whole(content: Path, tmp_path: Path) -> None:
+    store = cache.Cache()
+    build(content, tmp_path / "site", cache=store)
+    parts = marshal.loads(cache.dump(store))[2]
+    assert parts
+    for key, data in parts.items():
+        (tmp_path / f"{len(key)}.marshal").write_bytes(data)
+    again = cache.load_bytes(cache.dump(store))
+    again.read_folder = lambda key: cache.read_bytes(tmp_path / f"{len(key)}.marshal")
+    assert marshal.loads(cache.dump(again))[2] == parts  # (marshal writes a mapping as its bytes)
+
+
 def test_unreadable_or_stale_cache_is_ignored(content: Path, tmp_path: Path) -> None:
     store = cache.Cache()
     build(content, tmp_path / "site", cache=store)

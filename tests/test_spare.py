@@ -152,6 +152,25 @@ def test_a_spare_listed_ahead_is_taken_as_listed(tmp_path: Path, how: str, toget
     assert _tree(out) == state
 
 
+def test_a_page_edited_in_place_after_the_listing_is_found_by_the_next_build(tmp_path: Path) -> None:
+    """The window a listing leaves open (see ``publish._claim``): a page of the site edited
+    in place after the spare was listed is kept as edited, and the next build, finding it
+    not as the last one left it, stops (the command then makes everything)."""
+    (tmp_path / "content").mkdir()
+    out = tmp_path / "site"
+    state = {"a": b"one", "b": b"two"}
+    m = _publish(out, state, {}, set())
+    m = _publish(out, state, m, set(state), together=True)
+    listed = survey.tree(spare_path(out))
+    with open(out / "b", "ab") as fh:  # in place, as an editor keeping hard links writes
+        fh.write(b" edited by hand")
+    files: list[File | Kept] = [Kept(["a", "b"])]
+    m = publish.publish(files, out, tmp_path / "content", m, spare=True, spare_tree=lambda: listed).manifest
+    assert _tree(out) == {"a": b"one", "b": b"two edited by hand"}
+    with pytest.raises(PublishError, match="b changed during the build"):
+        _publish(out, state, m, set(state), together=True, listed=True)
+
+
 def test_a_listing_of_a_spare_claimed_since_is_not_used(tmp_path: Path) -> None:
     """Another build claimed the spare after it was listed, wrote into it, and set another
     tree aside: the listing is of neither, and the tree claimed is looked at afresh."""

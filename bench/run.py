@@ -7,10 +7,11 @@ folder (every page rendered), with nothing changed and after one card changed; a
 `hugo`. It prints wall time, peak memory (max RSS of the process and its children) and
 pages per second, with the dossier/Hugo ratio; then the two live servers side by side
 (`dossier serve` and `hugo server`, each rebuilding after one card changed, as each
-reports its rebuild); then the share of each stage of an in-process dossier build. The
-runs after an edit, and with nothing changed, are made REPEAT times each (a new edit
-before each): the table gives the median, and a line below it every run, since one run
-on a shared machine can be off by half.
+reports its rebuild); then the share of each stage of an in-process dossier build. Above
+each table, what two cores gave just before it (a shared machine may give well under
+twice one core's work). The runs after an edit, and with nothing changed, are made
+REPEAT times each (a new edit before each): the table gives the median, and a line below
+it every run, since one run on a shared machine can be off by half.
 
 dossier's modules are compiled to bytecode first, as an installed package's are (an
 editable install under PYTHONDONTWRITEBYTECODE would otherwise compile them every run).
@@ -304,6 +305,38 @@ def command_parts(n: int, work: Path) -> tuple[dict[str, float], bool]:
     return dict(zip(parts, best, strict=True)), updates
 
 
+def _spin() -> None:
+    total = 0
+    for i in range(6_000_000):
+        total += i
+
+
+def two_cores() -> float | None:
+    """What two cores give here: one CPU-bound loop alone, against two copies of it at once
+    in forked processes (best of three each), as a throughput factor (2.0: two whole
+    cores). A shared or virtual machine may give less, which bounds what dossier's work in
+    two processes can gain. None where there is no fork or a single core."""
+    if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return None
+    alone, both = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        _spin()
+        alone.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        pids = []
+        for _ in range(2):
+            pid = os.fork()
+            if pid == 0:
+                _spin()
+                os._exit(0)
+            pids.append(pid)
+        for pid in pids:
+            os.waitpid(pid, 0)
+        both.append(time.perf_counter() - t)
+    return 2 * min(alone) / min(both)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000")
@@ -321,8 +354,11 @@ def main() -> None:
 
 def run_sizes(args: argparse.Namespace, hugo: str | None) -> None:
     for n in (int(x) for x in args.sizes.split(",")):
+        factor = two_cores()
         rows, spread = bench(n, args.work, hugo)
         print(f"N = {n:,} cards, {3 * n:,} quotes, {n // 10:,} sources")
+        if factor is not None:
+            print(f"  two cores did {factor:.2f} times the work of one just before (a CPU-bound loop)")
         print(f"  {'what':<44} {'wall s':>8} {'peak MB':>8} {'pages/s':>9}")
         for label, wall, rss, rate in rows:
             if label.startswith("ratio"):

@@ -1,0 +1,60 @@
+"""The benchmark's own tools: the synthetic dossier it times must be one that checks, with
+the quote variants it claims, and its two-core figure must be a figure."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dossier.cli import main
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+
+import generate  # noqa: E402
+import run  # noqa: E402
+
+
+def test_the_synthetic_dossier_checks_clean_and_has_every_kind_of_quote(tmp_path: Path) -> None:
+    generate.generate(60, tmp_path / "bench")
+    content = tmp_path / "bench" / "content"
+    result = CliRunner().invoke(main, ["check", str(content), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert "checked 60 fact cards and 180 quotes: no errors" in result.output
+    cards = "".join(p.read_text() for p in sorted((content / "facts").glob("*.yaml")))
+    sources = "".join(p.read_text() for p in sorted((content / "sources").glob("*.txt")))
+    assert cards.count(" ... ") >= 5  # omissions
+    assert re.search(r"quote: \"[^\n]*\S  \S", cards)  # doubled spaces
+    assert "\u2019" in sources and re.search(r"quote: \"[^\n]*\w'\w", cards)  # straight for curly
+    assert "\u00a0\n" in sources  # a line break the quotes span, after a no-break space
+    hugo = tmp_path / "bench" / "hugo" / "content"
+    assert len(list((hugo / "cards").glob("*.md"))) == 60
+    assert len(list((hugo / "sources").glob("*.md"))) == 6
+
+
+def test_generating_again_gives_the_same_files(tmp_path: Path) -> None:
+    generate.generate(20, tmp_path / "a")
+    generate.generate(20, tmp_path / "b")
+    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
+    assert files_a == files_b
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files_a)
+
+
+def test_the_two_core_figure_is_a_throughput_factor() -> None:
+    factor = run.two_cores()
+    if (os.cpu_count() or 1) < 2:
+        assert factor is None
+        return
+    assert factor is not None
+    assert 0.3 < factor < 3.0  # a ratio of work done, not a time: 2.0 is two whole cores
+
+
+def test_the_two_core_figure_is_none_on_one_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run.os, "cpu_count", lambda: 1)
+    assert run.two_cores() is None

@@ -37,13 +37,14 @@ def test_the_synthetic_dossier_checks_clean_and_has_every_kind_of_quote(tmp_path
     assert len(list((hugo / "sources").glob("*.md"))) == 6
 
 
+def _files(root: Path) -> dict[Path, bytes]:
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def test_generating_again_gives_the_same_files(tmp_path: Path) -> None:
     generate.generate(20, tmp_path / "a")
     generate.generate(20, tmp_path / "b")
-    files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
-    files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
-    assert files_a == files_b
-    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files_a)
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
 
 
 def test_the_two_core_figure_is_a_throughput_factor() -> None:

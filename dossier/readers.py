@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from . import parallel, schema
+from . import parallel, plaincard, schema
 from . import survey as surveys
 from .cache import Cache, card_bytes, card_of_bytes
 from .extract import ExtractError, extract
@@ -579,8 +579,8 @@ def card_id(shown: str) -> str:
     return shown[shown.rfind(os.sep) + 1 :].rsplit(".", 1)[0]
 
 
-#: From this many cards to parse (not known to the cache), they are parsed in two processes,
-#: in this many runs.
+#: From this many cards for the general reader (not plain, not known to the cache), they are
+#: parsed in two processes, in this many runs.
 PARALLEL_CARDS = 2000
 CARD_RUNS = 16
 
@@ -603,28 +603,42 @@ def _read_cards(
     r: _Reader, todo: list[tuple[Path, str, str]], cache: Cache | None, out: dict[str, Fact]
 ) -> None:
     """Read each card of ``todo`` (its path, shown path and id) into ``out``, in order, its
-    problems into ``r``: those the cache knows from it, the rest parsed; with thousands to
-    parse, in two forked processes (each card's bytes in, its record out, as the cache
-    keeps it: 10,000 cards checked with no cache in 4.7-5.6 s, where one process took
-    6.5-7.4)."""
+    problems into ``r``: those the cache knows from it, the rest parsed. A plain card (see
+    ``plaincard``: 35-40 us) is parsed here, as fast as a second process could send it
+    back; the others take the general reader (110 us), and with thousands of those, two
+    forked processes (each card's bytes in, its record out, as the cache keeps it: 10,000
+    cards checked with no cache in 4.7-5.6 s, where one process took 6.5-7.4)."""
     got = [_known_card(r, path, shown, fid, cache) for path, shown, fid in todo]
-    unparsed = [(i, g) for i, g in enumerate(got) if isinstance(g, _Unparsed)]
-    if len(unparsed) >= PARALLEL_CARDS and parallel.usable():
-        cards = [g for _, g in unparsed]
+    general: list[tuple[int, _Unparsed, str]] = []
+    for i, g in enumerate(got):
+        if not isinstance(g, _Unparsed):
+            continue
+        text, problems = decode(g.data, g.shown)
+        plain = plaincard.read(text, g.shown, g.fid) if text is not None else None
+        if text is not None and plain is None:
+            general.append((i, g, text))
+            continue
+        card: Card = (plain, []) if plain is not None else (None, problems)
+        got[i] = card
+        if cache is not None:
+            _remember_card(g, cache, card_bytes(*card))
+    if len(general) >= PARALLEL_CARDS and parallel.usable():
 
         def records(which: range) -> list[bytes]:
-            return [card_bytes(*parse_card(cards[k].data, cards[k].shown, cards[k].fid)) for k in which]
+            picked = (general[k] for k in which)
+            return [card_bytes(*parse_card_text(text, g.shown, g.fid)) for _, g, text in picked]
 
         # In runs, each read back here while the children parse the next: reading a record
         # back is a fifth of the work of parsing it.
-        runs = parallel.each_in_two(records, parallel.ranges(len(cards), CARD_RUNS))
-        for (i, g), stored in zip(unparsed, (b for run in runs for b in run), strict=True):
+        runs = parallel.each_in_two(records, parallel.ranges(len(general), CARD_RUNS))
+        for (i, g, _), stored in zip(general, (b for run in runs for b in run), strict=True):
             if cache is not None:
                 _remember_card(g, cache, stored)
             got[i] = card_of_bytes(stored)
     else:
-        for i, g in unparsed:
-            card = got[i] = parse_card(g.data, g.shown, g.fid)
+        for i, g, text in general:
+            card = parse_card_text(text, g.shown, g.fid)
+            got[i] = card
             if cache is not None:
                 _remember_card(g, cache, card_bytes(*card))
     for (_, _, fid), done in zip(todo, got, strict=True):
@@ -704,6 +718,14 @@ def parse_card(data: bytes, shown: str, fid: str) -> tuple[Fact | None, list[Pro
     text, problems = decode(data, shown)
     if text is None:
         return None, problems
+    if (plain := plaincard.read(text, shown, fid)) is not None:
+        return plain, []
+    return parse_card_text(text, shown, fid)
+
+
+def parse_card_text(text: str, shown: str, fid: str) -> tuple[Fact | None, list[Problem]]:
+    """``parse_card`` for a decoded card, by the general reader: a located YAML tree
+    converted by the schema, every problem found."""
     node, problems = parse(text, shown)
     if node is None:
         if not problems:

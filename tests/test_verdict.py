@@ -489,16 +489,16 @@ def test_a_build_whose_inputs_or_output_changed_builds(
 def test_a_build_that_did_nothing_keeps_the_cache_of_cards_and_quotes(
     in_tmp: Path, settled: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dossier import quotes
+    from dossier import plaincard, quotes
 
     content = make_content(in_tmp / "content", {"a.yaml": CARD, "b.yaml": OTHER, "c.yaml": OTHER})
     assert build_cli(in_tmp).exit_code == 0
     assert "(0 files written" in build_cli(in_tmp).stderr  # did nothing
     parsed: list[str] = []
     searched: list[str] = []
-    real_parse, real_verify = readers.parse_card, quotes.verify
+    real_parse, real_verify = plaincard.read, quotes.verify  # (each card parsed is offered it first)
     monkeypatch.setattr(
-        readers, "parse_card", lambda data, shown, fid: parsed.append(fid) or real_parse(data, shown, fid)
+        plaincard, "read", lambda text, shown, fid: parsed.append(fid) or real_parse(text, shown, fid)
     )
     monkeypatch.setattr(quotes, "verify", lambda q, s, o: searched.append(q) or real_verify(q, s, o))
     write(content, "facts/b.yaml", OTHER.replace("Another claim.", "Another claim, edited."))

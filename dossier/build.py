@@ -8,11 +8,10 @@ import hashlib
 import marshal
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 
@@ -27,9 +26,6 @@ from .problems import Severity, Verdict
 from .render import Renderer, theme_dirs
 from .shards import Shards
 from .survey import Survey, Tree
-
-if TYPE_CHECKING:  # (importing it costs a command 9 ms: only large builds start processes)
-    from concurrent.futures import Future
 
 STATIC_FILES = ("static/style.css", "static/print.css", "static/dossier.js")
 
@@ -361,7 +357,6 @@ LIST_PAGES = ("index.html", "timeline.html", "entities.html", "disputed.html", "
 #: source it lists), pages are rendered in two processes; chunks of about _CHUNK each.
 PARALLEL_PAGES = 2000
 _CHUNK = 250
-_IN_FLIGHT = 4
 
 
 class _Pages:
@@ -537,16 +532,11 @@ def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[Page]:
             load = 0
         chunks[-1].append(item)
         load += w
-    with parallel.forked(maker.chunk) as pool:
-        # A few chunks in flight, not all: pages waiting to be written would pile up here
-        # (writing is the slower side).
-        pending: deque[Future[list[Page]]] = deque()
-        for chunk in chunks:
-            pending.append(pool.submit(parallel.call, chunk))
-            if len(pending) >= _IN_FLIGHT:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+    # Each child writes a chunk down its pipe and waits there until it is read: pages do not
+    # pile up ahead of writing them (the slower side), and each child renders its next
+    # chunk while this process writes the other's.
+    for pages in parallel.each_in_two(maker.chunk, chunks):
+        yield from pages
 
 
 @dataclass(slots=True)

@@ -344,16 +344,14 @@ def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(render_module, "plain_claim", lambda text: None)  # (by markdown-it, all)
     monkeypatch.setattr(generators, "PARALLEL_PLACE", 1)  # quotes placed in two
     forks: list[object] = []
-    real = parallel.forked
+    real = parallel.each_in_two
 
-    def counting(fn: object) -> object:
+    def counting(fn: object, items: object) -> object:
         forks.append(fn)
-        return real(fn)  # type: ignore[arg-type]
+        return real(fn, items)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(parallel, "forked", counting)
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
+    monkeypatch.setattr(parallel, "each_in_two", counting)  # (in_two calls it too)
+    if not hasattr(os, "fork"):
         pytest.skip("this system cannot fork")
     monkeypatch.setattr(parallel, "usable", lambda: True)  # (one core is enough to fork)
     build(REPO / "content", tmp_path / "two")

@@ -610,3 +610,55 @@ def test_a_substitution_is_warned_when_it_changes_what_it_stands_for(
 
 
 NEGATION_ANY = re.compile(r"\b(?:not|never)\b|n't\b")
+
+
+_PLAINLY = "aAbB\u01c5\u01c6\u00e9\u00c9e\u0301 '-1.\u2019\u00a0"
+
+
+@given(
+    st.text(alphabet=st.sampled_from(_PLAINLY), min_size=1, max_size=12),
+    st.text(alphabet=st.sampled_from(_PLAINLY), max_size=60),
+    st.integers(1, 3),
+)
+@example("ab a", "b a ab a", 2)  # (the rest found at the very start: no letter before it)
+@example("Ab b", "xab b ab b", 1)
+def test_a_quote_found_plainly_is_found_as_the_full_path_finds_it(quote: str, text: str, n: int) -> None:
+    """The shortcut for a quote with no mark (``_found_plainly``) gives what the full path
+    gives wherever it answers, and answers wherever the full path finds such a quote."""
+    from unittest import mock
+
+    from dossier import quotes
+
+    source, opts = Source(text), Settings(min_words=n)
+    plainly = quotes._found_plainly(quote, source, n)
+    with mock.patch.object(quotes, "_found_plainly", lambda *args: None):
+        full = verify(quote, source, opts)
+    if plainly is not None:
+        assert plainly == full
+    elif isinstance(full, Match) and len(full.spans) == 1:
+        q = normalise_text(quote)
+        assert "[" in q or "..." in q or not q[:1].isalnum() or len(q) < 2, (quote, text)
+
+
+def test_most_quotes_of_the_default_dossier_are_found_plainly() -> None:
+    """The shortcut is the path real quotes take (those with no mark), not a corner."""
+    from dossier import quotes
+    from dossier.check import check
+
+    result = check(Path(__file__).resolve().parent.parent / "content")
+    assert result.content is not None
+    found = [
+        quotes._found_plainly(ev.quote, result.prepared[ev.source.id], 3)
+        for fact in result.content.facts.values()
+        for ev in fact.evidence
+    ]
+    assert sum(f is not None for f in found) >= 0.8 * len(found)
+
+
+def test_a_one_piece_quote_of_many_places_is_not_too_complex() -> None:
+    """A piece standing in a source 200,000 times and more has no combinations to try: it
+    is found where it first stands, with a mark at its end or not."""
+    source = Source("the plan " * 150_000)
+    for quote in ("the plan the", "the plan the [plan]"):
+        result = verify(quote, source)
+        assert isinstance(result, Match) and result.spans[0] == (0, 12), quote

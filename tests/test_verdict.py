@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from dossier import cache, check, readers
+from dossier import cache, check
 from dossier import survey as surveys
 from dossier.cli import main
 

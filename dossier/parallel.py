@@ -91,9 +91,7 @@ def _start(fn: Callable[[T], R], items: Sequence[T], others: list[BinaryIO]) -> 
                     data = pickle.dumps((True, fn(item)), pickle.HIGHEST_PROTOCOL)
                 except Exception as exc:  # sent, to be raised where the caller is
                     data = pickle.dumps((False, _picklable(exc)), pickle.HIGHEST_PROTOCOL)
-                view = memoryview(len(data).to_bytes(8, "little") + data)
-                while view:
-                    view = view[os.write(write, view) :]
+                _send(write, data)
             code = 0
         finally:
             os._exit(code)  # (no clean-up of the parent's state: it is the parent's)
@@ -110,11 +108,26 @@ def _picklable(exc: Exception) -> Exception:
     return exc
 
 
-def _take(pipe: BinaryIO) -> Any:
+def _send(fd: int, data: bytes) -> None:
+    """``data`` down the pipe ``fd``, its length first."""
+    view = memoryview(len(data).to_bytes(8, "little") + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _receive(pipe: BinaryIO) -> bytes | None:
+    """What ``_send`` sent, or None where the pipe ended first (the child failed)."""
     head = pipe.read(8)
+    if len(head) != 8:
+        return None
     size = int.from_bytes(head, "little")
-    data = pipe.read(size) if len(head) == 8 else b""
-    if len(head) != 8 or len(data) != size:
+    data = pipe.read(size)
+    return data if len(data) == size else None
+
+
+def _take(pipe: BinaryIO) -> Any:
+    data = _receive(pipe)
+    if data is None:
         raise ChildFailed("a process working for this one ended before it sent its results")
     ok, value = pickle.loads(data)
     if not ok:
@@ -136,9 +149,8 @@ class Ahead:
         once the child failed, or every result was taken (the caller then does the work)."""
         if self.done:
             return None
-        head = self.pipe.read(8)
-        data = self.pipe.read(int.from_bytes(head, "little")) if len(head) == 8 else b""
-        if len(head) != 8 or len(data) != int.from_bytes(head, "little"):
+        data = _receive(self.pipe)
+        if data is None:
             self.close()  # (the child failed: it sends nothing more)
             return None
         try:
@@ -195,10 +207,7 @@ def ahead(*fns: Callable[[], object]) -> Iterator[Ahead | None]:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
             os.close(read)
             for fn in fns:
-                data = marshal.dumps(fn())  # type: ignore[arg-type]  # (else: no more results)
-                view = memoryview(len(data).to_bytes(8, "little") + data)
-                while view:
-                    view = view[os.write(write, view) :]
+                _send(write, marshal.dumps(fn()))  # type: ignore[arg-type]  # (else: no more results)
             code = 0
         finally:
             os._exit(code)  # (no clean-up of the parent's state: it is the parent's)

@@ -305,3 +305,15 @@ def test_windows_line_ends_are_read_as_yaml_reads_them() -> None:
 if __name__ == "__main__":  # pragma: no cover - for a look at what the generator makes
     for _ in range(int(sys.argv[1]) if len(sys.argv) > 1 else 5):
         print(card(random.choice), end="\n-----\n")
+
+
+def test_the_characters_outside_the_dialect_are_those_it_does_not_allow() -> None:
+    """``_OUTSIDE`` names what is refused; it is the complement, over every code point, of
+    what a plain card may hold (a line feed, printable ASCII, and the rest of Unicode but
+    for C1 controls, YAML's other line breaks, surrogates, the BOM and noncharacters)."""
+    import re
+
+    allowed = re.compile(r"[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")  # noqa: E501
+    every = "".join(map(chr, range(0x110000)))
+    outside = set(plaincard._OUTSIDE.findall(every))
+    assert outside == set(every) - set(allowed.findall(every))

@@ -274,8 +274,7 @@ class Cache:
         return Match(*entry)
 
     def put(self, k: bytes, match: Match) -> None:
-        if self.entries.get(k) != (match.spans, match.nspans, match.warnings):
-            self.entries[k] = (match.spans, match.nspans, match.warnings)
+        if self.entries.put(k, (match.spans, match.nspans, match.warnings)):
             self.changed = True
             self.cheap += 1
         self.used.add(k)
@@ -441,11 +440,12 @@ def parts_stand(cache: Cache) -> bool:
 
 def _used(cache: Cache) -> tuple[Shards, dict[str, Extraction], Shards, Shards]:
     """Of the quotes, extracted texts, cards and card stats, what this run used."""
+    used, cards = cache.used, cache.used_cards
     return (
-        Shards((k, v) for k, v in cache.entries.items() if k in cache.used),
+        cache.entries.kept(lambda k, v: k in used),
         {k: v for k, v in cache.extracted.items() if k in cache.used_extracted},
-        Shards((k, v) for k, v in cache.cards.items() if k in cache.used_cards),
-        Shards((k, v) for k, v in cache.card_stats.items() if (k, v[-1]) in cache.used_cards),
+        cache.cards.kept(lambda k, v: k in cards),
+        cache.card_stats.kept(lambda k, v: (k, v[-1]) in cards),
     )
 
 

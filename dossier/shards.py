@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import marshal
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 #: How many shards a dict is kept in (a power of two).
@@ -81,6 +81,23 @@ class Shards:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self._shard(shard_of(key))[key] = value
+
+    def put(self, key: Any, value: Any) -> bool:
+        """``self[key] = value``; and was it not so already? (One look at the shard.)"""
+        shard = self._shard(shard_of(key))
+        if key in shard and shard[key] == value:
+            return False
+        shard[key] = value
+        return True
+
+    def kept(self, keep: Callable[[Any, Any], bool]) -> Shards:
+        """The items ``keep`` says yes to, in shards as they stand: each key stays in its
+        shard, so none is hashed again (51,000 of them after a first check of 10,000
+        cards)."""
+        out = Shards()
+        for i in range(COUNT):
+            out._open[i] = {k: v for k, v in self._shard(i).items() if keep(k, v)}
+        return out
 
     def __contains__(self, key: object) -> bool:
         return key in self._shard(shard_of(key))

@@ -110,3 +110,25 @@ def test_a_cache_with_no_quote_matches_keeps_its_cards() -> None:
     again = cache.load_bytes(cache.dump(store))
     assert len(again.entries) == 0
     assert again.cards.get(("facts/a.yaml", "00")) == b"card" and again.extracted == {"ff": ("text", ())}
+
+
+def test_put_says_whether_it_changed_anything() -> None:
+    s = Shards()
+    assert s.put(b"k", (1, 2)) is True
+    assert s.put(b"k", (1, 2)) is False
+    assert s.put(b"k", (1, 3)) is True
+    assert s.get(b"k") == (1, 3) and len(s) == 1
+
+
+def test_kept_is_the_items_kept_in_their_own_shards() -> None:
+    """What ``kept`` keeps is found where a fresh Shards of the same items finds it, and
+    stores as the same record."""
+    items = [(f"key {i}", i) for i in range(3000)] + [((b"t%d" % i, "x"), -i) for i in range(500)]
+    s = Shards(items)
+    kept = s.kept(lambda k, v: v % 3 == 0)
+    expected = Shards((k, v) for k, v in items if v % 3 == 0)
+    assert dict(kept.items()) == dict(expected.items())
+    assert kept.record() == expected.record()
+    assert all(kept.get(k) == v for k, v in items if v % 3 == 0)
+    assert kept.get("key 1") is None
+    assert len(kept) == len(dict(expected.items()))

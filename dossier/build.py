@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from . import data, generators, model, parallel, publish, splice
-from .cache import Cache, code_digest
+from .cache import Cache, code_digest, library_version
 from .check import CheckResult, check, check_only, recall, survey
 from .generators import Entry, Site, SourceEntry
 from .ledger import Ledger, Record, change_of, footprint, ledger_from_record, record_of, touched, widen
@@ -877,7 +877,7 @@ def render_digest() -> str:
     libs = [
         f"markdown_it {markdown_it_version()}",
         f"jinja2 {jinja2.__version__}",
-        f"markupsafe {_version_of('markupsafe', 'markupsafe', '[Mm]ark[Uu]p[Ss]afe')}",
+        f"markupsafe {library_version('markupsafe', 'markupsafe', '[Mm]ark[Uu]p[Ss]afe')}",
     ]
     return " ".join([code_digest(), *libs])
 
@@ -886,25 +886,7 @@ def render_digest() -> str:
 def markdown_it_version() -> str:
     """markdown-it-py's version, without importing it (a build that renders no Markdown
     does not: see ``render.Markdown``)."""
-    return _version_of("markdown_it", "markdown-it-py", "[Mm]arkdown[_-][Ii]t[_-][Pp]y")
-
-
-def _version_of(module: str, dist: str, pattern: str) -> str:
-    """A library's version, from the name of its metadata folder beside it (importing
-    ``importlib.metadata`` costs a command a fifth of its start-up), or from the metadata.
-    ``dist``: its distribution's name, and ``pattern`` the glob that name matches in the
-    folder's. (MarkupSafe's ``__version__`` is deprecated: the metadata is asked.)"""
-    import importlib.util
-
-    spec = importlib.util.find_spec(module)
-    if spec is not None and spec.origin is not None:
-        where = Path(spec.origin).parent.parent
-        found = sorted(p.name for p in where.glob(f"{pattern}-*.dist-info"))
-        if len(found) == 1:
-            return found[0].removesuffix(".dist-info").split("-", 1)[1]
-    import importlib.metadata
-
-    return importlib.metadata.version(dist)
+    return library_version("markdown_it", "markdown-it-py", "[Mm]arkdown[_-][Ii]t[_-][Pp]y")
 
 
 def theme_digest(dirs: list[Path]) -> str:

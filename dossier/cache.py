@@ -40,6 +40,7 @@ from .problems import Pos, Problem, Verdict, problem_from_record, problem_record
 from .quotes import Match, Settings
 from .schema import Rec
 from .shards import Shards
+from .yamlread import Node, node_from_record, node_record
 
 FORMAT = 28
 #: How many output folders' manifests are kept (a manifest is about 0.4 MB a 1,000 pages).
@@ -191,6 +192,19 @@ class Cache:
     def put_meta(self, key: tuple[str, str], rec: Rec | None, problems: list[Problem]) -> None:
         self._keep(key, _meta_to_tuple(rec, problems))
 
+    def tree(self, key: tuple[str, str]) -> tuple[Node | None, list[Problem]] | None:
+        """A YAML file's tree composed before (dossier.yaml, entities.yaml), and its
+        problems, kept beside the cards by the same kind of key."""
+        stored = self._read(key)
+        if stored is None:
+            return None
+        raw, probs = stored
+        return (None if raw is None else node_from_record(raw)), [problem_from_record(p) for p in probs]
+
+    def put_tree(self, key: tuple[str, str], node: Node | None, problems: list[Problem]) -> None:
+        raw = None if node is None else node_record(node)
+        self._keep(key, (raw, tuple(problem_record(p) for p in problems)))
+
     def _read(self, key: tuple[str, str]) -> Any:
         stored = self.cards.get(key)
         if stored is None:
@@ -291,14 +305,30 @@ def code_digest() -> str:
     an upgrade, or an edit of a checkout, never meets results of the old code. Made once a
     process: reading dossier's sources takes about a millisecond. (The libraries that make
     pages count for builds: see build.render_digest.)"""
-    import yaml
-
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"yaml {yaml.__version__}\0".encode())
+    h.update(f"yaml {library_version('yaml', 'PyYAML', '[Pp]y[Yy][Aa][Mm][Ll]')}\0".encode())
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
         h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
+
+
+def library_version(module: str, dist: str, pattern: str) -> str:
+    """A library's version, from the name of its metadata folder beside it (importing
+    ``importlib.metadata`` costs a command a fifth of its start-up), or from the metadata.
+    ``dist``: its distribution's name, and ``pattern`` the glob that name matches in the
+    folder's. (MarkupSafe's ``__version__`` is deprecated: the metadata is asked.)"""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is not None and spec.origin is not None:
+        where = Path(spec.origin).parent.parent
+        found = sorted(p.name for p in where.glob(f"{pattern}-*.dist-info"))
+        if len(found) == 1:
+            return found[0].removesuffix(".dist-info").split("-", 1)[1]
+    import importlib.metadata
+
+    return importlib.metadata.version(dist)
 
 
 def load(path: Path, build_path: Path | None = None) -> Cache:

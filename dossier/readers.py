@@ -122,18 +122,28 @@ class _Reader(Shown):
             return None
         return data
 
-    def read_yaml(self, path: Path, *, required: bool = True) -> Node | None:
+    def read_yaml(self, path: Path, *, required: bool = True, cache: Cache | None = None) -> Node | None:
+        """A YAML file's tree; with ``cache``, the tree composed before from the same bytes
+        (and its problems), where there is one."""
         data = self.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable")
         if data is None:
             return None
-        return self.yaml_of(data, self.display(path), required=required)
+        shown = self.display(path)
+        if cache is None:
+            return self.yaml_of(data, shown, required=required)
+        key = (shown, "tree " + hashlib.sha256(data).hexdigest())
+        hit = cache.tree(key)
+        if hit is None:
+            hit = _composed(data, shown)
+            cache.put_tree(key, *hit)
+        return self._told(hit, shown, required)
 
     def yaml_of(self, data: bytes, shown: str, *, required: bool = True) -> Node | None:
-        text, problems = decode(data, shown)
-        self.problems.extend(problems)
-        if text is None:
-            return None
-        node, problems = parse(text, shown)
+        return self._told(_composed(data, shown), shown, required)
+
+    def _told(self, composed: tuple[Node | None, list[Problem]], shown: str, required: bool) -> Node | None:
+        """A composed tree, its problems noted (and an empty file's, where it must not be)."""
+        node, problems = composed
         self.problems.extend(problems)
         if node is None and not problems and required:
             self.problems.append(error(Pos(shown), "missing-field", "the file is empty"))
@@ -145,11 +155,20 @@ class _Reader(Shown):
             return None
         return cast(Rec | None, schema.convert(node, kind, self.problems, kind.name))
 
-    def record(self, path: Path, kind: schema.Record) -> Rec | None:
-        node = self.read_yaml(path)
+    def record(self, path: Path, kind: schema.Record, cache: Cache | None = None) -> Rec | None:
+        node = self.read_yaml(path, cache=cache)
         if node is None:
             return None
         return cast(Rec | None, schema.convert(node, kind, self.problems, kind.name))
+
+
+def _composed(data: bytes, shown: str) -> tuple[Node | None, list[Problem]]:
+    """A YAML file's bytes decoded and composed into a tree, and the problems met."""
+    text, problems = decode(data, shown)
+    if text is None:
+        return None, problems
+    node, more = parse(text, shown)
+    return node, problems + more
 
 
 def _reason(exc: BaseException) -> str:
@@ -186,8 +205,8 @@ def read_content(
     found them just now (each id valid and its own), so that facts/ is not listed again.
     """
     r = _Reader(root)
-    dossier = _read_dossier(r, root / "dossier.yaml")
-    entities = _read_entities(r, root / "entities.yaml")
+    dossier = _read_dossier(r, root / "dossier.yaml", cache)
+    entities = _read_entities(r, root / "entities.yaml", cache)
     if only is None:
         sources, source_ids = _read_sources(r, root / "sources", cache)
         facts, fact_ids = _read_facts(r, root / "facts", cache)
@@ -202,7 +221,7 @@ def read_content(
     return content, r.problems
 
 
-def _read_dossier(r: _Reader, path: Path) -> Dossier | None:
+def _read_dossier(r: _Reader, path: Path, cache: Cache | None) -> Dossier | None:
     if not path.exists() and not path.is_symlink():
         r.problems.append(
             error(
@@ -210,7 +229,7 @@ def _read_dossier(r: _Reader, path: Path) -> Dossier | None:
             )
         )
         return None
-    rec = r.record(path, schema.DOSSIER)
+    rec = r.record(path, schema.DOSSIER, cache)
     if rec is None:
         return None
     sections = []
@@ -288,10 +307,10 @@ def _base_url(r: _Reader, rec: Rec) -> str | None:
     return urlunsplit((parts.scheme, netloc, quote(parts.path, safe="/%!$&'()*+,;=:@~"), "", ""))
 
 
-def _read_entities(r: _Reader, path: Path) -> dict[str, Entity]:
+def _read_entities(r: _Reader, path: Path, cache: Cache | None) -> dict[str, Entity]:
     if not path.exists() and not path.is_symlink():
         return {}
-    node = r.read_yaml(path, required=False)
+    node = r.read_yaml(path, required=False, cache=cache)
     if node is None:
         return {}
     items = cast(

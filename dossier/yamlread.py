@@ -9,18 +9,15 @@ recursion so a deep document cannot exhaust the stack.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
-
-import yaml
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from .problems import Pos, Problem, error
 
-try:  # libyaml's parser is about ten times faster; both keep the marks we need.
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+if TYPE_CHECKING:
+    import yaml
 
 MAX_DEPTH = 50
 _COMMENT_AFTER = re.compile(r"[ \t]+#(\S?)")
@@ -62,6 +59,29 @@ class Mapping(NamedTuple):
 
 
 Node = Scalar | Sequence | Mapping
+
+_SCALAR, _SEQUENCE, _MAPPING = range(3)
+
+
+def node_record(node: Node) -> tuple[object, ...]:
+    """A tree as plain tuples, for marshal (``node_from_record`` makes it again). Its depth
+    is the document's, which ``parse`` holds to ``MAX_DEPTH``."""
+    if isinstance(node, Scalar):
+        return (_SCALAR, tuple(node.pos), node.text, node.plain, node.comment_follows, node.joined_hash)
+    if isinstance(node, Sequence):
+        return (_SEQUENCE, tuple(node.pos), tuple(node_record(item) for item in node.items))
+    return (_MAPPING, tuple(node.pos), tuple((node_record(k), node_record(v)) for k, v in node.items))
+
+
+def node_from_record(raw: Any) -> Node:
+    """The tree ``node_record`` made ``raw`` of."""
+    kind, pos = raw[0], Pos(*raw[1])
+    if kind == _SCALAR:
+        return Scalar(pos, *raw[2:])
+    if kind == _SEQUENCE:
+        return Sequence(pos, tuple(node_from_record(item) for item in raw[2]))
+    items = tuple((cast(Scalar, node_from_record(k)), node_from_record(v)) for k, v in raw[2])
+    return Mapping(pos, items)
 
 
 def _pos(file: str, mark: Any) -> Pos:
@@ -109,7 +129,7 @@ def parse(text: str, file: str, *, allow_anchors: bool = False) -> tuple[Node | 
     Plain files take libyaml's composer (fast); any file that could hold a tag, an anchor,
     several documents or deep nesting takes the event-by-event path, which reports those.
     """
-    if _CParser is not None and not _needs_events(text):
+    if _parsers()[1] is not None and not _needs_events(text):
         try:
             return _parse_fast(text, file)
         except RecursionError:  # nesting deeper than the cheap test saw: the event path reports it
@@ -133,10 +153,26 @@ def _needs_events(text: str) -> bool:
 
 _STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
 
-try:
-    from yaml._yaml import CParser as _CParserBase
 
-    class _CParser(_CParserBase):
+@functools.cache
+def _parsers() -> tuple[Any, Any]:
+    """PyYAML's loader for the event path (libyaml's where PyYAML has it: about ten times
+    faster, and both keep the marks needed), and libyaml's composer with every scalar left
+    a string (None without libyaml). Made on first use: PyYAML takes 15-20 ms to import,
+    which a run that reads every YAML file from the cache (an update) never needs."""
+    import yaml
+
+    try:
+        from yaml import CSafeLoader as loader
+    except ImportError:  # pragma: no cover - depends on how PyYAML was built
+        from yaml import SafeLoader as loader  # type: ignore[assignment]
+    try:
+        from yaml._yaml import CParser
+    except ImportError:  # pragma: no cover - PyYAML without libyaml
+        return loader, None
+    scalar_node, sequence_node = yaml.ScalarNode, yaml.SequenceNode
+
+    class Composer(CParser):
         """libyaml's composer with every scalar left a string (the schema types them)."""
 
         def descend_resolver(self, parent: object, index: object) -> None:
@@ -146,16 +182,17 @@ try:
             pass
 
         def resolve(self, kind: type, value: object, implicit: object) -> str:
-            if kind is yaml.ScalarNode:
+            if kind is scalar_node:
                 return _STR
-            return _SEQ if kind is yaml.SequenceNode else _MAP
+            return _SEQ if kind is sequence_node else _MAP
 
-except ImportError:  # pragma: no cover - PyYAML without libyaml
-    _CParser = None  # type: ignore[assignment,misc]
+    return loader, Composer
 
 
 def _parse_fast(text: str, file: str) -> tuple[Node | None, list[Problem]]:
-    parser = _CParser(text)
+    import yaml
+
+    parser = _parsers()[1](text)
     try:
         root = parser.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -279,8 +316,10 @@ def _parse_events(text: str, file: str, *, allow_anchors: bool = False) -> tuple
                 error(node.pos, "yaml-anchor", f"anchors (&{name}) are not allowed here; write the value out")
             )
 
+    import yaml
+
     try:
-        for ev in yaml.parse(text, Loader=_Loader):
+        for ev in yaml.parse(text, Loader=_parsers()[0]):
             if isinstance(ev, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:

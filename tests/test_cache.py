@@ -209,8 +209,8 @@ def test_cards_come_back_from_the_cache_exactly(tmp_path: Path) -> None:
     store = cache.Cache()
     check(repo / "content", cache=store)
     assert fresh.content is not None
-    # every card, and every source's metadata beside them
-    assert len(store.cards) == len(fresh.content.facts) + len(fresh.content.sources)
+    # every card, every source's metadata beside them, and dossier.yaml's and entities.yaml's trees
+    assert len(store.cards) == len(fresh.content.facts) + len(fresh.content.sources) + 2
     again = cache.load_bytes(cache.dump(store))
     cached = check(repo / "content", cache=again)
     assert cached.content is not None and fresh.content is not None
@@ -413,6 +413,64 @@ def test_source_metadata_comes_back_from_the_cache_exactly(tmp_path: Path, monke
     write(content, "sources/wire.yaml", "title: Wire report, renamed\n")  # new bytes: read again
     third = check(content, cache=again)
     assert third.content is not None and third.content.sources["wire"].title == "Wire report, renamed"
+
+
+@pytest.mark.parametrize(
+    "dossier_yaml, entities_yaml",
+    [
+        ("title: Test\nsections:\n  - id: gift\n    title: The gift\n", "putin: {name: Vladimir Putin}\n"),
+        # problems of each kind the two files can have come back with their trees
+        ("title: Test dossier\ntitle: Again\nbogus: 1\nquotes: {min_words: 3}\n", "putin:\n  name: [1\n"),
+        ("", "putin:\n  name: Vladimir Putin\n  nmae: typo\n"),
+        ("title: \"bad escape \\q\"\n", ""),
+        ("title: Test\n", "\ufeffputin:\n  name: Vladimir Putin\n"),
+    ],
+)
+def test_dossier_and_entities_come_back_from_the_cache_exactly(
+    tmp_path: Path, dossier_yaml: str, entities_yaml: str
+) -> None:
+    content = make_content(tmp_path / "content")
+    write(content, "dossier.yaml", dossier_yaml)
+    write(content, "entities.yaml", entities_yaml)
+    fresh = check(content)
+    store = cache.Cache()
+    assert check(content, cache=store).problems == fresh.problems
+    again = cache.load_bytes(cache.dump(store))
+    mp = pytest.MonkeyPatch()  # with the trees kept, no YAML is composed but the card's
+    mp.setattr(readers, "parse", lambda *a: (_ for _ in ()).throw(AssertionError("composed")))
+    try:
+        second = check(content, cache=again)
+    finally:
+        mp.undo()
+    assert second.problems == fresh.problems
+    if fresh.content is None:
+        assert second.content is None
+    else:
+        assert second.content is not None
+        assert second.content.dossier == fresh.content.dossier
+        assert second.content.entities == fresh.content.entities
+    write(content, "dossier.yaml", "title: Renamed\n")  # new bytes: composed again
+    third = check(content, cache=again)
+    assert third.content is not None and third.content.dossier.title == "Renamed"
+
+
+def test_a_tree_comes_back_from_its_record_exactly() -> None:
+    from dossier import yamlread
+
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    repo = fixtures.parent.parent
+    files = sorted([*fixtures.rglob("*.yaml"), *(repo / "content").rglob("*.yaml")])
+    trees = 0
+    for path in files:
+        text, _ = yamlread.decode(path.read_bytes(), str(path))
+        node, _ = yamlread.parse(text or "", str(path), allow_anchors=True)
+        if node is None:
+            continue
+        record = yamlread.node_record(node)
+        again = yamlread.node_from_record(marshal.loads(marshal.dumps(record)))
+        assert repr(again) == repr(node), path  # (repr: the named tuples' types too)
+        trees += 1
+    assert trees > 50
 
 
 def test_each_output_folder_is_kept_in_a_file_of_its_own(in_tmp: Path, monkeypatch: object) -> None:

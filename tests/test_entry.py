@@ -149,3 +149,47 @@ def test_what_was_printed_and_not_flushed_comes_out(tmp_path: Path) -> None:
         env=buffered(),
     )
     assert (done.returncode, done.stdout) == (3, "printed, never flushed")
+
+
+#: A build in a process of its own, told it may vouch for a file at once (as it may two
+#: seconds after a write), that says whether it was an update and whether PyYAML was
+#: imported.
+_UPDATE = """
+import sys
+from dossier import build as b, survey
+survey.RACY_NS = 0
+made = b.build
+updates = []
+def build(*args, **kwargs):
+    result = made(*args, **kwargs)
+    updates.append(result.recalled is not None)
+    return result
+b.build = build
+from dossier import cli
+sys.argv = ["dossier", "build", sys.argv[1], "--out", sys.argv[2]]
+try:
+    cli.main()
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(updates, "yaml" in sys.modules)
+"""
+
+
+def test_an_update_imports_no_yaml(tmp_path: Path) -> None:
+    """Every YAML file an update reads is in the cache (plain cards are read without
+    PyYAML), so it never imports PyYAML: 15-20 ms of its start-up."""
+    content = make_content(tmp_path / "content")
+    site = str(tmp_path / "site")
+    first = subprocess.run(
+        [sys.executable, "-c", _UPDATE, str(content), site], capture_output=True, text=True, check=False
+    )
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split() == ["[False]", "True"]  # (the first build composes dossier.yaml)
+    card = content / "facts" / "gift.yaml"
+    card.write_text(card.read_text().replace("claim: ", "claim: Edited. ", 1))
+    again = subprocess.run(
+        [sys.executable, "-c", _UPDATE, str(content), site], capture_output=True, text=True, check=False
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.split() == ["[True]", "False"]
+    assert "Edited." in (tmp_path / "site" / "facts" / "gift.html").read_text()

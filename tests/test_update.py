@@ -705,7 +705,7 @@ def test_serve_keeps_only_what_its_last_full_build_used(tmp_path: Path) -> None:
         server.rebuild()
         quotes, read = len(server.cache.entries), len(server.cache.cards)
         assert quotes == 2  # the two quotes the cards use, one of each source
-        assert read == 8  # the six cards and the two sources' metadata
+        assert read == 10  # the six cards, the two sources' metadata, dossier.yaml and entities.yaml
         for i in range(3):  # each edit of a source: a full build, every quote of it matched anew
             write(content, "sources/talks.txt", SECOND + f"Edit {i}.\n")
             server.rebuild()

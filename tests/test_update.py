@@ -236,6 +236,63 @@ def test_a_card_added_or_removed_is_an_update_and_gives_the_site_a_full_build_gi
     same_as_full(content, out, tmp_path)
 
 
+@pytest.mark.parametrize("how", ["edited", "added", "removed"])
+def test_list_pages_an_update_cannot_splice_are_weighed_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """An edit splices the list pages (a few rows each: made in this process); a card added
+    or removed moves every list's arrangement, so each list page is rendered whole, and
+    weighed so: at scale they go to two processes. The site is the full build's either way."""
+    import os
+
+    from dossier import parallel
+
+    content, builds = built_once(tmp_path, 12)
+    if how == "edited":
+        write(content, "facts/f3.yaml", card(3, claim="Three, edited.", related=(4,)))
+    elif how == "added":
+        write(content, "facts/g1.yaml", card(20, claim="An added claim."))
+    else:
+        (content / "facts/f5.yaml").unlink()
+        write(content, "facts/f4.yaml", card(4, related=(6,)))  # (it related to f5)
+    weighed: dict[str, int] = {}
+    real = build_module._Pages.weight
+
+    def weight(self: build_module._Pages, kind: str, index: int) -> int:
+        w = real(self, kind, index)
+        if kind == "list":
+            weighed[build_module.LIST_PAGES[index]] = w
+        return w
+
+    forks: list[object] = []
+    real_two = parallel.each_in_two
+
+    def counting(fn: object, items: object) -> object:
+        forks.append(fn)
+        return real_two(fn, items)  # type: ignore[arg-type]
+
+    if not hasattr(os, "fork"):
+        pytest.skip("this system cannot fork")
+    with monkeypatch.context() as m:
+        m.setattr(build_module._Pages, "weight", weight)
+        m.setattr(build_module, "PARALLEL_PAGES", 40)  # (five list pages weighed whole: over it)
+        m.setattr(parallel, "each_in_two", counting)
+        m.setattr(parallel, "usable", lambda: True)
+        rendered = spy_on_pages(m)
+        result = builds()
+    assert result.recalled is not None
+    assert set(weighed) == set(build_module.LIST_PAGES)
+    whole = len(list((content / "facts").glob("*.yaml"))) + 2  # every fact and source
+    if how == "edited":
+        # a few rows made on each page that lists facts, no more (and nothing forked)
+        assert max(weighed[p] for p in ("index.html", "timeline.html", "entities.html")) <= 5 < whole
+        assert forks == []
+        assert set(build_module.LIST_PAGES) <= set(rendered)  # (spliced, in this process)
+    else:
+        assert set(weighed.values()) == {whole} and len(forks) == 1
+    same_as_full(content, tmp_path / "site", tmp_path)
+
+
 def test_two_sites_of_one_folder_share_a_verdict_through_cards_added_and_removed(tmp_path: Path) -> None:
     """One cache and one verdict (as the CLI keeps them) for two output folders, built in
     turn: each site's update starts from its own ledger, whatever the other built since."""

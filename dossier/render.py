@@ -299,20 +299,28 @@ class _Compiled(jinja2.BytecodeCache):
 
 
 def _autoescape() -> Callable[[object], Markup]:
-    """``markupsafe.escape``, made faster for a plain string: what a template calls for
-    every ``{{ value }}`` (about a hundred times a fact page). MarkupSafe 3's ``escape``
-    is Python that calls ``Markup()``, Python too; for a ``str`` this makes the Markup
-    from the escaped text directly (0.3 µs a value against 0.6 to 1.2 here), and gives
-    anything else to ``markupsafe.escape``. Under MarkupSafe 2, whose ``escape`` is C,
-    that is used as it is."""
+    """``markupsafe.escape``, made faster for the values templates print most: what a
+    template calls for every ``{{ value }}`` (about a hundred times a fact page).
+    MarkupSafe 3's ``escape`` is Python that calls ``Markup()``, Python too; for a ``str``
+    this makes the Markup from the escaped text directly (0.3 µs a value against 0.6 to
+    1.2 here); Markup (a filter's HTML) is given back as it is, where ``escape`` makes a
+    copy, and an ``int`` (a count) is its digits, which need no escaping (each 0.5 µs in
+    ``escape``: 315,000 of them in a build of 10,000 cards). Anything else goes to
+    ``markupsafe.escape``. Under MarkupSafe 2, whose ``escape`` is C, that is used as it
+    is."""
     inner: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
     if inner is None:
         return escape
     make = str.__new__
+    digits = int.__repr__  # (an int subclass's own __str__ or __repr__ is not asked)
 
     def autoescape(value: object) -> Markup:
         if type(value) is str:
             return make(Markup, inner(value))
+        if type(value) is Markup:
+            return value
+        if type(value) is int:
+            return make(Markup, digits(value))
         return escape(value)
 
     return autoescape

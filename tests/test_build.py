@@ -382,12 +382,26 @@ def test_the_templates_escape_is_markupsafes(value: object) -> None:
     assert got == markupsafe.escape(value)
 
 
+class _Int(int):
+    """An int subclass that prints as markup would (its own text is escaped)."""
+
+    def __str__(self) -> str:
+        return "<b>7</b>"
+
+
 def test_the_templates_escape_is_markupsafes_for_markup_and_html_objects() -> None:
     import markupsafe
 
-    for value in [markupsafe.Markup("<b>x</b>"), _Html(), _Str("<u>x</u>"), _Str("plain")]:
+    class _Markup(markupsafe.Markup):
+        def __html__(self) -> str:
+            return "<s>own</s>"
+
+    values = [markupsafe.Markup("<b>x</b>"), _Html(), _Str("<u>x</u>"), _Str("plain"), _Markup("<i>x</i>")]
+    for value in [*values, _Int(7), -12, 0, True]:
         got = render.AUTOESCAPE(value)
-        assert type(got) is markupsafe.Markup and got == markupsafe.escape(value)
+        assert type(got) is markupsafe.Markup and got == markupsafe.escape(value), value
+    assert render.AUTOESCAPE(_Int(7)) == "&lt;b&gt;7&lt;/b&gt;"
+    assert render.AUTOESCAPE(_Markup("<i>x</i>")) == "<s>own</s>"
 
 
 def test_compiled_templates_call_the_fast_escape(tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ folder (every page rendered), with nothing changed and after one card changed; a
 `hugo`. It prints wall time, peak memory (max RSS of the process and its children) and
 pages per second, with the dossier/Hugo ratio; then the two live servers side by side
 (`dossier serve` and `hugo server`, each rebuilding after one card changed, as each
-reports its rebuild); then the share of each stage of an in-process dossier build. Above
+reports its rebuild); then the share of each stage of an in-process dossier build. Last,
+quotes that are not in their source, against one source of about 100 KB (``misses.py``):
+the verifier's time for each, nearest passage and all, and ``dossier check`` of them. Above
 each table, what two cores gave just before it (a shared machine may give well under
 twice one core's work). The runs after an edit, and with nothing changed, are made
 REPEAT times each (a new edit before each): the table gives the median, and a line below
@@ -35,6 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from generate import generate  # noqa: E402
+from misses import KINDS, PER_KIND, generate_misses, measure  # noqa: E402
 
 DOSSIER = Path(sys.executable).parent / "dossier"
 #: How many times the quick runs (nothing changed, one card changed) are made.
@@ -348,6 +351,7 @@ def main() -> None:
         print("hugo is not installed (Debian: apt-get install hugo): dossier is measured alone\n")
     try:
         run_sizes(args, hugo)
+        run_misses(args.work)
     finally:
         shutil.rmtree(args.work / TRASH, ignore_errors=True)
 
@@ -380,6 +384,31 @@ def run_sizes(args: argparse.Namespace, hugo: str | None) -> None:
         what = "an update" if updates else "not always an update"
         print(f"  dossier build, one card changed ({what}), fastest of {REPEAT} a part: {shown} s")
         print()
+
+
+def run_misses(work: Path) -> None:
+    """Quotes not in their source, against one source of about 100 KB: the verifier's time
+    for each, with the nearest passage found, then ``dossier check`` of them all."""
+    root = work / "misses"
+    if root.exists():
+        (work / TRASH).mkdir(parents=True, exist_ok=True)
+        root.rename(work / TRASH / f"misses-{time.time_ns()}")
+    text, hits, misses = generate_misses(root)
+    n = len(KINDS) * PER_KIND
+    print(f"Quotes not in their source: {n} against one source of {len(text.encode()):,} bytes")
+    for line in measure(text, hits, misses):
+        print(f"  {line}")
+    cmd = [str(DOSSIER), "check", str(root), "--no-cache"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out, _ = proc.communicate()
+    wall = time.perf_counter() - start
+    errors = len(re.findall(r"error\[quote-not-found\]", out))
+    nearest = out.count("nearest passage (")
+    if proc.returncode != 1 or errors != n:
+        raise SystemExit(f"dossier check of the misses: exit {proc.returncode}, {errors} errors, not {n}")
+    print(f"  dossier check, no cache: {wall:.2f} s for the {n} errors ({nearest} with a nearest passage)")
+    print()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ the quote variants it claims, and its two-core figure must be a figure."""
 from __future__ import annotations
 
 import os
+import random
 import re
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))
 
 import generate  # noqa: E402
+import misses  # noqa: E402
 import run  # noqa: E402
 
 
@@ -59,3 +61,27 @@ def test_the_two_core_figure_is_a_throughput_factor() -> None:
 def test_the_two_core_figure_is_none_on_one_core(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(run.os, "cpu_count", lambda: 1)
     assert run.two_cores() is None
+
+
+def test_the_misses_are_misses_each_explained_with_a_nearest_passage(tmp_path: Path) -> None:
+    """The quotes the benchmark times as misses are not in the source (and its hits are):
+    ``dossier check`` reports each, once, with the nearest passage; ``measure`` agrees."""
+    text, hits, wrong = misses.generate_misses(tmp_path / "m")
+    assert 95_000 <= len(text.encode()) <= 110_000
+    n = len(misses.KINDS) * misses.PER_KIND
+    assert [len(q) for q in wrong.values()] == [misses.PER_KIND] * len(misses.KINDS)
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "m"), "--no-cache"])
+    assert result.exit_code == 1
+    assert result.output.count("error[quote-not-found]") == n
+    assert result.output.count("nearest passage (") == n
+    assert f"{n} errors" in result.output
+    lines = misses.measure(text, hits, wrong)
+    assert [line.split()[0] for line in lines] == ["prepared", "found", "a", "two", "a", "words"]
+
+
+def test_a_miss_that_is_found_stops_the_benchmark() -> None:
+    """A quote the benchmark calls a miss but the verifier finds is not timed as one."""
+    text = generate.source_text(random.Random(1), 2000)
+    quote = generate.pick_quote(random.Random(2), text)
+    with pytest.raises(SystemExit, match="not what it says"):
+        misses.measure(text, [quote], {"a word changed": [quote]})

@@ -369,10 +369,29 @@ class _Loader(jinja2.FileSystemLoader):
         return template
 
 
+class _CodeGenerator(jinja2.compiler.CodeGenerator):
+    """Jinja's code generator, each output tag's run of text and values (the text between
+    two statement tags) given out by one ``yield`` of them joined, not one ``yield`` each:
+    a value yielded inside a block of a template that extends another passes through a
+    generator for each level (a fact page: 200 values, three levels)."""
+
+    def visit_Output(self, node: jinja2.nodes.Output, frame: jinja2.compiler.Frame) -> None:
+        if frame.buffer is not None or frame.require_output_check or len(node.nodes) < 2:
+            super().visit_Output(node, frame)
+            return
+        buffered = frame.copy()
+        buffered.buffer = self.temporary_identifier()
+        self.writeline(f"{buffered.buffer} = []")
+        super().visit_Output(node, buffered)
+        self.writeline(f"yield concat({buffered.buffer})")
+
+
 class _Environment(jinja2.Environment):
     """Jinja's environment, a template Jinja fails on in other ways than a syntax error
     while compiling it (nesting past Python's recursion limit, an integer past Python's
     digits limit) reported as a template error, with its file."""
+
+    code_generator_class = _CodeGenerator
 
     def compile(self, *args: Any, **kwargs: Any) -> Any:
         try:

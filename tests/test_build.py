@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import markupsafe
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
@@ -413,6 +414,60 @@ def test_compiled_templates_call_the_fast_escape(tmp_path: Path) -> None:
     assert template.root_render_func.__globals__["escape"] is render.AUTOESCAPE
     out = renderer.render("t.html", "t.html", a="<a&'\">", b=3, c=_Html())
     assert out == b"&lt;a&amp;&#39;&#34;&gt;|3|&lt;a&amp;&#39;&#34;&gt;|<b>kept</b>"
+
+
+#: Templates that give out text and values in every way Jinja's code does: blocks of a
+#: template that extends another (and output outside them, which is dropped), loops with
+#: ``loop``, conditions, ``set`` and ``filter`` blocks, macros with ``caller``, includes,
+#: whitespace control, and a value that is Markup, an int, None.
+_CODEGEN_THEME = {
+    "base.html": "<t>{% block title %}T {{ x }}{% endblock %}</t>\n{% block main %}{% endblock %}"
+    "|{{ page }}\n",
+    "child.html": (
+        '{% extends "base.html" %}{% from "m.html" import m %}outside {{ x }}\n'
+        "{% block title %}[{{ super() }}]{% endblock %}"
+        "{% block main %}{% for i in xs %}<{{ i }}>{{ loop.index }}/{{ loop.length }}"
+        "{% if i is even %}e{{ i }}{% else %}o{% endif %} {%- endfor %}\n"
+        "{% set y %}s{{ x }}{{ n }}s{% endset %}{{ y }}{{ y | length }}"
+        "{% call m(x) %}c{{ x }}{{ h }}{% endcall %}{% include 'part.html' %}"
+        "{% filter upper %}a{{ x }}b{{ none }}{% endfilter %}{% endblock %}"
+    ),
+    "m.html": "{% macro m(v) %}[{{ v }} {{ caller() }} {{ v }}]{% endmacro %}",
+    "part.html": "p{{ x }}{{ n + 1 }}q\n",
+}
+
+
+def test_templates_give_out_what_jinjas_own_code_does(tmp_path: Path) -> None:
+    """The code generator that joins each run of text and values into one ``yield``
+    (``render._CodeGenerator``) renders every template, the shipped theme's pages too, to
+    the bytes Jinja's own generated code gives; and it is the one in use (fewer yields)."""
+    import jinja2.compiler
+
+    for name, text in _CODEGEN_THEME.items():
+        (tmp_path / name).write_text(text)
+    ours, jinjas = render.Renderer([tmp_path]), render.Renderer([tmp_path])
+    jinjas.env.code_generator_class = jinja2.compiler.CodeGenerator
+    values = {"x": "<&>", "xs": [1, 2, 3], "n": 7, "h": markupsafe.Markup("<b>h</b>"), "none": None}
+    got = ours.render("child.html", "a/child.html", **values)
+    assert got == jinjas.render("child.html", "a/child.html", **values)
+    assert b"outside" not in got and b"[T &lt;&amp;&gt;]" in got and b"<b>h</b>" in got
+    source = (tmp_path / "child.html").read_text()
+    yields = [r.env.compile(source, raw=True).count("yield") for r in (ours, jinjas)]
+    assert yields[0] < yields[1]
+    build(REPO / "content", tmp_path / "ours")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(render._Environment, "code_generator_class", jinja2.compiler.CodeGenerator)
+        build(REPO / "content", tmp_path / "jinjas")
+    assert tree(tmp_path / "ours") == tree(tmp_path / "jinjas")
+
+
+def test_a_template_failing_inside_a_run_of_output_names_its_line(tmp_path: Path) -> None:
+    """A value that fails in the middle of a run of text and values (one ``yield`` now)
+    is reported at its own line of the template."""
+    (tmp_path / "t.html").write_text("a {{ x }}\nb {{ x }}\nc {{ 1 // zero }} d {{ x }}\n")
+    with pytest.raises(render.TemplateRenderError) as caught:
+        render.Renderer([tmp_path]).render("t.html", "t.html", x=1, zero=0)
+    assert caught.value.lineno == 3 and "ZeroDivisionError" in str(caught.value)
 
 
 def test_a_link_in_a_claim_is_never_a_link_in_a_link(tmp_path: Path) -> None:

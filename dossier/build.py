@@ -507,6 +507,26 @@ class _Pages:
         return [self.one(kind, index) for kind, index in items]
 
 
+#: From this many pages, a forked process makes half of their input digests meanwhile.
+PARALLEL_DIGESTS = 4000
+
+
+def _digests(maker: _Pages, items: list[tuple[str, int]]) -> list[str]:
+    """``maker.inputs`` of each item, in order: with many, every other one made by a forked
+    process while this one makes the rest (the cores are otherwise one busy, one idle)."""
+    if len(items) < PARALLEL_DIGESTS or not parallel.usable():
+        return [maker.inputs(*item) for item in items]
+    ours, theirs = items[::2], items[1::2]
+    with parallel.ahead(lambda: [maker.inputs(*item) for item in theirs]) as pending:
+        made = [maker.inputs(*item) for item in ours]
+        got = pending.take() if pending is not None else None
+    if not isinstance(got, list) or len(got) != len(theirs):  # (the child failed): made here
+        got = [maker.inputs(*item) for item in theirs]
+    out = [""] * len(items)
+    out[::2], out[1::2] = made, got
+    return out
+
+
 #: What an update compares a list page's skeleton with (``splice.same_layout``).
 _Compared = tuple[bytes, dict[str, tuple[Entry, Entry]], dict[str, tuple[SourceEntry, SourceEntry]]]
 
@@ -755,7 +775,7 @@ def _files(
             if partial is None or sv.source.id in partial.sources
         ]
         items = [("list", i) for i in range(len(LIST_PAGES))] + fact_items + source_items
-        keys = {item: maker.inputs(*item) for item in items}
+        keys = dict(zip(items, _digests(maker, items), strict=True))
         if partial is not None:
             maker.fact_keys = {fid: k.key for fid, k in partial.ledger.facts.items()}
         maker.fact_keys.update((site.facts[i].id, keys[("fact", i)]) for _, i in fact_items)

@@ -7,6 +7,7 @@ import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import markupsafe
@@ -352,12 +353,61 @@ def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: 
         return real(fn, items)  # type: ignore[arg-type]
 
     monkeypatch.setattr(parallel, "each_in_two", counting)  # (in_two calls it too)
+    real_ahead = parallel.ahead
+
+    def counting_ahead(*fns: Any) -> Any:
+        forks.append(fns)
+        return real_ahead(*fns)
+
+    monkeypatch.setattr(parallel, "ahead", counting_ahead)
+    monkeypatch.setattr(build_module, "PARALLEL_DIGESTS", 1)  # half the pages' digests in a child
     if not hasattr(os, "fork"):
         pytest.skip("this system cannot fork")
     monkeypatch.setattr(parallel, "usable", lambda: True)  # (one core is enough to fork)
     build(REPO / "content", tmp_path / "two")
-    assert len(forks) == 3  # placements, claims, pages
+    assert len(forks) == 4  # placements, claims, digests, pages
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+class _Inputs:
+    """What ``build._digests`` asks of a page maker: each page's digest, here its name and
+    the process that made it; in a child, optionally dying instead."""
+
+    def __init__(self, die_in_a_child: bool = False) -> None:
+        self.parent, self.die = os.getpid(), die_in_a_child
+
+    def inputs(self, kind: str, index: int) -> str:
+        if self.die and os.getpid() != self.parent:
+            os._exit(3)
+        return f"{kind}{index}@{os.getpid()}"
+
+
+@pytest.mark.parametrize("how", ["forked", "no fork", "the child dies"])
+def test_page_digests_made_half_in_a_child_come_in_order(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    from contextlib import contextmanager
+
+    from dossier import build as build_module
+    from dossier import parallel
+
+    if not hasattr(os, "fork"):
+        pytest.skip("this system cannot fork")
+    monkeypatch.setattr(build_module, "PARALLEL_DIGESTS", 1)
+    monkeypatch.setattr(parallel, "usable", lambda: True)
+    if how == "no fork":
+
+        @contextmanager
+        def cannot(*fns: Any) -> Any:
+            yield None
+
+        monkeypatch.setattr(parallel, "ahead", cannot)
+    items = [("list", 0), *(("fact", i) for i in range(7)), ("source", 0), ("source", 1)]
+    maker = _Inputs(die_in_a_child=how == "the child dies")
+    got = build_module._digests(maker, items)  # type: ignore[arg-type]
+    assert [g.split("@")[0] for g in got] == [f"{kind}{i}" for kind, i in items]
+    ours, theirs = ({g.split("@")[1] for g in half} for half in (got[::2], got[1::2]))
+    me = str(os.getpid())
+    assert ours == {me}
+    assert (me not in theirs) if how == "forked" else (theirs == {me})  # (else made here)
 
 
 class _Html:

@@ -14,11 +14,11 @@ import functools
 import hashlib
 import json
 import marshal
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from html import escape
 
-from . import generators
+from . import generators, parallel
 from .generators import Lists, Site
 from .model import Dossier
 from .pieces import Assembly, Old, Spans, pack, read_at
@@ -94,19 +94,66 @@ def _streamed(
         return
     asm = Assembly(old)
     rows = Recorder()
-    asm.text(head)
-    for i, fid in enumerate(ids):
-        if i:
-            asm.text(sep)
-        start = asm.size
-        asm.piece(key(fid), functools.partial(_encoded, make, views, fid))
-        rows.row("", (), fid, start, asm.size - start)
-        if asm.parts:
-            yield from asm.ready()
+    known = (old.spans.get("") or {}) if old is not None else {}
+    ahead = _Ahead([fid for fid in ids if key(fid) not in known], make, views)
+    try:
+        asm.text(head)
+        for i, fid in enumerate(ids):
+            if i:
+                asm.text(sep)
+            start = asm.size
+            asm.piece(key(fid), functools.partial(ahead.entry, fid))
+            rows.row("", (), fid, start, asm.size - start)
+            if asm.parts:
+                yield from asm.ready()
+    finally:
+        ahead.close()
     asm.text(tail)
     yield from asm.done()
     made.spans.update(asm.spans)
     made.skeleton = rows.made(layout, asm.size)
+
+
+#: From this many entries to make, they are made in runs, every other run by a forked
+#: process while this one makes the next (and writes what is made).
+PARALLEL_ENTRIES = 3000
+ENTRY_RUNS = 16
+
+
+class _Ahead:
+    """The entries of the facts ``todo`` names (those the old file does not hold), made in
+    order ahead of when they are asked for: with many, in runs shared with a forked
+    process (``parallel.each_shared``), a run or two held at a time. An entry asked for
+    that is not next (the old file held it, but not as a piece to take) is made there and
+    then."""
+
+    def __init__(self, todo: list[str], make: Callable[[generators.FactView], str], views: Views) -> None:
+        self.make, self.views = make, views
+        self._todo: list[str] = []
+        self._runs: Generator[list[bytes], None, None] | None = None
+        self._made: list[bytes] = []
+        self._next = 0  # (the next of ``todo`` to give, and where it is in ``_made``)
+        self._at = 0
+        if len(todo) >= PARALLEL_ENTRIES and parallel.usable():
+            self._todo = todo
+            self._runs = parallel.each_shared(self._run, parallel.ranges(len(todo), ENTRY_RUNS))
+
+    def _run(self, which: range) -> list[bytes]:
+        return [_encoded(self.make, self.views, self._todo[i]) for i in which]
+
+    def entry(self, fid: str) -> bytes:
+        if self._runs is None or self._next >= len(self._todo) or self._todo[self._next] != fid:
+            return _encoded(self.make, self.views, fid)
+        if self._at >= len(self._made):
+            self._made, self._at = next(self._runs), 0
+        self._next += 1
+        self._at += 1
+        return self._made[self._at - 1]
+
+    def close(self) -> None:
+        """Stop the forked process, if it is still making runs no one will ask for."""
+        if self._runs is not None:
+            self._runs.close()
 
 
 def _entry_of(make: Callable[[generators.FactView], str], views: Views, kind: Kind, fid: str) -> bytes:

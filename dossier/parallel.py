@@ -17,7 +17,7 @@ import marshal
 import os
 import pickle
 import signal
-from collections.abc import Callable, Iterator, Sequence, Sized
+from collections.abc import Callable, Generator, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TypeVar
 
@@ -56,16 +56,44 @@ def each_in_two(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
             yield _take(children[i % 2][1])
             taken += 1
     finally:
-        # Stopped early (the caller failed, or a child did): the children are stopped where
-        # they are, unless they reap themselves (SIGCHLD ignored: the pid may be another's).
-        stop = taken < len(items) and signal.getsignal(signal.SIGCHLD) != signal.SIG_IGN
-        for pid, pipe in children:
-            pipe.close()
-            if stop:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
+        _let_go(children, unfinished=taken < len(items))
+
+
+def _let_go(children: list[tuple[int, BinaryIO]], *, unfinished: bool) -> None:
+    """Close the children's pipes and wait for them. Stopped early (the caller failed, or a
+    child did), they are stopped where they are, unless they reap themselves (SIGCHLD
+    ignored: the pid may be another's)."""
+    stop = unfinished and signal.getsignal(signal.SIGCHLD) != signal.SIG_IGN
+    for pid, pipe in children:
+        pipe.close()
+        if stop:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def each_shared(fn: Callable[[T], R], items: Sequence[T]) -> Generator[R, None, None]:
+    """``fn(item)`` for each item, in order: the items at even places by one forked child,
+    the others by this process meanwhile (where this process would otherwise work alone
+    while the other core sat idle). Each result is given as soon as it and those before it
+    are in; an exception ``fn`` raised, here or in the child, is raised here."""
+    if len(items) < 2:
+        yield from map(fn, items)
+        return
+    child = _start(fn, items[::2], [])
+    theirs, taken = len(items[::2]), 0
+    try:
+        for k in range(1, len(items), 2):
+            mine = fn(items[k])  # (while the child makes the one before it)
+            yield _take(child[1])
+            taken += 1
+            yield mine
+        if taken < theirs:
+            yield _take(child[1])
+            taken += 1
+    finally:
+        _let_go([child], unfinished=taken < theirs)
 
 
 def _start(fn: Callable[[T], R], items: Sequence[T], others: list[BinaryIO]) -> tuple[int, BinaryIO]:

@@ -369,6 +369,62 @@ def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: 
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
 
 
+def test_data_files_made_in_runs_shared_with_a_child_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dossier.json and the search index with their entries made in runs, every other one
+    by a forked process: the same files, from nothing, and in a full build that takes the
+    unchanged facts' entries from the last build's files and makes the edited one's."""
+    import time
+
+    from dossier import build as build_module
+    from dossier import cache as cache_module
+    from dossier import data, parallel
+
+    if not hasattr(os, "fork"):
+        pytest.skip("this system cannot fork")
+    facts = {f"f{i}.yaml": CARD.replace("Putin gave Kim a car.", f"Claim {i}.") for i in range(6)}
+    content = make_content(tmp_path / "content", facts)
+    build(content, tmp_path / "alone")
+    monkeypatch.setattr(data, "PARALLEL_ENTRIES", 1)
+    monkeypatch.setattr(data, "ENTRY_RUNS", 3)
+    monkeypatch.setattr(parallel, "usable", lambda: True)
+    shared: list[object] = []
+    real = parallel.each_shared
+    monkeypatch.setattr(parallel, "each_shared", lambda fn, items: shared.append(items) or real(fn, items))
+    build(content, tmp_path / "shared")
+    assert tree(tmp_path / "alone") == tree(tmp_path / "shared")
+    assert len(shared) == 2  # (the two data files)
+    # A full build (no update: UPDATE_MAX 0) after an edit: the other entries taken.
+    store = cache_module.Cache()
+    build(content, tmp_path / "kept", cache=store)
+    time.sleep(0.01)
+    write(content / "facts", "f3.yaml", CARD.replace("Putin gave Kim a car.", "Claim three, edited."))
+    monkeypatch.setattr(build_module, "UPDATE_MAX", -1)
+    shared.clear()
+    build(content, tmp_path / "kept", cache=store)
+    assert [len(items) for items in shared] == [1, 1]  # (one entry to make in each, one run)
+    build(content, tmp_path / "fresh")
+    assert tree(tmp_path / "kept") == tree(tmp_path / "fresh")
+
+
+def test_an_entry_asked_for_out_of_turn_is_made_there_and_then(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dossier import data, parallel
+
+    if not hasattr(os, "fork"):
+        pytest.skip("this system cannot fork")
+    monkeypatch.setattr(data, "PARALLEL_ENTRIES", 1)
+    monkeypatch.setattr(parallel, "usable", lambda: True)
+    views = {fid: fid for fid in "abcde"}
+    ahead = data._Ahead(["a", "c", "d", "e"], lambda v: f"<{v}@{os.getpid()}>", views)  # type: ignore[arg-type]
+    try:
+        got = [ahead.entry(fid).decode() for fid in "abcde"]
+    finally:
+        ahead.close()
+    assert [g[1] for g in got] == list("abcde")
+    assert got[1] == f"<b@{os.getpid()}>"  # (not one of those made ahead)
+
+
 class _Inputs:
     """What ``build._digests`` asks of a page maker: each page's digest, here its name and
     the process that made it; in a child, optionally dying instead."""

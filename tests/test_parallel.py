@@ -118,3 +118,60 @@ def test_children_that_reap_themselves_are_not_signalled(monkeypatch: pytest.Mon
         assert killed == []
     finally:
         signal.signal(signal.SIGCHLD, old)
+
+
+# --- each_shared: every other item by one child, the rest here meanwhile --------------------
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 8])
+def test_shared_work_comes_in_order_the_even_places_from_a_child(n: int) -> None:
+    before = _children()
+    got = list(parallel.each_shared(lambda i: (i * i, os.getpid()), list(range(n))))
+    assert [v for v, _ in got] == [i * i for i in range(n)]
+    me = os.getpid()
+    assert {pid for _, pid in got[1::2]} <= {me}  # the odd places: made here
+    if n >= 2:
+        assert me not in {pid for _, pid in got[::2]}  # the even ones: by the child
+    assert _children() == before
+
+
+@pytest.mark.parametrize("bad", [2, 3])  # the child's item, and this process's
+def test_shared_work_raises_either_sides_exception_here(bad: int) -> None:
+    def fn(i: int) -> int:
+        if i == bad:
+            raise ValueError(f"bad item {i}")
+        return i
+
+    before = _children()
+    got = []
+    with pytest.raises(ValueError, match=f"bad item {bad}"):
+        for x in parallel.each_shared(fn, list(range(8))):
+            got.append(x)
+    assert got == list(range(bad if bad % 2 == 0 else bad - 1))  # (an odd one is made first)
+    assert _children() == before
+
+
+def test_shared_work_names_a_child_that_dies() -> None:
+    def fn(i: int) -> int:
+        if i == 2:
+            os._exit(3)
+        return i
+
+    before = _children()
+    with pytest.raises(parallel.ChildFailed):
+        list(parallel.each_shared(fn, list(range(6))))
+    assert _children() == before
+
+
+def test_shared_work_stopped_early_leaves_no_child_behind() -> None:
+    def slow(i: int) -> int:
+        if i > 1 and os.getpid() != parent:
+            signal.pause()  # the child would never end
+        return i
+
+    parent = os.getpid()
+    before = _children()
+    results = parallel.each_shared(slow, list(range(8)))
+    assert next(results) == 0
+    results.close()
+    assert _children() == before

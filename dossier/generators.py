@@ -611,8 +611,13 @@ class _Placer:
                 source = content.sources[ev.source.id]
                 match = self.result.matches[(fact.id, i)]
                 key = self._key(source, match)
-                if key not in self.kept and self.known.get(key) is None:
+                if key in self.kept:
+                    continue
+                found = self.known.get(key)
+                if found is None:
                     new.setdefault(source.id, []).append((source.id, match))
+                else:  # (kept now: the view finds it there, without a second look in shards)
+                    self.kept[key] = found
         if sum(map(len, new.values())) < PARALLEL_PLACE:
             return
         groups = list(new.values())

@@ -425,6 +425,29 @@ def test_an_entry_asked_for_out_of_turn_is_made_there_and_then(monkeypatch: pyte
     assert got[1] == f"<b@{os.getpid()}>"  # (not one of those made ahead)
 
 
+def test_placements_kept_are_looked_up_once_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build that has every quote's placement kept asks the kept ones once a quote (where
+    two processes could place new ones, it asks whether each is new; the view then finds
+    it where that look put it), and makes the same views as a build placing them anew."""
+    from dossier import generators, parallel
+    from dossier.check import check
+    from dossier.shards import Shards
+
+    result = check(REPO / "content")
+    placed = generators.generate(result)
+    asked: list[object] = []
+
+    class Counted(Shards):
+        def get(self, key: object, default: object = None) -> object:
+            asked.append(key)
+            return super().get(key, default)
+
+    monkeypatch.setattr(parallel, "usable", lambda: True)  # (place_new looks first)
+    again = generators.generate(result, Counted(placed.placements.items()))
+    assert len(asked) == len(set(asked)) == len(placed.placements)
+    assert again.facts == placed.facts and again.sources == placed.sources
+
+
 class _Inputs:
     """What ``build._digests`` asks of a page maker: each page's digest, here its name and
     the process that made it; in a child, optionally dying instead."""

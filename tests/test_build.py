@@ -408,6 +408,43 @@ def test_data_files_made_in_runs_shared_with_a_child_are_the_same(
     assert tree(tmp_path / "kept") == tree(tmp_path / "fresh")
 
 
+@pytest.mark.parametrize("how", ["the fork fails", "the child dies"])
+def test_data_files_are_made_here_when_their_child_cannot_make_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """No process to share the entries with (a fork refused: too many processes), or one
+    that dies: the build makes them itself, the same files, nothing left behind."""
+    import errno
+
+    from dossier import data, parallel
+
+    if not hasattr(os, "fork"):
+        pytest.skip("this system cannot fork")
+    facts = {f"f{i}.yaml": CARD.replace("Putin gave Kim a car.", f"Claim {i}.") for i in range(6)}
+    content = make_content(tmp_path / "content", facts)
+    build(content, tmp_path / "alone")
+    monkeypatch.setattr(data, "PARALLEL_ENTRIES", 1)
+    monkeypatch.setattr(data, "ENTRY_RUNS", 3)
+    monkeypatch.setattr(parallel, "usable", lambda: True)
+    if how == "the fork fails":
+
+        def refused() -> int:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+        monkeypatch.setattr(os, "fork", refused)
+    else:
+        parent, real = os.getpid(), data._encoded
+
+        def dying(*args: Any) -> bytes:
+            if os.getpid() != parent:
+                os._exit(9)
+            return real(*args)
+
+        monkeypatch.setattr(data, "_encoded", dying)
+    build(content, tmp_path / "here")
+    assert tree(tmp_path / "alone") == tree(tmp_path / "here")
+
+
 def test_an_entry_asked_for_out_of_turn_is_made_there_and_then(monkeypatch: pytest.MonkeyPatch) -> None:
     from dossier import data, parallel
 

@@ -369,16 +369,9 @@ def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: 
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
 
 
-def test_data_files_made_in_runs_shared_with_a_child_are_the_same(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """dossier.json and the search index with their entries made in runs, every other one
-    by a forked process: the same files, from nothing, and in a full build that takes the
-    unchanged facts' entries from the last build's files and makes the edited one's."""
-    import time
-
-    from dossier import build as build_module
-    from dossier import cache as cache_module
+def _shared_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A dossier of six facts built into ``alone``, and the data files' entries set to be
+    shared with a child from one entry on (in three runs)."""
     from dossier import data, parallel
 
     if not hasattr(os, "fork"):
@@ -389,6 +382,22 @@ def test_data_files_made_in_runs_shared_with_a_child_are_the_same(
     monkeypatch.setattr(data, "PARALLEL_ENTRIES", 1)
     monkeypatch.setattr(data, "ENTRY_RUNS", 3)
     monkeypatch.setattr(parallel, "usable", lambda: True)
+    return content
+
+
+def test_data_files_made_in_runs_shared_with_a_child_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dossier.json and the search index with their entries made in runs, every other one
+    by a forked process: the same files, from nothing, and in a full build that takes the
+    unchanged facts' entries from the last build's files and makes the edited one's."""
+    import time
+
+    from dossier import build as build_module
+    from dossier import cache as cache_module
+    from dossier import parallel
+
+    content = _shared_entries(tmp_path, monkeypatch)
     shared: list[object] = []
     real = parallel.each_shared
     monkeypatch.setattr(parallel, "each_shared", lambda fn, items: shared.append(items) or real(fn, items))
@@ -413,19 +422,12 @@ def test_data_files_are_made_here_when_their_child_cannot_make_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
     """No process to share the entries with (a fork refused: too many processes), or one
-    that dies: the build makes them itself, the same files, nothing left behind."""
+    that dies: the build makes them itself, the same files."""
     import errno
 
-    from dossier import data, parallel
+    from dossier import data
 
-    if not hasattr(os, "fork"):
-        pytest.skip("this system cannot fork")
-    facts = {f"f{i}.yaml": CARD.replace("Putin gave Kim a car.", f"Claim {i}.") for i in range(6)}
-    content = make_content(tmp_path / "content", facts)
-    build(content, tmp_path / "alone")
-    monkeypatch.setattr(data, "PARALLEL_ENTRIES", 1)
-    monkeypatch.setattr(data, "ENTRY_RUNS", 3)
-    monkeypatch.setattr(parallel, "usable", lambda: True)
+    content = _shared_entries(tmp_path, monkeypatch)
     if how == "the fork fails":
 
         def refused() -> int:

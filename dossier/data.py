@@ -94,8 +94,7 @@ def _streamed(
         return
     asm = Assembly(old)
     rows = Recorder()
-    known = (old.spans.get("") or {}) if old is not None else {}
-    ahead = _Ahead([fid for fid in ids if key(fid) not in known], make, views)
+    ahead = _Ahead(ids, key, (old.spans.get("") or {}) if old is not None else {}, make, views)
     try:
         asm.text(head)
         for i, fid in enumerate(ids):
@@ -121,21 +120,31 @@ ENTRY_RUNS = 16
 
 
 class _Ahead:
-    """The entries of the facts ``todo`` names (those the old file does not hold), made in
-    order ahead of when they are asked for: with many, in runs shared with a forked
-    process (``parallel.each_shared``), a run or two held at a time. An entry asked for
-    that is not next (the old file held it, but not as a piece to take) is made there and
-    then; so is every entry from the first the process could not give (it could not be
-    forked, or it died)."""
+    """The entries of the facts of ``ids`` whose keys the old file does not hold (``known``:
+    its spans), made in order ahead of when they are asked for: with many, in runs shared
+    with a forked process (``parallel.each_shared``), a run or two held at a time. An
+    entry asked for that is not next (the old file held it, but not as a piece to take)
+    is made there and then; so is every entry from the first the process could not give
+    (it could not be forked, or it died)."""
 
-    def __init__(self, todo: list[str], make: Callable[[generators.FactView], str], views: Views) -> None:
+    def __init__(
+        self,
+        ids: tuple[str, ...],
+        key: KeyOf,
+        known: Mapping[str, int],
+        make: Callable[[generators.FactView], str],
+        views: Views,
+    ) -> None:
         self.make, self.views = make, views
         self._todo: list[str] = []
         self._runs: Generator[list[bytes], None, None] | None = None
         self._made: list[bytes] = []
-        self._next = 0  # (the next of ``todo`` to give, and where it is in ``_made``)
+        self._next = 0  # (the next of ``_todo`` to give, and where it is in ``_made``)
         self._at = 0
-        if len(todo) >= PARALLEL_ENTRIES and parallel.usable():
+        if len(ids) < PARALLEL_ENTRIES or not parallel.usable():
+            return  # (an update's few: not even looked for)
+        todo = [fid for fid in ids if key(fid) not in known]
+        if len(todo) >= PARALLEL_ENTRIES:
             self._todo = todo
             self._runs = parallel.each_shared(self._run, parallel.ranges(len(todo), ENTRY_RUNS))
 
@@ -150,16 +159,17 @@ class _Ahead:
                 self._made, self._at = next(self._runs), 0
             except (OSError, parallel.ChildFailed):  # no fork, or the child died: made here
                 self.close()
-                self._runs = None
                 return _encoded(self.make, self.views, fid)
         self._next += 1
         self._at += 1
         return self._made[self._at - 1]
 
     def close(self) -> None:
-        """Stop the forked process, if it is still making runs no one will ask for."""
+        """Stop the forked process, if it is still making runs no one will ask for; every
+        entry asked for after is made here."""
         if self._runs is not None:
             self._runs.close()
+            self._runs = None
 
 
 def _entry_of(make: Callable[[generators.FactView], str], views: Views, kind: Kind, fid: str) -> bytes:

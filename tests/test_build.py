@@ -455,7 +455,8 @@ def test_an_entry_asked_for_out_of_turn_is_made_there_and_then(monkeypatch: pyte
     monkeypatch.setattr(data, "PARALLEL_ENTRIES", 1)
     monkeypatch.setattr(parallel, "usable", lambda: True)
     views = {fid: fid for fid in "abcde"}
-    ahead = data._Ahead(["a", "c", "d", "e"], lambda v: f"<{v}@{os.getpid()}>", views)  # type: ignore[arg-type]
+    made = lambda v: f"<{v}@{os.getpid()}>"  # noqa: E731
+    ahead = data._Ahead(tuple("abcde"), str, {"b": 0}, made, views)  # type: ignore[arg-type]  # (b: held)
     try:
         got = [ahead.entry(fid).decode() for fid in "abcde"]
     finally:

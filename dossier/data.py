@@ -124,8 +124,8 @@ class _Ahead:
     its spans), made in order ahead of when they are asked for: with many, in runs shared
     with a forked process (``parallel.each_shared``), a run or two held at a time. An
     entry asked for that is not next (the old file held it, but not as a piece to take)
-    is made there and then; so is every entry from the first the process could not give
-    (it could not be forked, or it died)."""
+    is made there and then (and where the process could not be forked, or died, the
+    rest of its runs are made here: see ``each_shared``)."""
 
     def __init__(
         self,
@@ -155,11 +155,7 @@ class _Ahead:
         if self._runs is None or self._next >= len(self._todo) or self._todo[self._next] != fid:
             return _encoded(self.make, self.views, fid)
         if self._at >= len(self._made):
-            try:
-                self._made, self._at = next(self._runs), 0
-            except (OSError, parallel.ChildFailed):  # no fork, or the child died: made here
-                self.close()
-                return _encoded(self.make, self.views, fid)
+            self._made, self._at = next(self._runs), 0  # (made here where the child cannot)
         self._next += 1
         self._at += 1
         return self._made[self._at - 1]

@@ -8,6 +8,9 @@ processes, pickled. Below a few thousand items a second process costs more than 
 ``concurrent.futures`` took 60 to 100). ``ahead`` starts one child alone, for work the parent
 would otherwise wait on (a survey's system calls), and takes its results back, one after
 another, by marshal.
+
+A child is only ever help: where one cannot be forked (a limit on processes) or dies
+before it sent everything, its work is done in this process, and the results are the same.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import pickle
 import signal
 from collections.abc import Callable, Generator, Iterator, Sequence, Sized
 from dataclasses import dataclass
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,7 +40,8 @@ def in_two(fn: Callable[[T], R], halves: Sequence[T]) -> list[R]:
 
 
 class ChildFailed(RuntimeError):
-    """A child died before it sent all it had to (killed, or out of memory)."""
+    """A child died before it sent all it had to (killed, or out of memory); ``each_in_two``
+    then does its work itself."""
 
 
 def each_in_two(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
@@ -45,18 +49,35 @@ def each_in_two(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
     items at even places, the second the others): each result is given as soon as it and
     those before it are in, so that the caller works on it while the children work on the
     next. A result comes back pickled down a pipe; an exception ``fn`` raised is raised
-    here. (Forked by hand, not by ``concurrent.futures``: the pool's start, its thread and
-    its queues took 60-100 ms of each call, 0.3 s of a check with no cache.)"""
-    children: list[tuple[int, BinaryIO]] = []
+    here. A child that cannot be forked (a limit on processes) or dies (killed, out of
+    memory) leaves its items to this process, which does them in turn: ``fn`` only makes
+    a result from what it is given, so made here it is the same. (Forked by hand, not by
+    ``concurrent.futures``: the pool's start, its thread and its queues took 60-100 ms of
+    each call, 0.3 s of a check with no cache.)"""
+    children: list[tuple[int, BinaryIO] | None] = []
     taken = 0
     try:
         for k in range(min(2, len(items))):
-            children.append(_start(fn, items[k::2], [pipe for _, pipe in children]))
+            try:
+                children.append(_start(fn, items[k::2], [c[1] for c in children if c is not None]))
+            except OSError:
+                children.append(None)
         for i in range(len(items)):
-            yield _take(children[i % 2][1])
+            child = children[i % 2]
+            result: R
+            if child is None:
+                result = fn(items[i])
+            else:
+                try:
+                    result = _take(child[1])
+                except ChildFailed:
+                    children[i % 2] = None
+                    _let_go([child], unfinished=True)
+                    result = fn(items[i])
+            yield result
             taken += 1
     finally:
-        _let_go(children, unfinished=taken < len(items))
+        _let_go([c for c in children if c is not None], unfinished=taken < len(items))
 
 
 def _let_go(children: list[tuple[int, BinaryIO]], *, unfinished: bool) -> None:
@@ -77,23 +98,41 @@ def each_shared(fn: Callable[[T], R], items: Sequence[T]) -> Generator[R, None, 
     """``fn(item)`` for each item, in order: the items at even places by one forked child,
     the others by this process meanwhile (where this process would otherwise work alone
     while the other core sat idle). Each result is given as soon as it and those before it
-    are in; an exception ``fn`` raised, here or in the child, is raised here."""
+    are in; an exception ``fn`` raised, here or in the child, is raised here. A child that
+    cannot be forked or dies leaves the rest of its items to this process (as in
+    ``each_in_two``)."""
     if len(items) < 2:
         yield from map(fn, items)
         return
-    child = _start(fn, items[::2], [])
+    child: tuple[int, BinaryIO] | None
+    try:
+        child = _start(fn, items[::2], [])
+    except OSError:
+        child = None
     theirs, taken = len(items[::2]), 0
+
+    def next_of_theirs() -> R:
+        nonlocal child
+        if child is not None:
+            try:
+                return cast(R, _take(child[1]))
+            except ChildFailed:
+                _let_go([child], unfinished=True)
+                child = None
+        return fn(items[2 * taken])
+
     try:
         for k in range(1, len(items), 2):
             mine = fn(items[k])  # (while the child makes the one before it)
-            yield _take(child[1])
+            yield next_of_theirs()
             taken += 1
             yield mine
         if taken < theirs:
-            yield _take(child[1])
+            yield next_of_theirs()
             taken += 1
     finally:
-        _let_go([child], unfinished=taken < theirs)
+        if child is not None:
+            _let_go([child], unfinished=taken < theirs)
 
 
 def _start(fn: Callable[[T], R], items: Sequence[T], others: list[BinaryIO]) -> tuple[int, BinaryIO]:

@@ -334,17 +334,26 @@ def test_groups_split_by_index_are_the_halves_dealt(groups: list[list[int]]) -> 
     assert abs(sizes[0] - sizes[1]) <= max(map(len, groups), default=0)
 
 
-def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _rendering_in_two(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build's pages, claims and quotes' placements set to be made by two processes,
+    however few (the pages seven to a chunk)."""
     from dossier import build as build_module
-    from dossier import generators, parallel
+    from dossier import generators
     from dossier import render as render_module
 
-    build(REPO / "content", tmp_path / "one")
     monkeypatch.setattr(build_module, "PARALLEL_PAGES", 1)
     monkeypatch.setattr(build_module, "_CHUNK", 7)
     monkeypatch.setattr(render_module, "PARALLEL_CLAIMS", 1)  # claims rendered in two
     monkeypatch.setattr(render_module, "plain_claim", lambda text: None)  # (by markdown-it, all)
     monkeypatch.setattr(generators, "PARALLEL_PLACE", 1)  # quotes placed in two
+
+
+def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dossier import build as build_module
+    from dossier import parallel
+
+    build(REPO / "content", tmp_path / "one")
+    _rendering_in_two(monkeypatch)
     forks: list[object] = []
     real = parallel.each_in_two
 
@@ -367,6 +376,68 @@ def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: 
     build(REPO / "content", tmp_path / "two")
     assert len(forks) == 4  # placements, claims, digests, pages
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+@pytest.mark.parametrize("how", ["no process can be forked", "every child dies"])
+def test_a_build_whose_helpers_fail_makes_everything_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Every step that shares its work with forked processes (cards parsed and quotes
+    searched, placed and rendered, pages' digests, pages, data files), where none can be
+    forked (a limit on processes) or each dies before it sent anything: the build does
+    the work itself, and gives the same site and the same problems (it once failed: the
+    refused fork as 'cannot write the site', the dead child as an internal error)."""
+    import errno
+
+    from dossier import build as build_module
+    from dossier import check, data, parallel, readers
+
+    if not hasattr(os, "fork"):
+        pytest.skip("this system cannot fork")
+    facts = {f"f{i}.yaml": CARD.replace("Putin gave Kim a car.", f"Claim {i}.") for i in range(6)}
+    # (a comment after a value: outside the plain cards' dialect, for the general reader)
+    facts["g.yaml"] = CARD.replace("entities: [putin]", "entities: [putin]  # the giver")
+    content = make_content(tmp_path / "content", facts)
+    alone = build(content, tmp_path / "alone")
+    _rendering_in_two(monkeypatch)
+    for module, name in [
+        (readers, "PARALLEL_CARDS"),
+        (check, "PARALLEL_MIN"),
+        (build_module, "PARALLEL_DIGESTS"),
+        (data, "PARALLEL_ENTRIES"),
+    ]:
+        monkeypatch.setattr(module, name, 1)
+    monkeypatch.setattr(parallel, "usable", lambda: True)
+    tried: list[int] = []
+    if how == "no process can be forked":
+
+        def refused() -> int:
+            tried.append(1)
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+        monkeypatch.setattr(os, "fork", refused)
+    else:
+        parent, real = os.getpid(), os.fork
+
+        def dying(fd: int, data: bytes) -> None:  # (only a child sends)
+            assert os.getpid() != parent
+            os._exit(9)
+
+        def counted() -> int:
+            tried.append(1)
+            return real()
+
+        monkeypatch.setattr(parallel, "_send", dying)
+        monkeypatch.setattr(os, "fork", counted)
+    here = build(content, tmp_path / "here")
+    # forks asked for: the one card for the general reader, quotes searched (two), placed
+    # (two), claims (two), the pages' digests, the pages (two), the data files' entries
+    assert len(tried) == 12
+    assert here.check.problems == alone.check.problems
+    assert tree(tmp_path / "alone") == tree(tmp_path / "here")
+    result = CliRunner().invoke(main, ["build", str(content), "--out", str(tmp_path / "cli")])
+    assert result.exit_code == 0, result.output
+    assert tree(tmp_path / "alone") == tree(tmp_path / "cli")
 
 
 def _shared_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

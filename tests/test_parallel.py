@@ -1,12 +1,13 @@
 """Work split over two forked children (``parallel.each_in_two``, ``in_two``): results in
-order, a child's exception raised where the caller is, a child that dies named, and no
-child left behind however the caller stops."""
+order, a child's exception raised where the caller is, the work of a child that dies or
+cannot be forked done here, and no child left behind however the caller stops."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -79,16 +80,56 @@ def test_an_exception_that_does_not_pickle_is_raised_as_its_message() -> None:
         parallel.in_two(fn, [1, 2])
 
 
-def test_a_child_that_dies_is_named_not_waited_on_forever() -> None:
-    def fn(i: int) -> int:
-        if i == 1:
-            os._exit(3)  # as if killed, out of memory
-        return i
+def _made_by(parent: int, dies_at: int | None = None) -> Callable[[int], tuple[int, int]]:
+    """Each item and the process that made it; in a child, dying at item ``dies_at`` (as
+    if killed, or out of memory)."""
 
+    def fn(i: int) -> tuple[int, int]:
+        if i == dies_at and os.getpid() != parent:
+            os._exit(3)
+        return i, os.getpid()
+
+    return fn
+
+
+def test_a_child_that_dies_leaves_its_work_here_not_waited_on_forever() -> None:
+    me = os.getpid()
     before = _children()
-    with pytest.raises(parallel.ChildFailed):
-        parallel.in_two(fn, [0, 1])
+    got = list(parallel.each_in_two(_made_by(me, dies_at=2), list(range(7))))
+    assert [i for i, _ in got] == list(range(7))
+    by = [pid for _, pid in got]
+    assert by[0] != me and by[2] == by[4] == by[6] == me  # (from its first item not sent)
+    assert me not in by[1::2]  # the other child goes on
     assert _children() == before
+
+
+def _refused(monkeypatch: pytest.MonkeyPatch, after: int = 0) -> None:
+    """``os.fork`` refused (a limit on processes), after ``after`` forks allowed."""
+    real, allowed = os.fork, [after]
+
+    def fork() -> int:
+        if allowed[0] <= 0:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        allowed[0] -= 1
+        return real()
+
+    monkeypatch.setattr(os, "fork", fork)
+
+
+@pytest.mark.parametrize("after", [0, 1])
+def test_a_child_that_cannot_be_forked_leaves_its_work_here(
+    monkeypatch: pytest.MonkeyPatch, after: int
+) -> None:
+    me = os.getpid()
+    _refused(monkeypatch, after)
+    before = _children()
+    got = list(parallel.each_in_two(_made_by(me), list(range(5))))
+    assert [i for i, _ in got] == list(range(5))
+    by = [pid for _, pid in got]
+    assert set(by[1::2]) == {me}  # the second child: never forked
+    assert (set(by[::2]) == {me}) if after == 0 else (me not in by[::2])
+    assert _children() == before
+    assert parallel.in_two(sum, [[1, 2], [3]]) == [3, 3]
 
 
 def test_a_caller_that_stops_early_leaves_no_child_behind() -> None:
@@ -151,16 +192,21 @@ def test_shared_work_raises_either_sides_exception_here(bad: int) -> None:
     assert _children() == before
 
 
-def test_shared_work_names_a_child_that_dies() -> None:
-    def fn(i: int) -> int:
-        if i == 2:
-            os._exit(3)
-        return i
-
+def test_shared_work_of_a_child_that_dies_is_done_here() -> None:
+    me = os.getpid()
     before = _children()
-    with pytest.raises(parallel.ChildFailed):
-        list(parallel.each_shared(fn, list(range(6))))
+    got = list(parallel.each_shared(_made_by(me, dies_at=4), list(range(9))))
+    assert [i for i, _ in got] == list(range(9))
+    by = [pid for _, pid in got]
+    assert me not in by[0:4:2] and set(by[4::2]) == {me} and set(by[1::2]) == {me}
     assert _children() == before
+
+
+def test_shared_work_that_cannot_be_forked_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    me = os.getpid()
+    _refused(monkeypatch)
+    got = list(parallel.each_shared(_made_by(me), list(range(5))))
+    assert got == [(i, me) for i in range(5)]
 
 
 def test_shared_work_stopped_early_leaves_no_child_behind() -> None:

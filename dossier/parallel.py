@@ -39,11 +39,6 @@ def in_two(fn: Callable[[T], R], halves: Sequence[T]) -> list[R]:
     return list(each_in_two(fn, halves))
 
 
-class ChildFailed(RuntimeError):
-    """A child died before it sent all it had to (killed, or out of memory); ``each_in_two``
-    then does its work itself."""
-
-
 def each_in_two(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
     """``fn(item)`` for each item, in order, by two forked children (the first takes the
     items at even places, the second the others): each result is given as soon as it and
@@ -58,23 +53,16 @@ def each_in_two(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
     taken = 0
     try:
         for k in range(min(2, len(items))):
-            try:
-                children.append(_start(fn, items[k::2], [c[1] for c in children if c is not None]))
-            except OSError:
-                children.append(None)
+            children.append(_start(fn, items[k::2], [c[1] for c in children if c is not None]))
         for i in range(len(items)):
             child = children[i % 2]
-            result: R
-            if child is None:
-                result = fn(items[i])
-            else:
-                try:
-                    result = _take(child[1])
-                except ChildFailed:
-                    children[i % 2] = None
+            result = _ENDED if child is None else _take(child[1])
+            if result is _ENDED:
+                if child is not None:  # (it died: the rest of its items are made here too)
                     _let_go([child], unfinished=True)
-                    result = fn(items[i])
-            yield result
+                    children[i % 2] = None
+                result = fn(items[i])
+            yield cast(R, result)
             taken += 1
     finally:
         _let_go([c for c in children if c is not None], unfinished=taken < len(items))
@@ -104,22 +92,18 @@ def each_shared(fn: Callable[[T], R], items: Sequence[T]) -> Generator[R, None, 
     if len(items) < 2:
         yield from map(fn, items)
         return
-    child: tuple[int, BinaryIO] | None
-    try:
-        child = _start(fn, items[::2], [])
-    except OSError:
-        child = None
+    child = _start(fn, items[::2], [])
     theirs, taken = len(items[::2]), 0
 
     def next_of_theirs() -> R:
         nonlocal child
-        if child is not None:
-            try:
-                return cast(R, _take(child[1]))
-            except ChildFailed:
+        result = _ENDED if child is None else _take(child[1])
+        if result is _ENDED:
+            if child is not None:  # (it died: the rest of its items are made here too)
                 _let_go([child], unfinished=True)
                 child = None
-        return fn(items[2 * taken])
+            result = fn(items[2 * taken])
+        return cast(R, result)
 
     try:
         for k in range(1, len(items), 2):
@@ -135,16 +119,25 @@ def each_shared(fn: Callable[[T], R], items: Sequence[T]) -> Generator[R, None, 
             _let_go([child], unfinished=taken < theirs)
 
 
-def _start(fn: Callable[[T], R], items: Sequence[T], others: list[BinaryIO]) -> tuple[int, BinaryIO]:
-    """A child that sends ``fn(item)`` for each of ``items`` down a pipe, in order."""
-    read, write = os.pipe()
+def _start(
+    fn: Callable[[T], R], items: Sequence[T], others: list[BinaryIO]
+) -> tuple[int, BinaryIO] | None:
+    """A child that sends ``fn(item)`` for each of ``items`` down a pipe, in order; None
+    where none can be started (no pipe to be had, or the fork refused: a limit on
+    processes)."""
+    try:
+        read, write = os.pipe()
+    except OSError:
+        return None
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # (see ``ahead``)
     try:
         pid = os.fork()
-    except BaseException:
+    except BaseException as exc:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
         os.close(read)
         os.close(write)
+        if isinstance(exc, OSError):
+            return None
         raise
     if pid == 0:
         code = 1
@@ -192,10 +185,16 @@ def _receive(pipe: BinaryIO) -> bytes | None:
     return data if len(data) == size else None
 
 
+#: What ``_take`` gives where the child ended before it sent the result (it died).
+_ENDED = object()
+
+
 def _take(pipe: BinaryIO) -> Any:
+    """The next result down ``pipe`` (``_ENDED``: none came); an exception the child's
+    function raised is raised here."""
     data = _receive(pipe)
     if data is None:
-        raise ChildFailed("a process working for this one ended before it sent its results")
+        return _ENDED
     ok, value = pickle.loads(data)
     if not ok:
         raise value

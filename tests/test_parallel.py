@@ -103,6 +103,41 @@ def test_a_child_that_dies_leaves_its_work_here_not_waited_on_forever() -> None:
     assert _children() == before
 
 
+@pytest.mark.parametrize("cut", [4, 8, 12])  # within the length, after it, within the result
+def test_a_child_that_dies_mid_result_leaves_it_here(monkeypatch: pytest.MonkeyPatch, cut: int) -> None:
+    """A child that dies while it sends its third result (its message cut ``cut`` bytes
+    in) leaves that result and the rest of its items here, the others' in order."""
+    me, real, sent = os.getpid(), parallel._send, [0]
+
+    def cut_short(fd: int, data: bytes) -> None:  # (only a child sends)
+        sent[0] += 1
+        if sent[0] < 3:
+            return real(fd, data)
+        os.write(fd, (len(data).to_bytes(8, "little") + data)[:cut])
+        os._exit(9)
+
+    monkeypatch.setattr(parallel, "_send", cut_short)
+    before = _children()
+    got = list(parallel.each_in_two(_made_by(me), list(range(9))))
+    assert [i for i, _ in got] == list(range(9))
+    by = [pid for _, pid in got]
+    assert me not in by[0:4:2] and set(by[4::2]) == {me}  # each child: two sent, then cut
+    assert me not in by[1:4:2] and set(by[5::2]) == {me}
+    assert _children() == before
+
+
+def test_children_that_reap_themselves_and_die_leave_their_work_here() -> None:
+    old = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        me = os.getpid()
+        got = list(parallel.each_in_two(_made_by(me, dies_at=2), list(range(5))))
+        assert [i for i, _ in got] == list(range(5)) and got[2][1] == got[4][1] == me
+        got = list(parallel.each_shared(_made_by(me, dies_at=2), list(range(5))))
+        assert [i for i, _ in got] == list(range(5)) and got[2][1] == got[4][1] == me
+    finally:
+        signal.signal(signal.SIGCHLD, old)
+
+
 def _refused(monkeypatch: pytest.MonkeyPatch, after: int = 0) -> None:
     """``os.fork`` refused (a limit on processes), after ``after`` forks allowed."""
     real, allowed = os.fork, [after]

@@ -92,12 +92,18 @@ def _made_by(parent: int, dies_at: int | None = None) -> Callable[[int], tuple[i
     return fn
 
 
+def _makers(got: list[tuple[int, int]], n: int) -> list[int]:
+    """The process that made each of ``got`` (``_made_by``'s), which must be items 0 to n-1
+    in order."""
+    assert [i for i, _ in got] == list(range(n))
+    return [pid for _, pid in got]
+
+
 def test_a_child_that_dies_leaves_its_work_here_not_waited_on_forever() -> None:
     me = os.getpid()
     before = _children()
     got = list(parallel.each_in_two(_made_by(me, dies_at=2), list(range(7))))
-    assert [i for i, _ in got] == list(range(7))
-    by = [pid for _, pid in got]
+    by = _makers(got, 7)
     assert by[0] != me and by[2] == by[4] == by[6] == me  # (from its first item not sent)
     assert me not in by[1::2]  # the other child goes on
     assert _children() == before
@@ -119,8 +125,7 @@ def test_a_child_that_dies_mid_result_leaves_it_here(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(parallel, "_send", cut_short)
     before = _children()
     got = list(parallel.each_in_two(_made_by(me), list(range(9))))
-    assert [i for i, _ in got] == list(range(9))
-    by = [pid for _, pid in got]
+    by = _makers(got, 9)
     assert me not in by[0:4:2] and set(by[4::2]) == {me}  # each child: two sent, then cut
     assert me not in by[1:4:2] and set(by[5::2]) == {me}
     assert _children() == before
@@ -131,9 +136,11 @@ def test_children_that_reap_themselves_and_die_leave_their_work_here() -> None:
     try:
         me = os.getpid()
         got = list(parallel.each_in_two(_made_by(me, dies_at=2), list(range(5))))
-        assert [i for i, _ in got] == list(range(5)) and got[2][1] == got[4][1] == me
+        by = _makers(got, 5)
+        assert by[2] == by[4] == me
         got = list(parallel.each_shared(_made_by(me, dies_at=2), list(range(5))))
-        assert [i for i, _ in got] == list(range(5)) and got[2][1] == got[4][1] == me
+        by = _makers(got, 5)
+        assert by[2] == by[4] == me
     finally:
         signal.signal(signal.SIGCHLD, old)
 
@@ -159,8 +166,7 @@ def test_a_child_that_cannot_be_forked_leaves_its_work_here(
     _refused(monkeypatch, after)
     before = _children()
     got = list(parallel.each_in_two(_made_by(me), list(range(5))))
-    assert [i for i, _ in got] == list(range(5))
-    by = [pid for _, pid in got]
+    by = _makers(got, 5)
     assert set(by[1::2]) == {me}  # the second child: never forked
     assert (set(by[::2]) == {me}) if after == 0 else (me not in by[::2])
     assert _children() == before
@@ -231,8 +237,7 @@ def test_shared_work_of_a_child_that_dies_is_done_here() -> None:
     me = os.getpid()
     before = _children()
     got = list(parallel.each_shared(_made_by(me, dies_at=4), list(range(9))))
-    assert [i for i, _ in got] == list(range(9))
-    by = [pid for _, pid in got]
+    by = _makers(got, 9)
     assert me not in by[0:4:2] and set(by[4::2]) == {me} and set(by[1::2]) == {me}
     assert _children() == before
 

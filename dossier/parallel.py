@@ -55,12 +55,9 @@ def each_in_two(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         for k in range(min(2, len(items))):
             children.append(_start(fn, items[k::2], [c[1] for c in children if c is not None]))
         for i in range(len(items)):
-            child = children[i % 2]
-            result = _ENDED if child is None else _take(child[1])
-            if result is _ENDED:
-                if child is not None:  # (it died: the rest of its items are made here too)
-                    _let_go([child], unfinished=True)
-                    children[i % 2] = None
+            result = _next_of(children[i % 2])
+            if result is _ENDED:  # (the rest of its items are made here too)
+                children[i % 2] = None
                 result = fn(items[i])
             yield cast(R, result)
             taken += 1
@@ -97,11 +94,9 @@ def each_shared(fn: Callable[[T], R], items: Sequence[T]) -> Generator[R, None, 
 
     def next_of_theirs() -> R:
         nonlocal child
-        result = _ENDED if child is None else _take(child[1])
-        if result is _ENDED:
-            if child is not None:  # (it died: the rest of its items are made here too)
-                _let_go([child], unfinished=True)
-                child = None
+        result = _next_of(child)
+        if result is _ENDED:  # (the rest of its items are made here too)
+            child = None
             result = fn(items[2 * taken])
         return cast(R, result)
 
@@ -187,6 +182,17 @@ def _receive(pipe: BinaryIO) -> bytes | None:
 
 #: What ``_take`` gives where the child ended before it sent the result (it died).
 _ENDED = object()
+
+
+def _next_of(child: tuple[int, BinaryIO] | None) -> Any:
+    """The child's next result; ``_ENDED`` where it has none to give: it was never forked,
+    or it died (and is let go)."""
+    if child is None:
+        return _ENDED
+    result = _take(child[1])
+    if result is _ENDED:
+        _let_go([child], unfinished=True)
+    return result
 
 
 def _take(pipe: BinaryIO) -> Any:

@@ -458,7 +458,8 @@ class _Pages:
             asm, skeleton = self.renderer.render_rows(
                 name, name, self.fact_key, self.old.get(name), **self.common
             )
-            return name, asm.done(), asm.spans, skeleton
+            parts: list[publish.Part] = [*asm.done()]
+            return name, parts, asm.spans, skeleton
         if kind == "fact":
             view = self.site.facts[index]
             review = data.claim_review(self.site, view, self.renderer.claims)
@@ -490,15 +491,17 @@ class _Pages:
             self._entries = {e.id: e for e in lists.facts if e.id in self.changed}
         entries = self._entries
         make_row = self.renderer.row_maker(name, self.common)
-        parts, new = splice.splice(
+        parts, new, same = splice.splice(
             skeleton,
             lambda at, n: read_at(old.fd, at, n),
             self.changed,
             lambda kind, fid: make_row(kind, entries[fid]),
+            lambda at, n: publish.Stretch(old.fd, at, n),
         )
         # Its spans are not made (10,000 rows a page): the next build that needs them makes
-        # them from the skeleton and the ledger's keys (see ``Pieces.old_key``).
-        return name, parts, None, new
+        # them from the skeleton and the ledger's keys (see ``Pieces.old_key``). The same
+        # bytes as before: the old file is kept (None), not written again.
+        return name, None if same else parts, None, new
 
     def fact_key_of(self, fid: str) -> str:
         return self.fact_keys[fid]
@@ -543,9 +546,9 @@ def _compared(lists: generators.Lists, facts: dict[str, Entry], sources: dict[st
     )
 
 
-#: A page rendered: its name, its bytes (or parts), and where its pieces stand and its
-#: skeleton (list pages).
-Page = tuple[str, bytes | list[bytes], Spans | None, "splice.Skeleton | None"]
+#: A page rendered: its name, its bytes (or parts; None: the previous build's copy is it,
+#: as it is), and where its pieces stand and its skeleton (list pages).
+Page = tuple[str, bytes | list[publish.Part] | None, Spans | None, "splice.Skeleton | None"]
 
 
 def _render_many(maker: _Pages, items: list[tuple[str, int]]) -> Iterator[Page]:
@@ -835,14 +838,20 @@ def _files(
     def before(name: str) -> data.Before:
         return data.Before(old_copy(name), pieces.old_skeletons.get(name), maker.changed)
 
+    # (An update's are spliced as they are asked for, the time counted here: None is the
+    # previous build's copy, kept.)
+    clock = time.perf_counter()
     index, made = data.search_index(lists, views, renderer.claims, key_of, before("search-index.js"))
     new_spans["search-index.js"] = made.spans
-    yield publish.File("search-index.js", _timed(index, spent, "data"))
+    lap("data")
+    yield publish.File("search-index.js", None if index is None else _timed(index, spent, "data"))
     if made.skeleton is not None:  # (publish wrote it whole before asking for the next file)
         pieces.new_skeletons["search-index.js"] = made.skeleton
+    clock = time.perf_counter()
     doc, made = data.dossier_json(dossier, lists, views, built, key_of, before("dossier.json"))
     new_spans["dossier.json"] = made.spans
-    yield publish.File("dossier.json", _timed(doc, spent, "data"))
+    lap("data")
+    yield publish.File("dossier.json", None if doc is None else _timed(doc, spent, "data"))
     if made.skeleton is not None:
         pieces.new_skeletons["dossier.json"] = made.skeleton
     if dossier.base_url:
@@ -875,7 +884,7 @@ def _files(
     )
 
 
-def _timed(parts: Iterator[bytes], spent: dict[str, float], stage: str) -> Iterator[bytes]:
+def _timed(parts: Iterator[publish.Part], spent: dict[str, float], stage: str) -> Iterator[publish.Part]:
     """The parts, the time spent making them added to ``spent[stage]`` (not the time
     spent writing them) and to ``spent["streamed"]`` (spent while publishing, not while
     the build waited for the next file), made with the cycle collector paused."""

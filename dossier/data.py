@@ -22,7 +22,7 @@ from . import generators, parallel
 from .generators import Lists, Site
 from .model import Dossier
 from .pieces import Assembly, Old, Spans, pack, read_at
-from .publish import PublishError
+from .publish import Part, PublishError, Stretch
 from .render import ClaimText
 from .splice import Kind, Recorder, Skeleton, splice
 
@@ -58,8 +58,9 @@ class Before:
     changed: set[str] | None = None
 
 
-#: A file made as it is written (see ``publish.File``), and what is made of it.
-Stream = tuple[Iterator[bytes], Made]
+#: A file made as it is written (see ``publish.File``; None: the previous build's copy is
+#: it, byte for byte), and what is made of it.
+Stream = tuple[Iterator[Part] | None, Made]
 
 
 def _streamed(
@@ -72,11 +73,12 @@ def _streamed(
     make: Callable[[generators.FactView], str],
     before: Before,
     made: Made,
-) -> Iterator[bytes]:
+) -> Iterator[Part] | None:
     """The file: ``head``, every fact's entry (``sep`` between them), ``tail``. In an
     update whose file is laid out as before (the same head and tail, the facts in the same
-    order), the previous copy with the changed entries put in anew; else assembled, each
-    entry taken from the previous copy where its key is found there."""
+    order), the previous copy with the changed entries put in anew, spliced at once (None
+    when that leaves it as it was); else assembled as it is written, each entry taken from
+    the previous copy where its key is found there."""
     ids = tuple(e.id for e in lists.facts)
     layout = hashlib.blake2b(marshal.dumps((head, tail, sep, ids)), digest_size=16).digest()
     old, previous = before.old, before.skeleton
@@ -87,11 +89,33 @@ def _streamed(
         and before.changed is not None
         and (previous.layout, previous.size) == (layout, old.size)  # (the layout holds the ids)
     ):
-        parts, new = splice(previous, lambda at, n: read_at(old.fd, at, n), before.changed, entry)
+        parts, new, same = splice(
+            previous,
+            lambda at, n: read_at(old.fd, at, n),
+            before.changed,
+            entry,
+            lambda at, n: Stretch(old.fd, at, n),
+        )
         made.spans[""] = dict(zip(map(key, ids), map(pack, new.offsets, new.lengths), strict=True))
-        yield from parts
         made.skeleton = new
-        return
+        return None if same else iter(parts)
+    return _assembled(head, tail, sep, ids, layout, key, make, views, before, made)
+
+
+def _assembled(
+    head: bytes,
+    tail: bytes,
+    sep: bytes,
+    ids: tuple[str, ...],
+    layout: bytes,
+    key: KeyOf,
+    make: Callable[[generators.FactView], str],
+    views: Views,
+    before: Before,
+    made: Made,
+) -> Iterator[bytes]:
+    """``_streamed``'s file put together as it is written."""
+    old = before.old
     asm = Assembly(old)
     rows = Recorder()
     ahead = _Ahead(ids, key, (old.spans.get("") or {}) if old is not None else {}, make, views)

@@ -23,6 +23,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from .survey import Tree
 
@@ -30,9 +31,28 @@ MARKER = ".dossier-build"
 
 #: What a build wrote: name -> (a digest of the bytes, size, mtime_ns, inode). Kept by the
 #: caller (in the cache folder, not in the site, whose bytes must not depend on the clock).
-#: The last field is the page's input key (see build), "" for other files.
+#: The last field is the page's input key (see build), "" for other files. The digest is
+#: "" where it is not known (a file written with a ``Stretch``): then bytes are compared.
 Entry = tuple[str, int, int, int, str]
 Manifest = dict[str, Entry]
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """``length`` bytes of an open file from ``offset`` (the previous build's copy, which
+    ``Previous`` vouched for), put into the new file by the system (``copy_file_range``)
+    without passing through this process: an update's spliced page is nearly all of them.
+
+    A file with one among its parts is one its maker found changed (see ``splice``): it is
+    written, not compared with the previous copy, and its digest is not known ("")."""
+
+    fd: int
+    offset: int
+    length: int
+
+
+#: A part of a file: bytes, or a stretch of the previous build's copy.
+Part = bytes | Stretch
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +64,7 @@ class File:
     name: str
     #: the bytes, or for a large file its parts in order (a list), or made as they are
     #: written (an iterator: the whole is never in memory)
-    data: bytes | list[bytes] | Iterator[bytes] | None
+    data: bytes | list[Part] | Iterator[Part] | None
     inputs: str = ""
 
 
@@ -232,6 +252,13 @@ def publish(
                 # The spare's copy stays only when it is the file to keep; it is never
                 # written to (it may be the site's own file, linked).
                 here = present.take(tmp, file.name)
+                listed = present.files
+                if here and file.data is None and previous is not None and listed is not None and (
+                    listed.get(file.name) == previous[1:4]  # the site's file itself (as ``_keep_all``)
+                ):
+                    after[file.name] = (previous[0], *previous[1:4], file.inputs)
+                    kept += 1
+                    continue
                 st = _in_spare(dst, base, previous) if here and file.data is None else None
                 if here and st is None:
                     os.unlink(base, dir_fd=dst)
@@ -245,7 +272,7 @@ def publish(
                     kept += 1
                 elif not isinstance(file.data, bytes | list):  # written as it is made
                     st, digest = _write_stream(dst, base, file.data)
-                    if src is not None and _same_as_written(src, dst, base, digest, previous):
+                    if digest and src is not None and _same_as_written(src, dst, base, digest, previous):
                         os.unlink(base, dir_fd=dst)
                         st = _link(src, dst, base)  # the same bytes: the old file, its mtime kept
                         kept += 1
@@ -253,11 +280,12 @@ def publish(
                         written += 1
                 else:
                     parts = [file.data] if isinstance(file.data, bytes) else file.data
-                    h = _hasher()
-                    for part in parts:
-                        h.update(part)
-                    digest = _hex(h)
-                    if src is not None and _unchanged_at(src, base, parts, digest, previous):
+                    digest = _digest(parts)
+                    if (
+                        digest  # (no stretch among the parts: those are of a file found changed)
+                        and src is not None
+                        and _unchanged_at(src, base, cast(list[bytes], parts), digest, previous)
+                    ):
                         st = _link(src, dst, base)
                         kept += 1
                     else:
@@ -608,31 +636,81 @@ class Previous:
         return fd is not None and _intact_at(fd, base, entry)
 
 
-def _write(folder: int | None, name: str, parts: Iterable[bytes]) -> os.stat_result:
+def _write(folder: int | None, name: str, parts: Iterable[Part]) -> os.stat_result:
     """Create ``name`` in ``folder`` (never replacing anything) holding ``parts``."""
     assert folder is not None
     fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=folder)
     try:
         for part in parts:
-            view = memoryview(part)
-            while view:
-                view = view[os.write(fd, view) :]
+            if isinstance(part, Stretch):
+                _copy(part, fd)
+                continue
+            _write_all(fd, part)
         return os.fstat(fd)
     finally:
         os.close(fd)
 
 
-def _write_stream(folder: int | None, name: str, parts: Iterator[bytes]) -> tuple[os.stat_result, str]:
-    """``_write`` for parts made as they are written; also returns their digest."""
-    h = _hasher()
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
-    def hashed() -> Iterator[bytes]:
+
+#: Why ``copy_file_range`` may refuse two files it could copy between by reading and
+#: writing (another file system, a kernel or file system without it).
+_NOT_HERE = {errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL}
+
+
+def _copy(part: Stretch, fd: int) -> None:
+    """Append ``part`` to ``fd`` (at its offset), copied by the system where it can, else
+    read and written (a file that ends sooner than the stretch changed: ``PublishError``)."""
+    at, left = part.offset, part.length
+    copy = getattr(os, "copy_file_range", None)
+    while left and copy is not None:
+        try:
+            n = copy(part.fd, fd, left, at)
+        except OSError as exc:
+            if exc.errno not in _NOT_HERE:
+                raise
+            n = 0
+        if not n:  # refused, or the end of the file (told apart below, by reading)
+            break
+        at, left = at + n, left - n
+    while left:
+        data = os.pread(part.fd, min(left, 1 << 20), at)
+        if not data:
+            raise PublishError("a file of the previous build changed during the build; build again")
+        _write_all(fd, data)
+        at, left = at + len(data), left - len(data)
+
+
+def _digest(parts: Iterable[Part]) -> str:
+    """The digest of ``parts`` (``_hasher``), "" when a stretch is among them."""
+    h = _hasher()
+    for part in parts:
+        if isinstance(part, Stretch):
+            return ""
+        h.update(part)
+    return _hex(h)
+
+
+def _write_stream(folder: int | None, name: str, parts: Iterator[Part]) -> tuple[os.stat_result, str]:
+    """``_write`` for parts made as they are written; also returns their digest ("" when a
+    stretch was among them)."""
+    h: hashlib._Hash | None = _hasher()
+
+    def hashed() -> Iterator[Part]:
+        nonlocal h
         for part in parts:
-            h.update(part)
+            if isinstance(part, Stretch):
+                h = None
+            elif h is not None:
+                h.update(part)
             yield part
 
     st = _write(folder, name, hashed())
-    return st, _hex(h)
+    return st, "" if h is None else _hex(h)
 
 
 def _hasher() -> hashlib._Hash:
@@ -650,8 +728,9 @@ def _hex(h: hashlib._Hash) -> str:
 
 def _same_as_written(src: int, dst: int | None, name: str, digest: str, entry: Entry | None) -> bool:
     """``_unchanged_at`` for a file already written to the new tree: the manifest answers
-    when the previous copy is as the last build left it; otherwise the two are compared."""
-    if entry is not None:
+    when the previous copy is as the last build left it (and its digest is known);
+    otherwise the two are compared."""
+    if entry is not None and entry[0]:
         if entry[0] != digest:
             return False
         if _intact_at(src, name, entry):
@@ -698,9 +777,9 @@ def _intact_at(folder: int, name: str, entry: Entry) -> bool:
 
 def _unchanged_at(folder: int, name: str, parts: list[bytes], digest: str, entry: Entry | None) -> bool:
     """Does ``name`` hold exactly ``parts``? The manifest answers without reading the file
-    when the file is as the last build left it (same size, mtime and inode); otherwise the
-    bytes are compared."""
-    if entry is not None:
+    when the file is as the last build left it (same size, mtime and inode) and its digest
+    is known; otherwise the bytes are compared."""
+    if entry is not None and entry[0]:
         if entry[0] != digest:
             return False
         if _intact_at(folder, name, entry):

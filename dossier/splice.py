@@ -31,6 +31,7 @@ from typing import Any
 
 from .generators import EntityView, Entry, Lists, SectionView, SourceEntry
 from .pieces import PART, Spans, pack
+from .publish import Part, Stretch
 
 _ID = operator.attrgetter("id")
 
@@ -354,6 +355,13 @@ class Recorder:
 #: ms, the pass 1.05 ms).
 SEARCHED = 2
 
+#: A stretch of the old file this long or longer is copied by the system (``publish.
+#: Stretch``), never read; a shorter one (between two changed rows) is read and joined
+#: with them into one write. At 10,000 cards an update's list pages and data files are
+#: 37 MB, nearly all of it kept: copied, not read, hashed and written, an update takes
+#: about 0.07 s less (medians of 14 runs taking turns: 0.50 s against 0.57).
+COPIED = 1 << 16
+
 
 def rows_of(ids: tuple[str, ...], changed: set[str]) -> list[int]:
     """Where the ``changed`` facts' rows stand among ``ids``, in order."""
@@ -377,18 +385,23 @@ def splice(
     read: Callable[[int, int], bytes],
     changed: set[str],
     make: Callable[[Kind, str], bytes],
-) -> tuple[list[bytes], Skeleton]:
-    """The page again: the old file's bytes (``read(offset, length)``), the rows of the
-    ``changed`` facts made anew (``make(kind, fact id)``); and its new skeleton.
+    copy: Callable[[int, int], Stretch] | None = None,
+) -> tuple[list[Part], Skeleton, bool]:
+    """The page again: the old file's bytes (``read(offset, length)``; with ``copy``, a
+    stretch of ``COPIED`` bytes or more is ``copy(offset, length)`` instead, never read),
+    the rows of the ``changed`` facts made anew (``make(kind, fact id)``); its new
+    skeleton; and whether the page is the old file byte for byte (every row made as it
+    was, or their changes cancelling out), so that the caller keeps that file.
 
     Only the changed rows are visited: every row after one moves by what the rows before
     it grew, each run of rows between two changed ones shifted in one go."""
-    parts: list[bytes] = []
+    parts: list[Part] = []
     offsets = array("q", skeleton.offsets)
     lengths = array("q", skeleton.lengths)
     at = shift = 0
     pending: list[bytes] = []  # short parts, joined into one write
     size = 0
+    rows: list[tuple[int, int, bytes]] = []  # each changed row: where it stood, how long, made anew
 
     def add(data: bytes) -> None:
         """A stretch of the old file as it was read (not copied again), or a short part."""
@@ -403,12 +416,24 @@ def splice(
         pending.append(data)
         size += len(data)
 
+    def old(start: int, length: int) -> None:
+        """The old file's bytes from ``start``: copied where long enough, else read."""
+        nonlocal pending, size
+        if copy is None or length < COPIED:
+            add(read(start, length))
+            return
+        if pending:
+            parts.append(b"".join(pending))
+            pending, size = [], 0
+        parts.append(copy(start, length))
+
     hits = rows_of(skeleton.ids, changed)
     for j, i in enumerate(hits):
         at_old, n = skeleton.offsets[i], skeleton.lengths[i]
         if at_old > at:
-            add(read(at, at_old - at))
+            old(at, at_old - at)
         row = make(skeleton.kinds[skeleton.kind[i]], skeleton.ids[i])
+        rows.append((at_old, n, row))
         add(row)
         lengths[i] = len(row)
         shift += len(row) - n
@@ -417,11 +442,28 @@ def splice(
             end = hits[j + 1] + 1 if j + 1 < len(hits) else len(offsets)
             offsets[i + 1 : end] = array("q", map(shift.__add__, skeleton.offsets[i + 1 : end]))
     if skeleton.size > at:
-        add(read(at, skeleton.size - at))
+        old(at, skeleton.size - at)
     if pending or not parts:
         parts.append(b"".join(pending))
     new = Skeleton(
         skeleton.fields, skeleton.layout, skeleton.kinds, skeleton.ids, skeleton.kind,
         offsets, lengths, skeleton.size + shift, skeleton.arranged,
     )  # fmt: skip
-    return parts, new
+    return parts, new, not shift and _same_rows(rows, read)
+
+
+def _same_rows(rows: list[tuple[int, int, bytes]], read: Callable[[int, int], bytes]) -> bool:
+    """Do the changed rows, made anew (``(where it stood, how long, the row)`` in order),
+    leave the old file as it was? (Its size is the same.) Only the stretch from the first
+    row that reads otherwise to the last is compared: before and after it, nothing moved."""
+    differ = [k for k, (at, n, row) in enumerate(rows) if len(row) != n or read(at, n) != row]
+    if not differ:
+        return True
+    first, last = differ[0], differ[-1]
+    start, end = rows[first][0], rows[last][0] + rows[last][1]
+    made: list[bytes] = []
+    at = start
+    for row_at, n, row in rows[first : last + 1]:
+        made += [read(at, row_at - at), row]
+        at = row_at + n
+    return b"".join(made) == read(start, end - start)

@@ -3,6 +3,7 @@ the same key, and the file always comes out as if every piece had been made afre
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -355,3 +356,107 @@ def test_a_kept_page_changed_before_it_is_linked_stops_the_publish(tmp_path: Pat
     assert page.read_text() == "edited after the build looked at it"
     assert (out / "facts/f0.html").is_file()
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+# --- stretches: bytes of the previous copy, copied by the system ------------------------
+
+
+def _source(tmp_path: Path, data: bytes) -> int:
+    path = tmp_path / "previous-copy"
+    path.write_bytes(data)
+    return os.open(path, os.O_RDONLY)
+
+
+COPY_REFUSED = {
+    "copied": None,
+    "another file system": OSError(errno.EXDEV, "Invalid cross-device link"),
+    "no such call": OSError(errno.ENOSYS, "Function not implemented"),
+    "not on this file system": OSError(errno.EOPNOTSUPP, "Operation not supported"),
+    "nothing copied": 0,
+    "not there at all": AttributeError,
+}
+
+
+@pytest.mark.parametrize("how", COPY_REFUSED, ids=list(COPY_REFUSED))
+def test_stretches_of_the_previous_copy_are_written_as_they_stand_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Stretches (long ones, past what one copy or read moves) and bytes, in order, make
+    the file, copied by the system or, where it refuses, read and written; its digest is
+    not known, and a later publish of the same bytes compares them and keeps the file."""
+    from dossier import publish
+
+    data = bytes(range(256)) * 9000  # 2.3 MB: more than a read of 1 MB
+    fd = _source(tmp_path, data)
+    refused = COPY_REFUSED[how]
+    asked: list[int] = []
+    if refused is AttributeError:
+        monkeypatch.delattr(os, "copy_file_range")
+    elif refused is not None:
+        real = os.copy_file_range
+
+        def copy(src: int, dst: int, count: int, offset_src: int | None = None) -> int:
+            asked.append(count)
+            if isinstance(refused, OSError):
+                raise refused
+            return 0 if refused == 0 else real(src, dst, count, offset_src)
+
+        monkeypatch.setattr(os, "copy_file_range", copy)
+    content = make_content(tmp_path / "content", _cards(1))
+    out = tmp_path / "site"
+    parts: list[publish.Part] = [
+        b"<head>", publish.Stretch(fd, 10, 2_000_000), b"middle", publish.Stretch(fd, 0, 5), b"",
+    ]
+    try:
+        done = publish.publish([publish.File("big.bin", parts)], out, content)
+    finally:
+        os.close(fd)
+    assert (out / "big.bin").read_bytes() == b"<head>" + data[10:2_000_010] + b"middle" + data[:5]
+    assert done.written == 1 and done.manifest["big.bin"][0] == ""  # (not known)
+    assert bool(asked) is (refused is not None and refused is not AttributeError)
+    was = os.stat(out / "big.bin")
+    same = [publish.File("big.bin", [(out / "big.bin").read_bytes()])]
+    again = publish.publish(same, out, content, done.manifest)
+    now = os.stat(out / "big.bin")
+    assert again.kept == 1 and (now.st_ino, now.st_mtime_ns) == (was.st_ino, was.st_mtime_ns)
+    assert again.manifest["big.bin"][0] != ""  # known again
+    other = publish.publish([publish.File("big.bin", [b"other"])], out, content, again.manifest)
+    assert other.written == 1 and (out / "big.bin").read_bytes() == b"other"
+
+
+def test_a_stretch_past_the_end_of_the_previous_copy_stops_the_publish(tmp_path: Path) -> None:
+    """The copy was cut short after it was vouched for: nothing is published."""
+    from dossier import publish
+
+    content = make_content(tmp_path / "content", _cards(1))
+    out = tmp_path / "site"
+    publish.publish([publish.File("a.txt", b"as it was")], out, content)
+    fd = _source(tmp_path, b"short")
+    try:
+        with pytest.raises(PublishError, match="changed during the build"):
+            publish.publish([publish.File("a.txt", [publish.Stretch(fd, 2, 10)])], out, content)
+    finally:
+        os.close(fd)
+    assert (out / "a.txt").read_bytes() == b"as it was"
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_a_failing_copy_is_a_failure_to_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full disk while copying is not a refusal to copy: the publish fails, nothing lost."""
+    from dossier import publish
+
+    content = make_content(tmp_path / "content", _cards(1))
+    out = tmp_path / "site"
+    publish.publish([publish.File("a.txt", b"as it was")], out, content)
+
+    def full(*args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "copy_file_range", full)
+    fd = _source(tmp_path, b"0123456789")
+    try:
+        with pytest.raises(OSError, match="No space left"):
+            publish.publish([publish.File("a.txt", [publish.Stretch(fd, 0, 10)])], out, content)
+    finally:
+        os.close(fd)
+    assert (out / "a.txt").read_bytes() == b"as it was"

@@ -4,6 +4,8 @@ previous copy with the edited rows put in anew, byte for byte what rendering giv
 from __future__ import annotations
 
 import marshal
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dossier import build as build_module
+from dossier import publish as publish_module
 from dossier import render as render_module
 from dossier import splice
 from dossier.generators import Entry, Lists, SourceEntry
+from dossier.publish import Stretch
 
 from .conftest import write
 from .test_update import Builds, built_once, card, make, same_as_full, settled  # noqa: F401 (racy cards: none)
@@ -152,7 +156,36 @@ def test_splicing_is_putting_the_page_together_with_the_new_rows(
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(splice, "PART", part)
         mp.setattr(splice, "SEARCHED", searched)
-        _splice_and_compare(rows, tail, changed, new)
+        _splice_and_compare(rows, tail, changed, lambda fid: new + fid.encode())
+
+
+small = st.binary(max_size=3).map(lambda b: bytes(97 + x % 2 for x in b))  # of a and b only
+
+
+@given(
+    rows=st.lists(st.tuples(st.sampled_from("abcd"), small, small), max_size=8),
+    tail=small,
+    made=st.fixed_dictionaries({fid: small for fid in "abcd"}),
+    copied=st.sampled_from([splice.COPIED, 0, 1, 2, 4]),
+    part=st.sampled_from([splice.PART, 1, 3]),
+)
+def test_a_splice_says_whether_the_page_is_the_old_file_byte_for_byte(
+    rows: list[tuple[str, bytes, bytes]], tail: bytes, made: dict[str, bytes], copied: int, part: int
+) -> None:
+    """Rows and new rows of two letters, so that a row is often made as it was, and changes
+    cancel out (``xb|b|b`` spliced to ``x|b|bb``): ``same`` is exactly whether the page is
+    the old file. ``copied``: from which length a stretch is a ``Stretch`` (never read)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(splice, "COPIED", copied)
+        mp.setattr(splice, "PART", part)
+        _splice_and_compare(rows, tail, set("abcd"), made.__getitem__)
+
+
+def test_rows_whose_changes_cancel_out_leave_the_page_the_same() -> None:
+    rows = [("a", b"", b"xb"), ("c", b"b", b"b"), ("d", b"", b"z")]
+    assert _splice_and_compare(rows, b"", {"a", "c"}, {"a": b"x", "c": b"bb"}.__getitem__) is True
+    assert _splice_and_compare(rows, b"", {"a", "c"}, {"a": b"x", "c": b"ba"}.__getitem__) is False
+    assert _splice_and_compare(rows, b"", {"a"}, {"a": b"xb"}.__getitem__) is True
 
 
 @given(ids=st.lists(st.sampled_from("abcde"), max_size=12), changed=st.sets(st.sampled_from("abcdef")))
@@ -165,8 +198,10 @@ def test_the_rows_of_the_changed_facts_are_found_both_ways(ids: list[str], chang
 
 
 def _splice_and_compare(
-    rows: list[tuple[str, bytes, bytes]], tail: bytes, changed: set[str], new: bytes
-) -> None:
+    rows: list[tuple[str, bytes, bytes]], tail: bytes, changed: set[str], made: Callable[[str], bytes]
+) -> bool:
+    """Splice the page of ``rows``, the ``changed`` facts' rows ``made(fact)``; check the
+    page, its skeleton and ``same`` against the page put together; return ``same``."""
     rec = splice.Recorder()
     old = b""
     for fid, before, row in rows:
@@ -174,22 +209,28 @@ def _splice_and_compare(
         rec.row("m", (), fid, len(old), len(row))
         old += row
     old += tail
-    made = rec.skeleton(splice.Watch(), lists(), len(old))
-    assert made is not None
+    recorded = rec.skeleton(splice.Watch(), lists(), len(old))
+    assert recorded is not None
     # as the cache keeps it
-    skeleton = splice.Skeleton.from_record(marshal.loads(marshal.dumps(made.record())))
-    assert skeleton == made
-    parts, after = splice.splice(
-        skeleton, lambda at, n: old[at : at + n], changed, lambda k, fid: new + fid.encode()
+    skeleton = splice.Skeleton.from_record(marshal.loads(marshal.dumps(recorded.record())))
+    assert skeleton == recorded
+    parts, after, same = splice.splice(
+        skeleton,
+        lambda at, n: old[at : at + n],
+        changed,
+        lambda k, fid: made(fid),
+        lambda at, n: Stretch(-1, at, n),
     )
-    expected = (
-        b"".join(before + (new + fid.encode() if fid in changed else row) for fid, before, row in rows) + tail
-    )
-    page = b"".join(parts)
+    expected = b"".join(before + (made(fid) if fid in changed else row) for fid, before, row in rows) + tail
+    for p in parts:  # a stretch is never shorter than asked for, nor read
+        assert isinstance(p, bytes) or p.length >= splice.COPIED
+    page = b"".join(p if isinstance(p, bytes) else old[p.offset : p.offset + p.length] for p in parts)
     assert page == expected
+    assert same is (page == old)
     assert after.size == len(page)
     for (fid, _, row), at, n in zip(rows, after.offsets, after.lengths, strict=True):
-        assert page[at : at + n] == (new + fid.encode() if fid in changed else row)
+        assert page[at : at + n] == (made(fid) if fid in changed else row)
+    return same
 
 
 def _spliced_pages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -341,9 +382,9 @@ def test_an_update_splices_the_data_files_while_they_are_laid_out_as_before(
     heads: list[bytes] = []
     real = data.splice
 
-    def spy(skeleton: splice.Skeleton, read: Any, changed: set[str], make_row: Any) -> Any:
+    def spy(skeleton: splice.Skeleton, read: Any, changed: set[str], make_row: Any, copy: Any) -> Any:
         heads.append(read(0, 8))
-        return real(skeleton, read, changed, make_row)
+        return real(skeleton, read, changed, make_row, copy)
 
     monkeypatch.setattr(data, "splice", spy)
     write(content, "facts/f2.yaml", card(2, claim="Claim two, edited.", related=(3,), quote=("talks", 0)))
@@ -356,6 +397,52 @@ def test_an_update_splices_the_data_files_while_they_are_laid_out_as_before(
     assert builds().recalled is not None
     assert heads == [b"window.D"]
     same_as_full(content, tmp_path / "site", tmp_path)
+
+
+def test_an_update_keeps_a_file_its_splice_leaves_as_it_was_and_copies_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A date edited (the order kept) changes dossier.json, not the search index: the index
+    is kept as it is (not written), dossier.json is written from stretches of its previous
+    copy (its digest then not known), and a full build after it that makes dossier.json
+    byte for byte again compares the bytes and keeps it, mtime and all."""
+    content = make(tmp_path / "content")
+    write(content, "facts/f1.yaml", card(1, date="2024-02-18", related=(2,), quote=("wire", 1)))
+    write(content, "facts/f3.yaml", card(3, date="2024-03-01", related=(4,), quote=("wire", 1)))
+    out = tmp_path / "site"
+    builds = Builds(content, out)
+    builds()
+    copied: list[str] = []
+    real_write = publish_module._write
+
+    def spy(folder: int | None, name: str, parts: Any) -> Any:
+        parts = list(parts)
+        if any(isinstance(p, publish_module.Stretch) for p in parts):
+            copied.append(name)
+        return real_write(folder, name, parts)
+
+    monkeypatch.setattr(publish_module, "_write", spy)
+    monkeypatch.setattr(splice, "COPIED", 1)  # (a small site: every stretch copied)
+    was = {name: os.stat(out / name) for name in ("search-index.js", "dossier.json")}
+    write(content, "facts/f3.yaml", card(3, date="2024-03-02", related=(4,), quote=("wire", 1)))
+    result = builds()
+    assert result.recalled is not None and result.published is not None
+    now = {name: os.stat(out / name) for name in was}
+    index = (now["search-index.js"].st_ino, now["search-index.js"].st_mtime_ns)
+    assert index == (was["search-index.js"].st_ino, was["search-index.js"].st_mtime_ns)
+    assert now["dossier.json"].st_ino != was["dossier.json"].st_ino
+    assert "dossier.json" in copied and "search-index.js" not in copied
+    assert b"2024-03-02" in (out / "dossier.json").read_bytes()
+    assert result.published.manifest["dossier.json"][0] == ""
+    same_as_full(content, out, tmp_path)
+    base = (Path(__file__).resolve().parent.parent / "templates/base.html").read_text()
+    write(tmp_path, "templates/base.html", base.replace("<body>", '<body class="x">'))
+    full = builds()
+    assert full.recalled is None and full.published is not None
+    after = os.stat(out / "dossier.json")
+    assert (after.st_ino, after.st_mtime_ns) == (now["dossier.json"].st_ino, now["dossier.json"].st_mtime_ns)
+    assert full.published.manifest["dossier.json"][0] != ""
+    assert 'class="x"' in (out / "index.html").read_text()
 
 
 @pytest.mark.parametrize("where", ["around", "row"])

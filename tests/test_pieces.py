@@ -424,39 +424,36 @@ def test_stretches_of_the_previous_copy_are_written_as_they_stand_there(
     assert other.written == 1 and (out / "big.bin").read_bytes() == b"other"
 
 
-def test_a_stretch_past_the_end_of_the_previous_copy_stops_the_publish(tmp_path: Path) -> None:
-    """The copy was cut short after it was vouched for: nothing is published."""
+def _full(*args: object) -> int:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+STRETCH_FAILS = {
+    # the copy cut short after it was vouched for: it changed
+    "past the end": (b"short", None, PublishError, "changed during the build"),
+    # a full disk while copying is not a refusal to copy: a failure to write
+    "a full disk": (b"0123456789", _full, OSError, "No space left"),
+}
+
+
+@pytest.mark.parametrize("how", STRETCH_FAILS, ids=list(STRETCH_FAILS))
+def test_a_stretch_that_cannot_be_copied_stops_the_publish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Nothing is published, and nothing is left behind."""
     from dossier import publish
 
+    data, copy, raised, said = STRETCH_FAILS[how]
     content = make_content(tmp_path / "content", _cards(1))
     out = tmp_path / "site"
     publish.publish([publish.File("a.txt", b"as it was")], out, content)
-    fd = _source(tmp_path, b"short")
+    if copy is not None:
+        monkeypatch.setattr(os, "copy_file_range", copy)
+    fd = _source(tmp_path, data)
     try:
-        with pytest.raises(PublishError, match="changed during the build"):
-            publish.publish([publish.File("a.txt", [publish.Stretch(fd, 2, 10)])], out, content)
+        with pytest.raises(raised, match=said):
+            publish.publish([publish.File("a.txt", [publish.Stretch(fd, 2, 8)])], out, content)
     finally:
         os.close(fd)
     assert (out / "a.txt").read_bytes() == b"as it was"
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
-
-
-def test_a_failing_copy_is_a_failure_to_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A full disk while copying is not a refusal to copy: the publish fails, nothing lost."""
-    from dossier import publish
-
-    content = make_content(tmp_path / "content", _cards(1))
-    out = tmp_path / "site"
-    publish.publish([publish.File("a.txt", b"as it was")], out, content)
-
-    def full(*args: object) -> int:
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "copy_file_range", full)
-    fd = _source(tmp_path, b"0123456789")
-    try:
-        with pytest.raises(OSError, match="No space left"):
-            publish.publish([publish.File("a.txt", [publish.Stretch(fd, 0, 10)])], out, content)
-    finally:
-        os.close(fd)
-    assert (out / "a.txt").read_bytes() == b"as it was"

@@ -4,8 +4,10 @@ For each N it generates a dossier of N cards (bench/generate.py) and the equival
 site, then times, each in a fresh process: `dossier check` cold (--no-cache), filling the
 cache, with nothing changed and after one card changed; `dossier build` into an empty
 folder (every page rendered), with nothing changed and after one card changed; and
-`hugo`. It prints wall time, peak memory (max RSS of the process and its children) and
-pages per second, with the dossier/Hugo ratio; then the two live servers side by side
+`hugo`. It prints wall time, peak memory (max RSS of the process and its children),
+pages per second and CPU time (user and system, with the processes it forked: on a
+shared machine the wall time of the same run varies far more), with the dossier/Hugo
+ratio; then the two live servers side by side
 (`dossier serve` and `hugo server`, each rebuilding after one card changed, as each
 reports its rebuild); then the share of each stage of an in-process dossier build. Last,
 quotes that are not in their source, against one source of about 100 KB (``misses.py``):
@@ -52,13 +54,14 @@ REPEAT = 5
 TRASH = ".trash"
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS in MB and exit status of one command."""
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, float]:
+    """Wall seconds, peak RSS in MB, exit status and CPU seconds (user and system, with
+    the processes it forked and waited for) of one command."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    return wall, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
 
 
 def live(
@@ -122,44 +125,49 @@ def pages_in(folder: Path) -> int:
     return sum(1 for _ in folder.rglob("*.html"))
 
 
-def bench(
-    n: int, work: Path, hugo: str | None
-) -> tuple[list[tuple[str, float, int, float | None]], list[str]]:
+#: A line of the table: what, wall seconds, peak MB, pages per second and CPU seconds
+#: (None: not measured).
+Row = tuple[str, float, int, float | None, float | None]
+
+
+def bench(n: int, work: Path, hugo: str | None) -> tuple[list[Row], list[str]]:
     root = work / f"n{n}"
     generate(n, root, trash=work / TRASH)
     content, site = root / "content", root / "site"
     env = dict(os.environ, DOSSIER_CACHE_DIR=str(root / "cache"))
-    rows: list[tuple[str, float, int, float | None]] = []
+    rows: list[Row] = []
     spread: list[str] = []
 
-    def once(label: str, cmd: list[str]) -> tuple[float, int]:
-        wall, rss, status = timed(cmd, env)
+    def once(label: str, cmd: list[str]) -> tuple[float, int, float]:
+        wall, rss, status, cpu = timed(cmd, env)
         if status != 0:
             raise SystemExit(f"{label} failed with exit status {status}: {' '.join(cmd)}")
-        return wall, rss
+        return wall, rss, cpu
 
     def run(label: str, cmd: list[str], pages_dir: Path | None = None) -> float:
-        wall, rss = once(label, cmd)
+        wall, rss, cpu = once(label, cmd)
         pages = pages_in(pages_dir) if pages_dir else None
-        rows.append((label, wall, rss, pages / wall if pages else None))
+        rows.append((label, wall, rss, pages / wall if pages else None, cpu))
         return wall
 
-    def median_of(label: str, walls: list[float], peak: int) -> float:
-        """The median in the table, and every run below it."""
+    def median_of(label: str, walls: list[float], peak: int, cpus: list[float] | None = None) -> float:
+        """The median in the table (of the CPU seconds too, where measured), and every run
+        below it."""
         median = statistics.median(walls)
-        rows.append((f"{label}, median", median, peak, None))
+        rows.append((f"{label}, median", median, peak, None, statistics.median(cpus) if cpus else None))
         spread.append(f"{label}: " + ", ".join(f"{w:.2f}" for w in sorted(walls)) + " s")
         return median
 
     def repeated(label: str, cmd: list[str], before: Callable[[int], None]) -> None:
         """REPEAT runs, ``before(i)`` ahead of each; the median in the table."""
-        walls, peaks = [], []
+        walls, peaks, cpus = [], [], []
         for i in range(REPEAT):
             before(i)
-            wall, rss = once(label, cmd)
+            wall, rss, cpu = once(label, cmd)
             walls.append(wall)
             peaks.append(rss)
-        median_of(label, walls, max(peaks))
+            cpus.append(cpu)
+        median_of(label, walls, max(peaks), cpus)
 
     check = [str(DOSSIER), "check", str(content)]
     build_cmd = [str(DOSSIER), "build", str(content), "--out", str(site)]
@@ -188,6 +196,7 @@ def bench(
     # A card added, then removed again: each build timed.
     added = content / "facts" / "zz-added.yaml"
     walls: dict[str, list[float]] = {"added": [], "removed": []}
+    cpus: dict[str, list[float]] = {"added": [], "removed": []}
     peaks: dict[str, int] = {"added": 0, "removed": 0}
     for i in range(REPEAT):
         for how in ("added", "removed"):
@@ -195,11 +204,12 @@ def bench(
                 added.write_text(card.read_text().replace("Claim number 0", f"An added claim ({i})", 1))
             else:
                 added.unlink()
-            wall, rss = once(f"dossier build (one card {how})", build_cmd)
+            wall, rss, cpu = once(f"dossier build (one card {how})", build_cmd)
             walls[how].append(wall)
+            cpus[how].append(cpu)
             peaks[how] = max(peaks[how], rss)
     for how in ("added", "removed"):
-        median_of(f"dossier build (one card {how})", walls[how], peaks[how])
+        median_of(f"dossier build (one card {how})", walls[how], peaks[how], cpus[how])
     if hugo:
         out = root / "hugo-public"
         h = run(
@@ -207,7 +217,7 @@ def bench(
             [hugo, "--quiet", "-s", str(root / "hugo"), "-d", str(out)],
             out,
         )
-        rows.append(("ratio dossier build / hugo", build / h, 0, None))
+        rows.append(("ratio dossier build / hugo", build / h, 0, None, None))
     # The live servers, each rebuilding after an edit: its own figure for the rebuild.
     serve, peak = live(
         [str(DOSSIER), "serve", str(content), "--port", "0"],
@@ -229,7 +239,7 @@ def bench(
             root,
         )  # fmt: skip
         theirs = median_of("hugo server (one card changed)", served, peak)
-        rows.append(("ratio dossier serve / hugo server", ours / theirs, 0, None))
+        rows.append(("ratio dossier serve / hugo server", ours / theirs, 0, None, None))
     return rows, spread
 
 
@@ -363,13 +373,14 @@ def run_sizes(args: argparse.Namespace, hugo: str | None) -> None:
         print(f"N = {n:,} cards, {3 * n:,} quotes, {n // 10:,} sources")
         if factor is not None:
             print(f"  two cores did {factor:.2f} times the work of one just before (a CPU-bound loop)")
-        print(f"  {'what':<44} {'wall s':>8} {'peak MB':>8} {'pages/s':>9}")
-        for label, wall, rss, rate in rows:
+        print(f"  {'what':<44} {'wall s':>8} {'peak MB':>8} {'pages/s':>9} {'CPU s':>7}")
+        for label, wall, rss, rate, cpu in rows:
             if label.startswith("ratio"):
                 print(f"  {label:<44} {wall:>8.2f}")
                 continue
             shown = "" if rate is None else f"{rate:,.0f}"
-            print(f"  {label:<44} {wall:>8.2f} {rss:>8} {shown:>9}")
+            used = "" if cpu is None else f"{cpu:.2f}"
+            print(f"  {label:<44} {wall:>8.2f} {rss:>8} {shown:>9} {used:>7}")
         print(f"  each of the {REPEAT} runs, fastest first:")
         for line in spread:
             print(f"    {line}")

@@ -85,3 +85,27 @@ def test_a_miss_that_is_found_stops_the_benchmark() -> None:
     quote = generate.pick_quote(random.Random(2), text)
     with pytest.raises(SystemExit, match="not what it says"):
         misses.measure(text, [quote], {"a word changed": [quote]})
+
+
+_BUSY_CHILD = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    sum(range(3_000_000))
+    t = os.times()
+    with open(sys.argv[1], "w") as f:
+        f.write(repr(t.user + t.system))
+    os._exit(0)
+os.waitpid(pid, 0)
+sys.exit(3)
+"""
+
+
+def test_a_commands_cpu_time_counts_the_processes_it_forked(tmp_path: Path) -> None:
+    """``timed``'s CPU seconds are the command's and its waited-for children's (dossier's
+    second process), its exit status the command's."""
+    said = tmp_path / "child-cpu"
+    wall, rss, status, cpu = run.timed([sys.executable, "-c", _BUSY_CHILD, str(said)])
+    assert status == 3 and rss > 0 and wall > 0
+    child = float(said.read_text())
+    assert child > 0 and cpu >= child

@@ -841,14 +841,16 @@ def _files(
     # (An update's are spliced as they are asked for, the time counted here: None is the
     # previous build's copy, kept.)
     clock = time.perf_counter()
-    index, made = data.search_index(lists, views, renderer.claims, key_of, before("search-index.js"))
+    with collector_paused():  # (no cycles, as ``_timed`` makes its parts)
+        index, made = data.search_index(lists, views, renderer.claims, key_of, before("search-index.js"))
     new_spans["search-index.js"] = made.spans
     lap("data")
     yield publish.File("search-index.js", None if index is None else _timed(index, spent, "data"))
     if made.skeleton is not None:  # (publish wrote it whole before asking for the next file)
         pieces.new_skeletons["search-index.js"] = made.skeleton
     clock = time.perf_counter()
-    doc, made = data.dossier_json(dossier, lists, views, built, key_of, before("dossier.json"))
+    with collector_paused():
+        doc, made = data.dossier_json(dossier, lists, views, built, key_of, before("dossier.json"))
     new_spans["dossier.json"] = made.spans
     lap("data")
     yield publish.File("dossier.json", None if doc is None else _timed(doc, spent, "data"))

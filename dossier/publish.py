@@ -256,7 +256,8 @@ def publish(
                 if here and file.data is None and previous is not None and listed is not None and (
                     listed.get(file.name) == previous[1:4]  # the site's file itself (as ``_keep_all``)
                 ):
-                    after[file.name] = (previous[0], *previous[1:4], file.inputs)
+                    same = file.inputs == previous[4]
+                    after[file.name] = previous if same else (previous[0], *previous[1:4], file.inputs)
                     kept += 1
                     continue
                 st = _in_spare(dst, base, previous) if here and file.data is None else None
@@ -640,10 +641,11 @@ def _write(folder: int | None, name: str, parts: Iterable[Part]) -> os.stat_resu
     """Create ``name`` in ``folder`` (never replacing anything) holding ``parts``."""
     assert folder is not None
     fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644, dir_fd=folder)
+    copying = True
     try:
         for part in parts:
             if isinstance(part, Stretch):
-                _copy(part, fd)
+                copying = _copy(part, fd, copying)
                 continue
             _write_all(fd, part)
         return os.fstat(fd)
@@ -657,24 +659,29 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-#: Why ``copy_file_range`` may refuse two files it could copy between by reading and
-#: writing (another file system, a kernel or file system without it).
-_NOT_HERE = {errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL}
+#: What ``copy_file_range`` may say that reading and writing would say too (the disk is
+#: full): raised. Any other refusal (another file system, a kernel, file system or sandbox
+#: without the call: EXDEV, ENOSYS, EOPNOTSUPP, EINVAL, EPERM) is left to reading and
+#: writing, which raise what is really wrong (as ``shutil``'s fast copy does).
+_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
-def _copy(part: Stretch, fd: int) -> None:
-    """Append ``part`` to ``fd`` (at its offset), copied by the system where it can, else
-    read and written (a file that ends sooner than the stretch changed: ``PublishError``)."""
+def _copy(part: Stretch, fd: int, copying: bool = True) -> bool:
+    """Append ``part`` to ``fd`` (at its offset), copied by the system where it can
+    (``copying``: not refused for this file yet), else read and written; whether to ask
+    the system for the file's next stretch. A file that ends sooner than the stretch
+    changed: ``PublishError``."""
     at, left = part.offset, part.length
-    copy = getattr(os, "copy_file_range", None)
+    copy = getattr(os, "copy_file_range", None) if copying else None
     while left and copy is not None:
         try:
             n = copy(part.fd, fd, left, at)
         except OSError as exc:
-            if exc.errno not in _NOT_HERE:
+            if exc.errno in _FULL:
                 raise
-            n = 0
-        if not n:  # refused, or the end of the file (told apart below, by reading)
+            copy = None  # refused: not asked again for this file
+            break
+        if not n:  # the end of the file, or a file system that copies nothing (told apart below)
             break
         at, left = at + n, left - n
     while left:
@@ -683,6 +690,7 @@ def _copy(part: Stretch, fd: int) -> None:
             raise PublishError("a file of the previous build changed during the build; build again")
         _write_all(fd, data)
         at, left = at + len(data), left - len(data)
+    return copy is not None
 
 
 def _digest(parts: Iterable[Part]) -> str:

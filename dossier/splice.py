@@ -460,6 +460,10 @@ def _same_rows(rows: list[tuple[int, int, bytes]], read: Callable[[int, int], by
     if not differ:
         return True
     first, last = differ[0], differ[-1]
+    if len(rows[first][2]) == rows[first][1] or len(rows[last][2]) == rows[last][1]:
+        # Nothing moved before the first (or, the size the same, after the last): where
+        # it stands, its new bytes are not the old file's.
+        return False
     start, end = rows[first][0], rows[last][0] + rows[last][1]
     made: list[bytes] = []
     at = start

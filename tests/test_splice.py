@@ -197,6 +197,31 @@ def test_the_rows_of_the_changed_facts_are_found_both_ways(ids: list[str], chang
             assert splice.rows_of(tuple(ids), changed) == expected
 
 
+def test_a_row_made_anew_at_its_own_length_is_not_read_around() -> None:
+    """A fact's rows at both ends of a long page, each made anew at its length: the page
+    changed where the row stands, so only the rows are read back, not the page between."""
+    rec = splice.Recorder()
+    rows = [("a", b"", b"xx"), ("b", b"y" * 200_000, b"zz"), ("a", b"", b"xx")]
+    old = b""
+    for fid, before, row in rows:
+        old += before
+        rec.row("m", (), fid, len(old), len(row))
+        old += row
+    skeleton = rec.skeleton(splice.Watch(), lists(), len(old))
+    assert skeleton is not None
+    read: list[int] = []
+
+    def reading(at: int, n: int) -> bytes:
+        read.append(n)
+        return old[at : at + n]
+
+    parts, _, same = splice.splice(
+        skeleton, reading, {"a"}, lambda k, fid: b"qq", lambda at, n: Stretch(-1, at, n)
+    )
+    assert same is False and sum(read) <= 8
+    assert any(isinstance(p, Stretch) and p.length >= 200_000 for p in parts)
+
+
 def _splice_and_compare(
     rows: list[tuple[str, bytes, bytes]], tail: bytes, changed: set[str], made: Callable[[str], bytes]
 ) -> bool:

@@ -14,8 +14,11 @@ quotes that are not in their source, against one source of about 100 KB (``misse
 the verifier's time for each, nearest passage and all, and ``dossier check`` of them. Above
 each table, what two cores gave just before it (a shared machine may give well under
 twice one core's work). The runs after an edit, and with nothing changed, are made
-REPEAT times each (a new edit before each): the table gives the median, and a line below
-it every run, since one run on a shared machine can be off by half.
+REPEAT times each (a new edit before each), and the runs from cold (a check with no cache,
+the check filling it, a build into an empty folder, Hugo's build) COLD times each, from
+the same state each time, dossier's full builds taking turns with Hugo's: the table gives
+the median, and a line below it every run, since one run on a shared machine can be off
+by half.
 
 dossier's modules are compiled to bytecode first, as an installed package's are (an
 editable install under PYTHONDONTWRITEBYTECODE would otherwise compile them every run).
@@ -44,6 +47,8 @@ from misses import KINDS, PER_KIND, generate_misses, measure  # noqa: E402
 DOSSIER = Path(sys.executable).parent / "dossier"
 #: How many times the quick runs (nothing changed, one card changed) are made.
 REPEAT = 5
+#: How many times the runs from cold are made (a build of every page takes seconds).
+COLD = 3
 
 #: Where the last run's trees are moved, to be removed only after this run's timings. On
 #: an ext4 without a journal (this project's 2-core machine) the kernel avoids reusing an
@@ -52,6 +57,13 @@ REPEAT = 5
 #: 6.5 s right after removing as many. Removing the last run's trees first put dossier's
 #: build of an empty folder in that window, and Hugo's, run later, mostly not.
 TRASH = ".trash"
+
+
+def set_aside(tree: Path, work: Path) -> None:
+    """Move ``tree``, where it is there, into the trash (see ``TRASH``)."""
+    if tree.exists():
+        (work / TRASH).mkdir(parents=True, exist_ok=True)
+        tree.rename(work / TRASH / f"{tree.name}-{time.time_ns()}")
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, float]:
@@ -144,24 +156,21 @@ def bench(n: int, work: Path, hugo: str | None) -> tuple[list[Row], list[str]]:
             raise SystemExit(f"{label} failed with exit status {status}: {' '.join(cmd)}")
         return wall, rss, cpu
 
-    def run(label: str, cmd: list[str], pages_dir: Path | None = None) -> float:
-        wall, rss, cpu = once(label, cmd)
-        pages = pages_in(pages_dir) if pages_dir else None
-        rows.append((label, wall, rss, pages / wall if pages else None, cpu))
-        return wall
-
-    def median_of(label: str, walls: list[float], peak: int, cpus: list[float] | None = None) -> float:
-        """The median in the table (of the CPU seconds too, where measured), and every run
-        below it."""
+    def median_of(
+        label: str, walls: list[float], peak: int, cpus: list[float] | None = None, pages: int | None = None
+    ) -> float:
+        """The median in the table (of the CPU seconds too, where measured; pages per
+        second at the median), and every run below it."""
         median = statistics.median(walls)
-        rows.append((f"{label}, median", median, peak, None, statistics.median(cpus) if cpus else None))
+        rate = pages / median if pages else None
+        rows.append((f"{label}, median", median, peak, rate, statistics.median(cpus) if cpus else None))
         spread.append(f"{label}: " + ", ".join(f"{w:.2f}" for w in sorted(walls)) + " s")
         return median
 
-    def repeated(label: str, cmd: list[str], before: Callable[[int], None]) -> None:
-        """REPEAT runs, ``before(i)`` ahead of each; the median in the table."""
+    def repeated(label: str, cmd: list[str], before: Callable[[int], None], times: int = REPEAT) -> None:
+        """``times`` runs, ``before(i)`` ahead of each; the median in the table."""
         walls, peaks, cpus = [], [], []
-        for i in range(REPEAT):
+        for i in range(times):
             before(i)
             wall, rss, cpu = once(label, cmd)
             walls.append(wall)
@@ -184,13 +193,39 @@ def bench(n: int, work: Path, hugo: str | None) -> tuple[list[Row], list[str]]:
         return lambda i: edit(base + i)
 
     time.sleep(2.1)  # past the two seconds in which a file counts as still being written
-    run("dossier check (cold, --no-cache)", [*check, "--no-cache"])
-    run("dossier check (first, filling the cache)", check)
+    repeated("dossier check (cold, --no-cache)", [*check, "--no-cache"], nothing, COLD)
+    cache_dir = root / "cache"
+    repeated("dossier check (first, filling the cache)", check, lambda i: set_aside(cache_dir, work), COLD)
     repeated("dossier check (nothing changed)", check, nothing)
     repeated("dossier check (one card changed)", check, edited(100))
     time.sleep(2.1)  # the edit settled: a build within two seconds of it cannot vouch for it
-    shutil.rmtree(site, ignore_errors=True)
-    build = run("dossier build (every page, empty output)", build_cmd, site)
+    # Every page built from the same state each time (the output folder and its spare
+    # empty, the cache as the checks left it), in turns with Hugo's build of the same.
+    checked = root / "cache-checked"
+    shutil.copytree(cache_dir, checked)
+    hugo_out = root / "hugo-public"
+    turns = {"dossier": build_cmd}
+    if hugo:
+        turns["hugo"] = [hugo, "--quiet", "-s", str(root / "hugo"), "-d", str(hugo_out)]
+    full: dict[str, tuple[list[float], list[int], list[float]]] = {who: ([], [], []) for who in turns}
+    for _ in range(COLD):
+        for who, cmd in turns.items():
+            if who == "dossier":
+                for tree in (site, site.parent / f".{site.name}.spare", cache_dir):
+                    set_aside(tree, work)
+                shutil.copytree(checked, cache_dir)
+            else:
+                set_aside(hugo_out, work)
+            wall, rss, cpu = once(f"{who} build", cmd)
+            full[who][0].append(wall)
+            full[who][1].append(rss)
+            full[who][2].append(cpu)
+
+    def median_full(who: str, label: str, pages_dir: Path) -> float:
+        walls, peaks, cpus = full[who]
+        return median_of(label, walls, max(peaks), cpus, pages_in(pages_dir))
+
+    build = median_full("dossier", "dossier build (every page, empty output)", site)
     repeated("dossier build (nothing changed)", build_cmd, nothing)  # pages/s only where all are made
     repeated("dossier build (one card changed)", build_cmd, edited(200))
     # A card added, then removed again: each build timed.
@@ -211,12 +246,7 @@ def bench(n: int, work: Path, hugo: str | None) -> tuple[list[Row], list[str]]:
     for how in ("added", "removed"):
         median_of(f"dossier build (one card {how})", walls[how], peaks[how], cpus[how])
     if hugo:
-        out = root / "hugo-public"
-        h = run(
-            "hugo (same pages, minimal layout)",
-            [hugo, "--quiet", "-s", str(root / "hugo"), "-d", str(out)],
-            out,
-        )
+        h = median_full("hugo", "hugo (same pages, minimal layout)", hugo_out)
         rows.append(("ratio dossier build / hugo", build / h, 0, None, None))
     # The live servers, each rebuilding after an edit: its own figure for the rebuild.
     serve, peak = live(
@@ -373,15 +403,15 @@ def run_sizes(args: argparse.Namespace, hugo: str | None) -> None:
         print(f"N = {n:,} cards, {3 * n:,} quotes, {n // 10:,} sources")
         if factor is not None:
             print(f"  two cores did {factor:.2f} times the work of one just before (a CPU-bound loop)")
-        print(f"  {'what':<44} {'wall s':>8} {'peak MB':>8} {'pages/s':>9} {'CPU s':>7}")
+        print(f"  {'what':<52} {'wall s':>8} {'peak MB':>8} {'pages/s':>9} {'CPU s':>7}")
         for label, wall, rss, rate, cpu in rows:
             if label.startswith("ratio"):
-                print(f"  {label:<44} {wall:>8.2f}")
+                print(f"  {label:<52} {wall:>8.2f}")
                 continue
             shown = "" if rate is None else f"{rate:,.0f}"
             used = "" if cpu is None else f"{cpu:.2f}"
-            print(f"  {label:<44} {wall:>8.2f} {rss:>8} {shown:>9} {used:>7}")
-        print(f"  each of the {REPEAT} runs, fastest first:")
+            print(f"  {label:<52} {wall:>8.2f} {rss:>8} {shown:>9} {used:>7}")
+        print("  every run, fastest first:")
         for line in spread:
             print(f"    {line}")
         for what, timings in stages(n, args.work):
@@ -401,9 +431,7 @@ def run_misses(work: Path) -> None:
     """Quotes not in their source, against one source of about 100 KB: the verifier's time
     for each, with the nearest passage found, then ``dossier check`` of them all."""
     root = work / "misses"
-    if root.exists():
-        (work / TRASH).mkdir(parents=True, exist_ok=True)
-        root.rename(work / TRASH / f"misses-{time.time_ns()}")
+    set_aside(root, work)
     text, hits, misses = generate_misses(root)
     n = len(KINDS) * PER_KIND
     print(f"Quotes not in their source: {n} against one source of {len(text.encode()):,} bytes")

@@ -79,17 +79,24 @@ def _let_go(children: list[tuple[int, BinaryIO]], *, unfinished: bool) -> None:
             os.waitpid(pid, 0)
 
 
-def each_shared(fn: Callable[[T], R], items: Sequence[T]) -> Generator[R, None, None]:
+def each_shared(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    across: tuple[Callable[[R], bytes], Callable[[bytes], R]] | None = None,
+) -> Generator[R, None, None]:
     """``fn(item)`` for each item, in order: the items at even places by one forked child,
     the others by this process meanwhile (where this process would otherwise work alone
     while the other core sat idle). Each result is given as soon as it and those before it
     are in; an exception ``fn`` raised, here or in the child, is raised here. A child that
     cannot be forked or dies leaves the rest of its items to this process (as in
-    ``each_in_two``)."""
+    ``each_in_two``). ``across``: how the child's results cross, where pickling them would
+    cost more (objects made again from plain values): the child sends ``encode(result)``,
+    taken here by ``decode``; this process's own results are given as they are made."""
     if len(items) < 2:
         yield from map(fn, items)
         return
-    child = _start(fn, items[::2], [])
+    sent: Callable[[T], object] = fn if across is None else (lambda item: across[0](fn(item)))
+    child = _start(sent, items[::2], [])
     theirs, taken = len(items[::2]), 0
 
     def next_of_theirs() -> R:
@@ -97,8 +104,8 @@ def each_shared(fn: Callable[[T], R], items: Sequence[T]) -> Generator[R, None, 
         result = _next_of(child)
         if result is _ENDED:  # (the rest of its items are made here too)
             child = None
-            result = fn(items[2 * taken])
-        return cast(R, result)
+            return fn(items[2 * taken])
+        return cast(R, result if across is None else across[1](result))
 
     try:
         for k in range(1, len(items), 2):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import marshal
 import os
 import stat
 import time
@@ -598,8 +599,8 @@ def card_id(shown: str) -> str:
     return shown[shown.rfind(os.sep) + 1 :].rsplit(".", 1)[0]
 
 
-#: From this many cards for the general reader (not plain, not known to the cache), they are
-#: parsed in two processes, in this many runs.
+#: From this many cards to parse (not known to the cache), they are parsed in runs, every
+#: other run by a forked process while this one parses the next.
 PARALLEL_CARDS = 2000
 CARD_RUNS = 16
 
@@ -622,44 +623,30 @@ def _read_cards(
     r: _Reader, todo: list[tuple[Path, str, str]], cache: Cache | None, out: dict[str, Fact]
 ) -> None:
     """Read each card of ``todo`` (its path, shown path and id) into ``out``, in order, its
-    problems into ``r``: those the cache knows from it, the rest parsed. A plain card (see
-    ``plaincard``: 35-40 us) is parsed here, as fast as a second process could send it
-    back; the others take the general reader (110 us), and with thousands of those, two
-    forked processes (each card's bytes in, its record out, as the cache keeps it: 10,000
-    cards checked with no cache in 4.7-5.6 s, where one process took 6.5-7.4)."""
+    problems into ``r``: those the cache knows from it, the rest parsed. With thousands to
+    parse, every other run of them is parsed by a forked process, and sent back as the
+    cache keeps a card (read back in 15-20 us, where a plain card takes 45-55 to parse and
+    the others 110) while this process parses the next: a check of 10,000 cards with no
+    cache took 1.18 s against 1.30 with every plain card parsed here, and 1.67 against
+    1.91 on a slower stretch (medians of 16 and 20 runs in turns). Sent to two children,
+    every run read back here, they gained nothing (1.58 s against 1.57)."""
     got = [_known_card(r, path, shown, fid, cache) for path, shown, fid in todo]
-    general: list[tuple[int, _Unparsed, str]] = []
-    for i, g in enumerate(got):
-        if not isinstance(g, _Unparsed):
-            continue
-        text, problems = decode(g.data, g.shown)
-        plain = plaincard.read(text, g.shown, g.fid) if text is not None else None
-        if text is not None and plain is None:
-            general.append((i, g, text))
-            continue
-        card: Card = (plain, []) if plain is not None else (None, problems)
+    unparsed = [(i, g) for i, g in enumerate(got) if isinstance(g, _Unparsed)]
+    cards = [g for _, g in unparsed]
+
+    def run(which: range) -> list[Card]:
+        return [parse_card(cards[k].data, cards[k].shown, cards[k].fid) for k in which]
+
+    made: Iterable[Card]
+    if len(cards) >= PARALLEL_CARDS and parallel.usable():
+        runs = parallel.each_shared(run, parallel.ranges(len(cards), CARD_RUNS), across=(_records, _cards))
+        made = (card for done in runs for card in done)
+    else:
+        made = run(range(len(cards)))
+    for (i, g), card in zip(unparsed, made, strict=True):
         got[i] = card
         if cache is not None:
             _remember_card(g, cache, card_bytes(*card))
-    if len(general) >= PARALLEL_CARDS and parallel.usable():
-
-        def records(which: range) -> list[bytes]:
-            picked = (general[k] for k in which)
-            return [card_bytes(*parse_card_text(text, g.shown, g.fid)) for _, g, text in picked]
-
-        # In runs, each read back here while the children parse the next: reading a record
-        # back is a fifth of the work of parsing it.
-        runs = parallel.each_in_two(records, parallel.ranges(len(general), CARD_RUNS))
-        for (i, g, _), stored in zip(general, (b for run in runs for b in run), strict=True):
-            if cache is not None:
-                _remember_card(g, cache, stored)
-            got[i] = card_of_bytes(stored)
-    else:
-        for i, g, text in general:
-            card = parse_card_text(text, g.shown, g.fid)
-            got[i] = card
-            if cache is not None:
-                _remember_card(g, cache, card_bytes(*card))
     for (_, _, fid), done in zip(todo, got, strict=True):
         if done is None or isinstance(done, _Unparsed):
             continue
@@ -667,6 +654,15 @@ def _read_cards(
         r.problems.extend(problems)
         if fact is not None:
             out[fid] = fact
+
+
+def _records(cards: list[Card]) -> bytes:
+    """A run of cards parsed, as a child sends it: each as the cache keeps it."""
+    return marshal.dumps([card_bytes(*card) for card in cards])
+
+
+def _cards(sent: bytes) -> list[Card]:
+    return [card_of_bytes(stored) for stored in marshal.loads(sent)]
 
 
 def _remember_card(card: _Unparsed, cache: Cache, stored: bytes) -> None:

@@ -788,11 +788,10 @@ def _forkable() -> bool:
 def test_two_process_card_reading_gives_the_same_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Cards parsed in two processes: the same facts in the same order, the same problems
+    """Cards parsed in two processes (every other run by a child, plain cards and those
+    for the general reader alike): the same facts in the same order, the same problems
     and the same cache as in one; with some cards known to the cache and some not, and
-    cards that are broken in several ways. (Only cards the plain reader leaves to the
-    general one go to the children: the broken ones, and those with a comment after a
-    value.)"""
+    cards that are broken in several ways."""
     cards = {f"c{i:02d}.yaml": CARD.replace("Putin gave Kim a car.", f"Claim {i}.") for i in range(9)}
     cards["bad-field.yaml"] = CARD.replace("status:", "stauts:")
     cards["bad-yaml.yaml"] = "claim: [unclosed\n"
@@ -804,7 +803,7 @@ def test_two_process_card_reading_gives_the_same_result(
     from dossier import parallel
 
     forks: list[object] = []
-    real, real_each = parallel.in_two, parallel.each_in_two
+    real, real_each, real_shared = parallel.in_two, parallel.each_in_two, parallel.each_shared
 
     def counted(fn: Any, halves: Any) -> Any:
         forks.append(fn)
@@ -814,6 +813,10 @@ def test_two_process_card_reading_gives_the_same_result(
         forks.append(fn)
         return real_each(fn, runs)
 
+    def counted_shared(fn: Any, runs: Any, across: Any = None) -> Any:
+        forks.append(fn)
+        return real_shared(fn, runs, across)
+
     def read(parallel_from: int, store: cache.Cache | None) -> Any:
         forks.clear()
         with monkeypatch.context() as mp:
@@ -821,6 +824,7 @@ def test_two_process_card_reading_gives_the_same_result(
             mp.setattr(readers, "CARD_RUNS", 3)  # (runs of several cards, and one shorter)
             mp.setattr(parallel, "in_two", counted)
             mp.setattr(parallel, "each_in_two", counted_each)
+            mp.setattr(parallel, "each_shared", counted_shared)
             mp.setattr(parallel, "usable", _forkable)  # (one core is enough to fork)
             result = check(content, cache=store)
         assert result.content is not None

@@ -249,6 +249,32 @@ def test_shared_work_that_cannot_be_forked_is_done_here(monkeypatch: pytest.Monk
     assert got == [(i, me) for i in range(5)]
 
 
+@pytest.mark.parametrize("dies_at", [None, 4])
+def test_shared_work_crosses_as_it_is_told_and_only_the_childs(dies_at: int | None) -> None:
+    """``across``: the child's results are sent encoded and decoded here; this process's
+    own, and those it makes for a child that died, are given as ``fn`` made them."""
+    import marshal
+
+    me = os.getpid()
+    encoded: list[int] = []  # (in the child: never seen here)
+
+    def encode(made: tuple[int, int]) -> bytes:
+        encoded.append(made[0])
+        return b"sent" + marshal.dumps(made)
+
+    def decode(sent: bytes) -> tuple[int, int]:
+        assert sent.startswith(b"sent")
+        i, pid = marshal.loads(sent[4:])
+        return -i, pid  # (marked: it crossed)
+
+    before = _children()
+    got = list(parallel.each_shared(_made_by(me, dies_at=dies_at), list(range(9)), across=(encode, decode)))
+    crossed = [i for i, (v, pid) in enumerate(got) if pid != me]
+    assert crossed == ([0, 2] if dies_at == 4 else [0, 2, 4, 6, 8])
+    assert got == [((-i if i in crossed else i), got[i][1]) for i in range(9)]
+    assert encoded == [] and _children() == before
+
+
 def test_shared_work_stopped_early_leaves_no_child_behind() -> None:
     def slow(i: int) -> int:
         if i > 1 and os.getpid() != parent:

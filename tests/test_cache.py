@@ -181,15 +181,27 @@ def test_two_process_verification_gives_the_same_result(tmp_path: Path, monkeypa
     import pytest
 
     from dossier import check as check_module
+    from dossier import parallel
 
     repo = Path(__file__).resolve().parent.parent
     alone = check(repo / "content")
     mp = pytest.MonkeyPatch()
+    split: list[list[object]] = []
+    real = parallel.in_two
+
+    def counted(fn: Any, halves: Any) -> Any:
+        split.append(halves)
+        return real(fn, halves)
+
     try:
         mp.setattr(check_module, "PARALLEL_MIN", 1)
+        mp.setattr(parallel, "usable", _forkable)  # (one core is enough to fork)
+        mp.setattr(parallel, "in_two", counted)
         both = check(repo / "content")
     finally:
         mp.undo()
+    [halves] = split  # the quotes searched by two children, some each
+    assert len(halves) == 2 and all(halves)
     assert both.matches == alone.matches
     assert both.problems == alone.problems
     content = make_content(

@@ -200,7 +200,8 @@ def bench(n: int, work: Path, hugo: str | None) -> tuple[list[Row], list[str]]:
     repeated("dossier check (one card changed)", check, edited(100))
     time.sleep(2.1)  # the edit settled: a build within two seconds of it cannot vouch for it
     # Every page built from the same state each time (the output folder and its spare
-    # empty, the cache as the checks left it), in turns with Hugo's build of the same.
+    # empty, the cache as the checks left it, nothing left to write out), in turns with
+    # Hugo's build of the same, each going first in turn.
     checked = root / "cache-checked"
     shutil.copytree(cache_dir, checked)
     hugo_out = root / "hugo-public"
@@ -208,14 +209,15 @@ def bench(n: int, work: Path, hugo: str | None) -> tuple[list[Row], list[str]]:
     if hugo:
         turns["hugo"] = [hugo, "--quiet", "-s", str(root / "hugo"), "-d", str(hugo_out)]
     full: dict[str, tuple[list[float], list[int], list[float]]] = {who: ([], [], []) for who in turns}
-    for _ in range(COLD):
-        for who, cmd in turns.items():
+    for turn in range(COLD):
+        for who, cmd in sorted(turns.items(), reverse=turn % 2 == 1):  # (each first in turn)
             if who == "dossier":
                 for tree in (site, site.parent / f".{site.name}.spare", cache_dir):
                     set_aside(tree, work)
                 shutil.copytree(checked, cache_dir)
             else:
                 set_aside(hugo_out, work)
+            os.sync()  # (the last build's files, and the cache copied, on disk before it starts)
             wall, rss, cpu = once(f"{who} build", cmd)
             full[who][0].append(wall)
             full[who][1].append(rss)

@@ -3,11 +3,11 @@
 A forked child inherits everything the parent holds (the content, the prepared sources,
 the compiled templates), so the function it runs may be any callable, a closure over
 large data, and its items are inherited too; only its results cross between the
-processes, pickled. Below a few thousand items a second process costs more than it saves
-(forking two children and collecting their results takes 10 to 30 ms here; a pool from
-``concurrent.futures`` took 60 to 100). ``ahead`` starts one child alone, for work the parent
-would otherwise wait on (a survey's system calls), and takes its results back, one after
-another, by marshal.
+processes, pickled (or as the caller encodes them: ``each_shared``'s ``across``). Below a
+few thousand items a second process costs more than it saves (forking two children and
+collecting their results takes 10 to 30 ms here; a pool from ``concurrent.futures`` took
+60 to 100). ``ahead`` starts one child alone, for work the parent would otherwise wait on
+(a survey's system calls), and takes its results back, one after another, by marshal.
 
 A child is only ever help: where one cannot be forked (a limit on processes) or dies
 before it sent everything, its work is done in this process, and the results are the same.
@@ -109,7 +109,12 @@ def each_shared(
 
     try:
         for k in range(1, len(items), 2):
-            mine = fn(items[k])  # (while the child makes the one before it)
+            try:
+                mine = fn(items[k])  # (while the child makes the one before it)
+            except Exception:
+                yield next_of_theirs()  # (which, failing too, fails first, as in order)
+                taken += 1
+                raise
             yield next_of_theirs()
             taken += 1
             yield mine

@@ -634,19 +634,19 @@ def _read_cards(
     unparsed = [(i, g) for i, g in enumerate(got) if isinstance(g, _Unparsed)]
     cards = [g for _, g in unparsed]
 
-    def run(which: range) -> list[Card]:
-        return [parse_card(cards[k].data, cards[k].shown, cards[k].fid) for k in which]
+    def run(which: range) -> list[tuple[Card, bytes | None]]:
+        return [(parse_card(cards[k].data, cards[k].shown, cards[k].fid), None) for k in which]
 
-    made: Iterable[Card]
+    made: Iterable[tuple[Card, bytes | None]]
     if len(cards) >= PARALLEL_CARDS and parallel.usable():
         runs = parallel.each_shared(run, parallel.ranges(len(cards), CARD_RUNS), across=(_records, _cards))
         made = (card for done in runs for card in done)
     else:
         made = run(range(len(cards)))
-    for (i, g), card in zip(unparsed, made, strict=True):
+    for (i, g), (card, stored) in zip(unparsed, made, strict=True):
         got[i] = card
         if cache is not None:
-            _remember_card(g, cache, card_bytes(*card))
+            _remember_card(g, cache, stored if stored is not None else card_bytes(*card))
     for (_, _, fid), done in zip(todo, got, strict=True):
         if done is None or isinstance(done, _Unparsed):
             continue
@@ -656,13 +656,14 @@ def _read_cards(
             out[fid] = fact
 
 
-def _records(cards: list[Card]) -> bytes:
+def _records(cards: list[tuple[Card, bytes | None]]) -> bytes:
     """A run of cards parsed, as a child sends it: each as the cache keeps it."""
-    return marshal.dumps([card_bytes(*card) for card in cards])
+    return marshal.dumps([card_bytes(*card) for card, _ in cards])
 
 
-def _cards(sent: bytes) -> list[Card]:
-    return [card_of_bytes(stored) for stored in marshal.loads(sent)]
+def _cards(sent: bytes) -> list[tuple[Card, bytes | None]]:
+    """A run a child sent: each card, and its bytes as the cache keeps it."""
+    return [(card_of_bytes(stored), stored) for stored in marshal.loads(sent)]
 
 
 def _remember_card(card: _Unparsed, cache: Cache, stored: bytes) -> None:

@@ -431,7 +431,7 @@ def test_a_build_whose_helpers_fail_makes_everything_itself(
         monkeypatch.setattr(os, "fork", counted)
     here = build(content, tmp_path / "here")
     # forks asked for: the cards parsed (one child, sharing them), quotes searched (two), placed
-    # (two), claims (two), the pages' digests, the pages (two), the data files' entries
+    # (two), claims (two), the pages' digests, the pages (two), the data files' entries (two)
     assert len(tried) == 12
     assert here.check.problems == alone.check.problems
     assert tree(tmp_path / "alone") == tree(tmp_path / "here")

@@ -829,9 +829,19 @@ def test_two_process_card_reading_gives_the_same_result(
         forks.append(fn)
         return real_shared(fn, runs, across)
 
+    crossed: list[int] = []  # the runs of cards a child sent, read back here
+    real_cards = readers._cards
+
+    def counted_cards(sent: bytes) -> Any:
+        got = real_cards(sent)
+        crossed.append(len(got))
+        return got
+
     def read(parallel_from: int, store: cache.Cache | None) -> Any:
         forks.clear()
+        crossed.clear()
         with monkeypatch.context() as mp:
+            mp.setattr(readers, "_cards", counted_cards)
             mp.setattr(readers, "PARALLEL_CARDS", parallel_from)
             mp.setattr(readers, "CARD_RUNS", 3)  # (runs of several cards, and one shorter)
             mp.setattr(parallel, "in_two", counted)
@@ -841,6 +851,7 @@ def test_two_process_card_reading_gives_the_same_result(
             result = check(content, cache=store)
         assert result.content is not None
         assert len(forks) == (parallel_from == 1)  # (the quotes: too few to verify in two)
+        assert (sum(crossed) > 0) == (parallel_from == 1)  # some cards parsed by the child
         return list(result.content.facts.items()), result.problems
 
     alone, both = cache.Cache(), cache.Cache()

@@ -229,7 +229,25 @@ def test_shared_work_raises_either_sides_exception_here(bad: int) -> None:
     with pytest.raises(ValueError, match=f"bad item {bad}"):
         for x in parallel.each_shared(fn, list(range(8))):
             got.append(x)
-    assert got == list(range(bad if bad % 2 == 0 else bad - 1))  # (an odd one is made first)
+    assert got == list(range(bad))  # every item before it, as in one process
+    assert _children() == before
+
+
+def test_shared_work_failing_on_both_sides_raises_the_first_failure() -> None:
+    """The child's item 2 and this process's item 3 both fail: item 2's failure is raised,
+    after items 0 and 1, as one process making them in order would."""
+
+    def fn(i: int) -> int:
+        if i in (2, 3):
+            raise ValueError(f"bad item {i}")
+        return i
+
+    before = _children()
+    got = []
+    with pytest.raises(ValueError, match="bad item 2"):
+        for x in parallel.each_shared(fn, list(range(8))):
+            got.append(x)
+    assert got == [0, 1]
     assert _children() == before
 
 

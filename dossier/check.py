@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,16 +169,41 @@ def check_only(
         return _verify(content, problems, strict, cache)
 
 
+#: From this many files in sources/, a check with no cache has them read and normalised by
+#: a second process while this one reads the cards (see ``readers.read_content_prepared``).
+PARALLEL_SOURCES = 200
+
+
 def _check(root: Path, strict: bool, cache: Cache | None) -> CheckResult:
-    content, problems = read_content(root, cache)
+    ready: dict[str, quotes.Source] = {}
+    if cache is None and parallel.usable() and _files_in(root / "sources") >= PARALLEL_SOURCES:
+        content, problems, ready = readers.read_content_prepared(root, quotes.Source)
+    else:
+        content, problems = read_content(root, cache)
     if content is None:
         return CheckResult(None, _finish(problems, strict))
-    return _verify(content, problems, strict, cache)
+    return _verify(content, problems, strict, cache, ready)
 
 
-def _verify(content: Content, problems: list[Problem], strict: bool, cache: Cache | None) -> CheckResult:
-    """Verify every quote of ``content``; ``problems`` are the reading's, added to."""
-    prepared = _Prepared(content)
+def _files_in(folder: Path) -> int:
+    """How many entries ``folder`` holds (0: it cannot be listed; the reader says why)."""
+    try:
+        with os.scandir(folder) as entries:
+            return sum(1 for _ in entries)
+    except OSError:
+        return 0
+
+
+def _verify(
+    content: Content,
+    problems: list[Problem],
+    strict: bool,
+    cache: Cache | None,
+    ready: dict[str, quotes.Source] | None = None,
+) -> CheckResult:
+    """Verify every quote of ``content``; ``problems`` are the reading's, added to;
+    ``ready``: sources normalised already, by id."""
+    prepared = _Prepared(content, ready)
     settings = content.dossier.quotes
     # Which quotes need a search: those the cache cannot answer.
     results: dict[tuple[str, int], quotes.Match | quotes.Miss] = {}
@@ -196,7 +222,7 @@ def _verify(content: Content, problems: list[Problem], strict: bool, cache: Cach
                     continue
             todo.append(((fact.id, i), ev.quote, ev.source.id))
     if len(todo) >= PARALLEL_MIN and parallel.usable():
-        searched = _verify_in_two(todo, content, settings)
+        searched = _verify_in_two(todo, prepared, settings)
     else:
         searched = {where: quotes.verify(quote, prepared[sid], settings) for where, quote, sid in todo}
     if cache is not None:  # (what the cache answered it holds already)
@@ -239,25 +265,21 @@ Task = tuple[tuple[str, int], str, str]
 
 
 def _verify_in_two(
-    todo: list[Task], content: Content, settings: quotes.Settings
+    todo: list[Task], prepared: _Prepared, settings: quotes.Settings
 ) -> dict[tuple[str, int], quotes.Match | quotes.Miss]:
-    """Search quotes in two processes, split by source so each normalises only its own.
-    A child sends its matches back as plain tuples in marshal's bytes (15,000 matches:
-    0.1 s sent and read, where pickling the objects took 0.2) and its misses (rare) as
-    they are."""
+    """Search quotes in two processes, split by source so each normalises only its own
+    (those not normalised already: each child adds to its copy of ``prepared``). A child
+    sends its matches back as plain tuples in marshal's bytes (15,000 matches: 0.1 s sent
+    and read, where pickling the objects took 0.2) and its misses (rare) as they are."""
     by_source: dict[str, list[Task]] = {}
     for task in todo:
         by_source.setdefault(task[2], []).append(task)
-    prepared: dict[str, quotes.Source] = {}  # in each child, its own
 
     def verify(tasks: list[Task]) -> tuple[bytes, list[tuple[tuple[str, int], quotes.Miss]]]:
         found: list[tuple[tuple[str, int], tuple[object, ...]]] = []
         missed = []
         for where, quote, sid in tasks:
-            source = prepared.get(sid)
-            if source is None:
-                source = prepared[sid] = quotes.Source(content.sources[sid].text)
-            result = quotes.verify(quote, source, settings)
+            result = quotes.verify(quote, prepared[sid], settings)
             if isinstance(result, quotes.Match):
                 found.append((where, (result.spans, result.nspans, result.warnings)))
             else:
@@ -282,8 +304,8 @@ _FIX = {
 class _Prepared(dict[str, quotes.Source]):
     """Sources normalised on first use: with a warm cache most never need it."""
 
-    def __init__(self, content: Content) -> None:
-        super().__init__()
+    def __init__(self, content: Content, ready: dict[str, quotes.Source] | None = None) -> None:
+        super().__init__(ready or {})
         self.content = content
 
     def __missing__(self, sid: str) -> quotes.Source:

@@ -126,6 +126,36 @@ def each_shared(
             _let_go([child], unfinished=taken < theirs)
 
 
+@contextlib.contextmanager
+def beside(fn: Callable[[], R]) -> Iterator[Callable[[], R]]:
+    """``fn()`` made by a forked child while the caller goes on: the block is given a
+    function that waits for the result and returns it (pickled across), or raises what
+    ``fn`` raised there. Where no child could be forked, or it died, ``fn()`` is made here
+    when the result is asked for; asked for again, the result is the same one. The child
+    is let go when the block ends (stopped, if its result was never taken)."""
+    child = _start(lambda _: fn(), [None], [])
+    made: list[R] = []
+
+    def result() -> R:
+        nonlocal child
+        if not made:
+            got = _next_of(child)  # (a child that died is let go by it)
+            if got is _ENDED:
+                child = None
+                got = fn()
+            elif child is not None:
+                _let_go([child], unfinished=False)
+                child = None
+            made.append(cast(R, got))
+        return made[0]
+
+    try:
+        yield result
+    finally:
+        if child is not None:
+            _let_go([child], unfinished=True)
+
+
 def _start(
     fn: Callable[[T], R], items: Sequence[T], others: list[BinaryIO]
 ) -> tuple[int, BinaryIO] | None:

@@ -403,6 +403,7 @@ def test_a_build_whose_helpers_fail_makes_everything_itself(
     for module, name in [
         (readers, "PARALLEL_CARDS"),
         (check, "PARALLEL_MIN"),
+        (check, "PARALLEL_SOURCES"),
         (build_module, "PARALLEL_DIGESTS"),
         (data, "PARALLEL_ENTRIES"),
     ]:
@@ -430,9 +431,10 @@ def test_a_build_whose_helpers_fail_makes_everything_itself(
         monkeypatch.setattr(parallel, "_send", dying)
         monkeypatch.setattr(os, "fork", counted)
     here = build(content, tmp_path / "here")
-    # forks asked for: the cards parsed (one child, sharing them), quotes searched (two), placed
-    # (two), claims (two), the pages' digests, the pages (two), the data files' entries (two)
-    assert len(tried) == 12
+    # forks asked for: the sources read (one child), the cards parsed (one, sharing them),
+    # quotes searched (two), placed (two), claims (two), the pages' digests, the pages (two),
+    # the data files' entries (two)
+    assert len(tried) == 13
     assert here.check.problems == alone.check.problems
     assert tree(tmp_path / "alone") == tree(tmp_path / "here")
     result = CliRunner().invoke(main, ["build", str(content), "--out", str(tmp_path / "cli")])

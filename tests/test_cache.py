@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+import os
 from pathlib import Path
 from typing import Any
 
@@ -193,15 +194,24 @@ def test_two_process_verification_gives_the_same_result(tmp_path: Path, monkeypa
         split.append(halves)
         return real(fn, halves)
 
+    beside: list[object] = []
+    real_beside = parallel.beside
+
+    def counted_beside(fn: Any) -> Any:
+        beside.append(fn)
+        return real_beside(fn)
+
     try:
         mp.setattr(check_module, "PARALLEL_MIN", 1)
+        mp.setattr(check_module, "PARALLEL_SOURCES", 1)  # (the sources read and normalised in a child)
         mp.setattr(parallel, "usable", _forkable)  # (one core is enough to fork)
         mp.setattr(parallel, "in_two", counted)
+        mp.setattr(parallel, "beside", counted_beside)
         both = check(repo / "content")
     finally:
         mp.undo()
     [halves] = split  # the quotes searched by two children, some each
-    assert len(halves) == 2 and all(halves)
+    assert len(halves) == 2 and all(halves) and len(beside) == 1
     assert both.matches == alone.matches
     assert both.problems == alone.problems
     content = make_content(
@@ -918,9 +928,9 @@ def test_a_card_rewritten_as_it_is_read_is_read_again_next_time(
     real = readers._Reader.read_bytes
     rewrites = []
 
-    def read_then_rewrite(self: Any, path: Path, limit: int, *args: Any, **kwargs: Any) -> Any:
+    def read_then_rewrite(self: Any, path: Path | str, limit: int, *args: Any, **kwargs: Any) -> Any:
         data = real(self, path, limit, *args, **kwargs)
-        if path.name == "a.yaml" and not rewrites:
+        if os.path.basename(path) == "a.yaml" and not rewrites:
             rewrites.append(path)
             card.write_text(CARD.replace("Putin gave Kim a car.", "A claim written meanwhile."))
         return data

@@ -143,7 +143,12 @@ _HOOKED = False
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     if _OPENED is not None and event == "open" and isinstance(args[0], str | bytes | os.PathLike):
-        _OPENED.append(os.path.realpath(os.path.abspath(os.fsdecode(args[0]))))
+        path = os.path.abspath(os.fsdecode(args[0]))
+        if isinstance(args[2], int) and args[2] & getattr(os, "O_NOFOLLOW", 0):
+            # (an open that follows no link at the end reaches that name in its real folder)
+            _OPENED.append(os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path)))
+        else:
+            _OPENED.append(os.path.realpath(path))
 
 
 @contextmanager

@@ -289,3 +289,47 @@ def test_shared_work_stopped_early_leaves_no_child_behind() -> None:
     assert next(results) == 0
     results.close()
     assert _children() == before
+
+
+@pytest.mark.parametrize("how", ["forked", "refused", "dies"])
+def test_work_beside_is_made_by_a_child_or_else_here_once(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """``beside``: the result made by a child while the block goes on; made here where no
+    child could be forked or it died; asked for twice, the same one, made once."""
+    me = os.getpid()
+    if how == "refused":
+        _refused(monkeypatch)
+    made_here: list[int] = []
+
+    def fn() -> tuple[int, list[int]]:
+        if os.getpid() == me:
+            made_here.append(1)
+        elif how == "dies":
+            os._exit(3)
+        return os.getpid(), list(range(1000))
+
+    before = _children()
+    with parallel.beside(fn) as result:
+        pid, items = result()
+        assert result() == (pid, items) and result()[1] is items
+        assert _children() == before  # (taken: waited for)
+    assert items == list(range(1000))
+    assert (pid != me and made_here == []) if how == "forked" else (pid == me and made_here == [1])
+    assert _children() == before
+
+
+def test_work_beside_raises_its_exception_here_and_untaken_is_stopped() -> None:
+    def fails() -> int:
+        raise ValueError("no such source")
+
+    before = _children()
+    with parallel.beside(fails) as result, pytest.raises(ValueError, match="no such source"):
+        result()
+    assert _children() == before
+
+    def never_ends() -> int:
+        signal.pause()
+        return 0
+
+    with parallel.beside(never_ends):
+        pass  # (not asked for: the child is stopped, not waited on forever)
+    assert _children() == before

@@ -9,7 +9,7 @@ import pytest
 
 from dossier.check import check
 from dossier.problems import Problem
-from dossier.readers import MAX_CARD_BYTES, read_content
+from dossier.readers import MAX_CARD_BYTES, read_content, read_content_prepared
 
 from .conftest import CARD, SOURCE_TEXT, make_content, write
 
@@ -132,6 +132,48 @@ def test_a_card_that_grows_once_its_size_is_taken_is_read_whole(
         assert [(p.code, p.message) for p in problems] == [
             ("file-too-large", f"the file is larger than {MAX_CARD_BYTES:,} bytes")
         ]
+
+
+def test_a_short_read_is_read_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read that gives fewer bytes than ``fstat`` promised is not taken for the end."""
+    real = os.read
+
+    def short(fd: int, n: int) -> bytes:
+        return real(fd, max(1, n // 3))
+
+    monkeypatch.setattr(os, "read", short)
+    content = make_content(tmp_path / "content")
+    model, problems = read_content(content)
+    assert problems == [] and model is not None
+    assert model.sources["wire"].text == SOURCE_TEXT and model.facts["gift"].claim == "Putin gave Kim a car."
+
+
+def _troubled(root: Path) -> Path:
+    """A dossier with problems in its sources and its cards, for readers to agree on."""
+    make_content(root, {"gift.yaml": CARD, "b.yaml": CARD.replace("wire", "nowhere"), "Bad.yaml": CARD})
+    write(root, "sources/lonely.txt", "text")
+    write(root, "sources/wire.md", "other text")
+    write(root, "sources/odd.txt", "An odd text.\n")
+    write(root, "sources/odd.yaml", "title: [1, 2]\n")
+    write(root, "facts/c.yaml", "claim: [unclosed\n")
+    return root
+
+
+@pytest.mark.parametrize("forked", [True, False])
+def test_sources_read_beside_the_cards_are_read_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
+    """``read_content_prepared``: the content and problems ``read_content`` gives, and each
+    source's text prepared, whether a child read the sources or (none forked) this process."""
+    if not forked:
+        monkeypatch.setattr(os, "fork", lambda: (_ for _ in ()).throw(OSError(11, "no more processes")))
+    root = _troubled(tmp_path / "content")
+    model, problems = read_content(root)
+    got, got_problems, prepared = read_content_prepared(root, str.upper)
+    assert model is not None and got == model
+    assert sorted(got_problems, key=Problem.sort_key) == sorted(problems, key=Problem.sort_key)
+    assert {p.code for p in problems} >= {"missing-file", "duplicate-id", "invalid-value", "unknown-source"}
+    assert prepared == {sid: s.text.upper() for sid, s in model.sources.items()} and prepared
 
 
 def test_invalid_utf8_names_the_byte(tmp_path: Path) -> None:

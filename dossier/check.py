@@ -169,15 +169,17 @@ def check_only(
         return _verify(content, problems, strict, cache)
 
 
-#: From this many files in sources/, a check with no cache has them read and normalised by
-#: a second process while this one reads the cards (see ``readers.read_content_prepared``).
+#: From this many files in sources/, a check that will search every quote (no cache, or
+#: one that knows no card) has them read and normalised by a second process while this one
+#: reads the cards (see ``readers.read_content_prepared``).
 PARALLEL_SOURCES = 200
 
 
 def _check(root: Path, strict: bool, cache: Cache | None) -> CheckResult:
     ready: dict[str, quotes.Source] = {}
-    if cache is None and parallel.usable() and _files_in(root / "sources") >= PARALLEL_SOURCES:
-        content, problems, ready = readers.read_content_prepared(root, quotes.Source)
+    everything = cache is None or not cache.cards
+    if everything and parallel.usable() and _files_in(root / "sources") >= PARALLEL_SOURCES:
+        content, problems, ready = readers.read_content_prepared(root, quotes.Source, cache)
     else:
         content, problems = read_content(root, cache)
     if content is None:

@@ -247,26 +247,56 @@ def read_content(
 
 
 def read_content_prepared(
-    root: Path, prepare: Callable[[str], T]
+    root: Path, prepare: Callable[[str], T], cache: Cache | None = None
 ) -> tuple[Content | None, list[Problem], dict[str, T]]:
-    """``read_content(root)`` (every file, no cache), and ``prepare(text)`` of each source
+    """``read_content(root, cache)`` (every file), and ``prepare(text)`` of each source
     read, by source id: the sources are read and prepared by a forked child while this
-    process reads the cards (made here where no child can be), to the same result."""
+    process reads the cards (made here where no child can be), to the same result. What
+    the child adds to a cache (each source's metadata, the texts it extracted) is added
+    here as reading them here would have added it."""
 
-    def sources_read() -> tuple[dict[str, Source], set[str], list[Problem], dict[str, T]]:
+    def sources_read() -> tuple[dict[str, Source], set[str], list[Problem], dict[str, T], _Added | None]:
         rs = _Reader(root)
-        sources, ids = _read_sources(rs, root / "sources", None)
-        return sources, ids, rs.problems, {sid: prepare(s.text) for sid, s in sources.items()}
+        mine = None if cache is None else Cache(extracted=dict(cache.extracted))
+        sources, ids = _read_sources(rs, root / "sources", mine)
+        prepared = {sid: prepare(s.text) for sid, s in sources.items()}
+        return sources, ids, rs.problems, prepared, None if mine is None else _added(mine, cache)
 
     r = _Reader(root)
     with parallel.beside(sources_read) as sources_got:
-        dossier = _read_dossier(r, root / "dossier.yaml", None)
-        entities = _read_entities(r, root / "entities.yaml", None)
-        facts = _read_facts(r, root / "facts", None)
-        sources, source_ids, problems, prepared = sources_got()
+        dossier = _read_dossier(r, root / "dossier.yaml", cache)
+        entities = _read_entities(r, root / "entities.yaml", cache)
+        facts = _read_facts(r, root / "facts", cache)
+        sources, source_ids, problems, prepared, added = sources_got()
     r.problems.extend(problems)
+    if cache is not None and added is not None:
+        _add(cache, added)
     content, problems = _content(r, root, dossier, entities, (sources, source_ids), facts)
     return content, problems, prepared
+
+
+#: What reading the sources added to a cache of their own: the cards' part's new entries
+#: (their metadata), the texts newly extracted, and the extracted texts used.
+_Added = tuple[list[tuple[tuple[str, str], bytes]], dict[str, tuple[str, tuple[int, ...]]], set[str]]
+
+
+def _added(mine: Cache, base: Cache | None) -> _Added:
+    known = base.extracted if base is not None else {}
+    new = {d: text for d, text in mine.extracted.items() if d not in known}
+    return list(mine.cards.items()), new, mine.used_extracted
+
+
+def _add(cache: Cache, added: _Added) -> None:
+    metas, extracted, used = added
+    for key, stored in metas:
+        if cache.cards.get(key) == stored:
+            cache.used_cards.add(key)  # (as a hit reading them here marks it)
+        else:
+            cache.put_card_bytes(key, stored)
+    if extracted:
+        cache.extracted.update(extracted)
+        cache.changed = cache.costly = True
+    cache.used_extracted |= used
 
 
 def _content(

@@ -176,6 +176,27 @@ def test_sources_read_beside_the_cards_are_read_the_same(
     assert prepared == {sid: s.text.upper() for sid, s in model.sources.items()} and prepared
 
 
+def test_sources_read_beside_fill_a_cache_as_reading_them_here_does(tmp_path: Path) -> None:
+    """What a child reading the sources adds to a cache (their metadata, the texts of an
+    HTML and a PDF) and marks as used is what reading them here adds and marks, into an
+    empty cache and into one that knows them all."""
+    from dossier import cache
+
+    from .test_sources import HTML, PDF, add_source
+
+    root = _troubled(tmp_path / "content")
+    add_source(root, "notice", "html", HTML)
+    add_source(root, "report", "pdf", PDF)
+    here, beside = cache.Cache(), cache.Cache()
+    for _ in range(2):  # (empty, then warm)
+        read_content(root, here)
+        read_content_prepared(root, len, beside)
+        fields = ("cards", "extracted", "used_cards", "used_extracted", "changed", "cheap", "costly")
+        assert [getattr(beside, f) for f in fields] == [getattr(here, f) for f in fields]
+        assert beside.extracted and beside.used_extracted and len(beside.cards) > 3
+        here, beside = cache.load_bytes(cache.dump(here)), cache.load_bytes(cache.dump(beside))
+
+
 def test_invalid_utf8_names_the_byte(tmp_path: Path) -> None:
     content = make_content(tmp_path / "content")
     write(content, "sources/wire.txt", SOURCE_TEXT.encode() + b"caf\xe9\n")

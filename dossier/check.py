@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from . import parallel, quotes, readers
 from . import survey as surveys
@@ -207,93 +208,105 @@ def _verify(
     ``ready``: sources normalised already, by id."""
     prepared = _Prepared(content, ready)
     settings = content.dossier.quotes
-    # Which quotes need a search: those the cache cannot answer.
-    results: dict[tuple[str, int], quotes.Match | quotes.Miss] = {}
-    todo: list[tuple[tuple[str, int], str, str]] = []
-    keys: dict[tuple[str, int], bytes] = {}
-    for fact in content.facts.values():
-        for i, ev in enumerate(fact.evidence):
-            if ev.source.id not in content.sources:
-                continue  # unknown or unreadable source: already reported
-            if cache is not None:
-                source = content.sources[ev.source.id]
-                k = keys[(fact.id, i)] = cache_key(ev.quote, source.sha256, source.kind, settings)
-                hit = cache.get(k)
-                if hit is not None:
-                    results[(fact.id, i)] = hit
-                    continue
-            todo.append(((fact.id, i), ev.quote, ev.source.id))
-    if len(todo) >= PARALLEL_MIN and parallel.usable():
-        searched = _verify_in_two(todo, prepared, settings)
+    sources = content.sources
+    # Every quote of a source that was read (the others are reported already), in order,
+    # and its result; those the cache cannot answer are searched.
+    quoted = [
+        (fact, i, ev)
+        for fact in content.facts.values()
+        for i, ev in enumerate(fact.evidence)
+        if ev.source.id in sources
+    ]
+    results: list[quotes.Match | quotes.Miss | None] = [None] * len(quoted)
+    todo: list[int] = []
+    keys: list[bytes] = []
+    if cache is None:
+        todo = list(range(len(quoted)))
     else:
-        searched = {where: quotes.verify(quote, prepared[sid], settings) for where, quote, sid in todo}
+        for n, (_, _, ev) in enumerate(quoted):
+            source = sources[ev.source.id]
+            k = cache_key(ev.quote, source.sha256, source.kind, settings)
+            hit = cache.get(k)
+            if hit is not None:
+                results[n] = hit
+            else:
+                todo.append(n)
+                keys.append(k)
+    tasks = [(quoted[n][2].quote, quoted[n][2].source.id) for n in todo]
+    if len(tasks) >= PARALLEL_MIN and parallel.usable():
+        searched = _verify_in_two(tasks, prepared, settings)
+    else:
+        searched = [quotes.verify(quote, prepared[sid], settings) for quote, sid in tasks]
+    for n, found in zip(todo, searched, strict=True):
+        results[n] = found
     if cache is not None:  # (what the cache answered it holds already)
-        for where, _, _ in todo:
-            if isinstance(found := searched[where], quotes.Match):
-                cache.put(keys[where], found)
-    results.update(searched)
+        for k, found in zip(keys, searched, strict=True):
+            if isinstance(found, quotes.Match):
+                cache.put(k, found)
     matches: dict[tuple[str, int], quotes.Match] = {}
-    for fact in content.facts.values():
-        for i, ev in enumerate(fact.evidence):
-            result = results.get((fact.id, i))
-            if result is None:
-                continue
-            if isinstance(result, quotes.Match):
-                matches[(fact.id, i)] = result
-                for code, message in result.warnings:
-                    problems.append(warning(ev.quote_pos, code, message, source=ev.source.id))
-                continue
-            nearest = None
-            details: list[str] = []
-            if result.nearest is not None:
-                n = result.nearest
-                nearest = n.text
-                details.append(f"nearest passage ({_passage_at(content.sources[ev.source.id], n)}): {n.text}")
-                details.extend(n.differences)
-            problems.append(
-                error(
-                    ev.quote_pos,
-                    result.code,
-                    f"{result.message} (source '{ev.source.id}'); {_FIX[result.code]}",
-                    source=ev.source.id,
-                    nearest=nearest,
-                    details=tuple(details),
-                )
+    for (fact, i, ev), result in zip(quoted, results, strict=True):
+        if isinstance(result, quotes.Match):
+            matches[(fact.id, i)] = result
+            for code, message in result.warnings:
+                problems.append(warning(ev.quote_pos, code, message, source=ev.source.id))
+            continue
+        assert result is not None  # (every quote was answered or searched)
+        nearest = None
+        details: list[str] = []
+        if result.nearest is not None:
+            near = result.nearest
+            nearest = near.text
+            details.append(f"nearest passage ({_passage_at(sources[ev.source.id], near)}): {near.text}")
+            details.extend(near.differences)
+        problems.append(
+            error(
+                ev.quote_pos,
+                result.code,
+                f"{result.message} (source '{ev.source.id}'); {_FIX[result.code]}",
+                source=ev.source.id,
+                nearest=nearest,
+                details=tuple(details),
             )
+        )
     return CheckResult(content, _finish(problems, strict), matches, prepared)
 
 
-Task = tuple[tuple[str, int], str, str]
-
-
 def _verify_in_two(
-    todo: list[Task], prepared: _Prepared, settings: quotes.Settings
-) -> dict[tuple[str, int], quotes.Match | quotes.Miss]:
-    """Search quotes in two processes, split by source so each normalises only its own
-    (those not normalised already: each child adds to its copy of ``prepared``). A child
-    sends its matches back as plain tuples in marshal's bytes (15,000 matches: 0.1 s sent
-    and read, where pickling the objects took 0.2) and its misses (rare) as they are."""
-    by_source: dict[str, list[Task]] = {}
-    for task in todo:
-        by_source.setdefault(task[2], []).append(task)
+    tasks: list[tuple[str, str]], prepared: _Prepared, settings: quotes.Settings
+) -> list[quotes.Match | quotes.Miss]:
+    """``quotes.verify`` of each (quote, source id) of ``tasks``, in order, by two
+    processes, the quotes split by source so that each normalises only its own (those not
+    normalised already: each child adds to its copy of ``prepared``). A child sends its
+    matches back as plain tuples in marshal's bytes, in the order of its tasks (15,000
+    matches: 0.1 s sent and read, where pickling the objects took 0.2), and its misses
+    (rare) as they are, by their place."""
+    by_source: dict[str, list[int]] = {}
+    for n, (_, sid) in enumerate(tasks):
+        by_source.setdefault(sid, []).append(n)
+    halves = parallel.halves(list(by_source.values()))
 
-    def verify(tasks: list[Task]) -> tuple[bytes, list[tuple[tuple[str, int], quotes.Miss]]]:
-        found: list[tuple[tuple[str, int], tuple[object, ...]]] = []
+    def verify(half: list[int]) -> tuple[bytes, list[tuple[int, quotes.Miss]]]:
+        found: list[tuple[object, ...] | None] = []
         missed = []
-        for where, quote, sid in tasks:
+        for n in half:
+            quote, sid = tasks[n]
             result = quotes.verify(quote, prepared[sid], settings)
             if isinstance(result, quotes.Match):
-                found.append((where, (result.spans, result.nspans, result.warnings)))
+                found.append((result.spans, result.nspans, result.warnings))
             else:
-                missed.append((where, result))
+                found.append(None)
+                missed.append((n, result))
         return marshal.dumps(found), missed
 
-    results: dict[tuple[str, int], quotes.Match | quotes.Miss] = {}
+    out: list[quotes.Match | quotes.Miss | None] = [None] * len(tasks)
     match = quotes.Match
-    for found, missed in parallel.in_two(verify, parallel.halves(list(by_source.values()))):
-        results.update((where, match(*fields)) for where, fields in marshal.loads(found))
-        results.update(missed)
-    return results
+    for half, (found, missed) in zip(halves, parallel.in_two(verify, halves), strict=True):
+        for n, fields in zip(half, marshal.loads(found), strict=True):
+            if fields is not None:
+                out[n] = match(*fields)
+        for n, miss in missed:
+            out[n] = miss
+    return cast(list[quotes.Match | quotes.Miss], out)
 
 
 _FIX = {

@@ -185,7 +185,11 @@ def _key(word: str) -> str:
 
 
 def parse(quote: str, settings: Settings) -> Parsed:
-    text = normalise_text(quote)
+    return _parsed(normalise_text(quote), settings)
+
+
+def _parsed(text: str, settings: Settings) -> Parsed:
+    """``parse`` of a quote normalised already."""
     if "[" not in text and "..." not in text:  # no mark (most quotes): one piece, no gap
         pieces, gaps = _one_piece(text)
     else:
@@ -458,10 +462,11 @@ def _place_many(parsed: Parsed, text: str, occ: list[list[tuple[int, int]]]) -> 
 
 
 def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match | Miss:
-    found = _found_plainly(quote, source, settings.min_words)
+    said = normalise_text(quote)
+    found = _found_plainly(said, source, settings.min_words)
     if found is not None:
         return found
-    parsed = parse(quote, settings)
+    parsed = _parsed(said, settings)
     if not parsed.pieces or not parsed.has_words(settings.min_words):
         words = parsed.words
         return Miss(
@@ -499,19 +504,19 @@ def verify(quote: str, source: Source, settings: Settings = Settings()) -> Match
             )
         # A substitution beside the omission ("[did not approve] ..."): a negation it puts
         # in (one it drops, the omission's warning has told).
-        if (changed := _negation_changed(skipped, gap.said)) and changed[0] == ADDS_NEGATION:
+        if gap.said and (changed := _negation_changed(skipped, gap.said)) and changed[0] == ADDS_NEGATION:
             warnings.append(changed)
     spans = tuple(source.norm.to_original(s, e) for s, e in placed)
     return Match(spans, tuple(placed), tuple(warnings))
 
 
-def _found_plainly(quote: str, source: Source, min_words: int) -> Match | None:
-    """``verify`` for the usual quote, where it is found: no mark, a letter or digit first
-    (only a first letter may change case), enough words. Its first occurrence with word
-    boundaries respected is the first ``_place`` would take; the same steps, without the
-    pieces, gaps and lists of every occurrence that a quote with marks needs (30,000
-    quotes: 12 us each, was 20). None: the full path decides (and explains a miss)."""
-    text = normalise_text(quote)
+def _found_plainly(text: str, source: Source, min_words: int) -> Match | None:
+    """``verify`` for the usual quote (``text``, normalised), where it is found: no mark,
+    a letter or digit first (only a first letter may change case), enough words. Its first
+    occurrence with word boundaries respected is the first ``_place`` would take; the same
+    steps, without the pieces, gaps and lists of every occurrence that a quote with marks
+    needs (30,000 quotes: 12 us each, was 20). None: the full path decides (and explains a
+    miss)."""
     if len(text) < 2 or "[" in text or "..." in text or not text[0].isalnum():
         return None
     n = min_words

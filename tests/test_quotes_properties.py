@@ -630,7 +630,7 @@ def test_a_quote_found_plainly_is_found_as_the_full_path_finds_it(quote: str, te
     from dossier import quotes
 
     source, opts = Source(text), Settings(min_words=n)
-    plainly = quotes._found_plainly(quote, source, n)
+    plainly = quotes._found_plainly(normalise_text(quote), source, n)
     with mock.patch.object(quotes, "_found_plainly", lambda *args: None):
         full = verify(quote, source, opts)
     if plainly is not None:
@@ -648,7 +648,7 @@ def test_most_quotes_of_the_default_dossier_are_found_plainly() -> None:
     result = check(Path(__file__).resolve().parent.parent / "content")
     assert result.content is not None
     found = [
-        quotes._found_plainly(ev.quote, result.prepared[ev.source.id], 3)
+        quotes._found_plainly(normalise_text(ev.quote), result.prepared[ev.source.id], 3)
         for fact in result.content.facts.values()
         for ev in fact.evidence
     ]

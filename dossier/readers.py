@@ -250,33 +250,41 @@ def read_content_prepared(
     root: Path, prepare: Callable[[str], T], cache: Cache | None = None
 ) -> tuple[Content | None, list[Problem], dict[str, T]]:
     """``read_content(root, cache)`` (every file), and ``prepare(text)`` of each source
-    read, by source id: the sources are read and prepared by a forked child while this
-    process reads the cards (made here where no child can be), to the same result. What
-    the child adds to a cache (each source's metadata, the texts it extracted) is added
-    here as reading them here would have added it."""
+    read, by source id: all but the cards (dossier.yaml, entities.yaml, the sources) are
+    read, and the sources prepared, by a forked child while this process reads the cards
+    (made here where no child can be), to the same result. What the child adds to a cache
+    (the two files' trees, each source's metadata, the texts it extracted) is added here as
+    reading them here would have added it."""
 
-    def sources_read() -> tuple[dict[str, Source], set[str], list[Problem], dict[str, T], _Added | None]:
+    def rest_read() -> tuple[_Rest, list[Problem], dict[str, T], _Added | None]:
         rs = _Reader(root)
         mine = None if cache is None else Cache(extracted=dict(cache.extracted))
-        sources, ids = _read_sources(rs, root / "sources", mine)
-        prepared = {sid: prepare(s.text) for sid, s in sources.items()}
-        return sources, ids, rs.problems, prepared, None if mine is None else _added(mine, cache)
+        dossier = _read_dossier(rs, root / "dossier.yaml", mine)
+        entities = _read_entities(rs, root / "entities.yaml", mine)
+        sources = _read_sources(rs, root / "sources", mine)
+        prepared = {sid: prepare(s.text) for sid, s in sources[0].items()}
+        added = None if mine is None else _added(mine, cache)
+        return (dossier, entities, sources), rs.problems, prepared, added
 
     r = _Reader(root)
-    with parallel.beside(sources_read) as sources_got:
-        dossier = _read_dossier(r, root / "dossier.yaml", cache)
-        entities = _read_entities(r, root / "entities.yaml", cache)
+    with parallel.beside(rest_read) as rest_got:
         facts = _read_facts(r, root / "facts", cache)
-        sources, source_ids, problems, prepared, added = sources_got()
+        (dossier, entities, sources), problems, prepared, added = rest_got()
     r.problems.extend(problems)
     if cache is not None and added is not None:
         _add(cache, added)
-    content, problems = _content(r, root, dossier, entities, (sources, source_ids), facts)
+    content, problems = _content(r, root, dossier, entities, sources, facts)
     return content, problems, prepared
 
 
-#: What reading the sources added to a cache of their own: the cards' part's new entries
-#: (their metadata), the texts newly extracted, and the extracted texts used.
+#: What a dossier holds but its cards: dossier.yaml, entities.yaml, the sources and the ids
+#: of all there are.
+_Rest = tuple[Dossier | None, dict[str, Entity], tuple[dict[str, Source], set[str]]]
+
+
+#: What reading all but the cards added to a cache of their own: the cards' part's entries
+#: (the trees of dossier.yaml and entities.yaml, the sources' metadata), the texts newly
+#: extracted, and the extracted texts used.
 _Added = tuple[list[tuple[tuple[str, str], bytes]], dict[str, tuple[str, tuple[int, ...]]], set[str]]
 
 

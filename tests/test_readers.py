@@ -156,6 +156,7 @@ def _troubled(root: Path) -> Path:
     write(root, "sources/odd.txt", "An odd text.\n")
     write(root, "sources/odd.yaml", "title: [1, 2]\n")
     write(root, "facts/c.yaml", "claim: [unclosed\n")
+    write(root, "entities.yaml", "putin:\n  name: Vladimir Putin\n  kind: person\nrobot:\n  kind: droid\n")
     return root
 
 
@@ -173,6 +174,7 @@ def test_sources_read_beside_the_cards_are_read_the_same(
     assert model is not None and got == model
     assert sorted(got_problems, key=Problem.sort_key) == sorted(problems, key=Problem.sort_key)
     assert {p.code for p in problems} >= {"missing-file", "duplicate-id", "invalid-value", "unknown-source"}
+    assert any(p.pos.file.endswith("entities.yaml") for p in problems)
     assert prepared == {sid: s.text.upper() for sid, s in model.sources.items()} and prepared
 
 

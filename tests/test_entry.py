@@ -114,7 +114,7 @@ def test_run_exits_at_once_with_the_code_main_ended_with(
     """(That what was printed is flushed first: the next test, in a process of its own.)"""
     from dossier import cli
 
-    def main() -> None:
+    def main(**extra: object) -> None:
         raise SystemExit(ended)
 
     told: list[str] = []
@@ -131,10 +131,39 @@ def test_run_exits_at_once_with_the_code_main_ended_with(
     assert told == ["a message\n" if code == 1 else ""]
 
 
+@pytest.mark.parametrize("cached", [False, True])
+def test_run_holds_a_checks_result_to_the_exit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cached: bool
+) -> None:
+    """What a check read is let go by the exit, not object by object before it: the check's
+    result is still held when ``run`` exits, with a cache or none."""
+    from dossier import cli
+    from dossier.check import CheckResult
+
+    keepers: list[list[object]] = []
+
+    class Recorded(cli._Held):
+        def __init__(self) -> None:
+            super().__init__()
+            keepers.append(self)
+
+    content = make_content(tmp_path / "content")
+    args = ["check", str(content)] + ([] if cached else ["--no-cache"])
+    monkeypatch.setattr(sys, "argv", ["dossier", *args])
+    monkeypatch.setattr(cli, "_Held", Recorded)
+    monkeypatch.setattr(os, "_exit", lambda status: (_ for _ in ()).throw(_Exited(status)))
+    with pytest.raises(_Exited) as exc:
+        cli.run()
+    assert exc.value.args == (0,)
+    [keeper] = keepers
+    assert [type(x) for x in keeper] == [CheckResult]
+    assert cli.held("a value") == "a value"  # (no command running: nothing held)
+
+
 def test_what_was_printed_and_not_flushed_comes_out(tmp_path: Path) -> None:
     code = (
         "from dossier import cli\n"
-        "def main():\n"
+        "def main(**extra):\n"
         "    print('printed, never flushed', end='')\n"
         "    raise SystemExit(3)\n"
         "cli.main = main\n"

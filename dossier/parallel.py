@@ -29,9 +29,15 @@ R = TypeVar("R")
 
 
 def usable() -> bool:
-    """Are there two cores, and can this system fork? (Asked of ``os``: importing
-    ``multiprocessing`` to ask it costs an update at 10,000 cards 15 ms.)"""
-    return (os.cpu_count() or 1) > 1 and hasattr(os, "fork")
+    """Are there two cores this process may run on, and can this system fork? (Asked of
+    ``os``: importing ``multiprocessing`` to ask it costs an update at 10,000 cards 15 ms.
+    The cores it may run on, where the system says: a process held to one core by
+    ``taskset`` or a container's limit would only share it.)"""
+    if not hasattr(os, "fork"):
+        return False
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) > 1
+    return (os.cpu_count() or 1) > 1
 
 
 def in_two(fn: Callable[[T], R], halves: Sequence[T]) -> list[R]:
@@ -133,7 +139,10 @@ def beside(fn: Callable[[], R]) -> Iterator[Callable[[], R]]:
     ``fn`` raised there. Where no child could be forked, or it died, ``fn()`` is made here
     when the result is asked for; asked for again, the result is the same one. The child
     is let go when the block ends (stopped, if its result was never taken)."""
-    child = _start(lambda _: fn(), [None], [])
+    # (Not where children reap themselves, as ``ahead`` says: one stopped early could not
+    # be waited for; the work is then made here.)
+    reaped = signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN
+    child = None if reaped else _start(lambda _: fn(), [None], [])
     made: list[R] = []
 
     def result() -> R:
@@ -198,8 +207,10 @@ def _start(
 
 
 def _picklable(exc: Exception) -> Exception:
+    """``exc``, or its message in a RuntimeError where it would not cross whole (it does
+    not pickle, or its class cannot be made again from what pickling keeps)."""
     try:
-        pickle.dumps(exc)
+        pickle.loads(pickle.dumps(exc))
     except Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
     return exc

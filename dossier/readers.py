@@ -64,15 +64,8 @@ class _Reader(Shown):
         self.dirs_inside: dict[str, bool] = {}
         self.problems: list[Problem] = []
 
-    def inside(self, path: Path | str) -> bool:
-        """Does ``path`` (a link, or in a folder that is one) lead inside the content folder?"""
-        if os.path.islink(path):
-            return Path(path).resolve(strict=True).is_relative_to(self.real_root)
-        return self.dir_inside(os.path.dirname(path))
-
     def dir_inside(self, folder: str) -> bool:
-        """Does ``folder`` (or a link to one) lead inside the content folder? (``inside``
-        for a path known not to be a link, without asking again.)"""
+        """Does ``folder`` (or a link to one) lead inside the content folder?"""
         ok = self.dirs_inside.get(folder)
         if ok is None:
             ok = self.dirs_inside[folder] = Path(folder).resolve(strict=True).is_relative_to(self.real_root)
@@ -87,9 +80,16 @@ class _Reader(Shown):
         if _NOFOLLOW and self.dir_inside(os.path.dirname(path)):
             with contextlib.suppress(OSError):  # (a link, or an error: asked again as a link's)
                 return os.open(path, _READ | _NOFOLLOW)
-        if not self.inside(path):
+        if os.path.islink(path):
+            # Opened by where it leads, not through the link: a link swapped meanwhile is
+            # not followed (the open of the real path follows none at its end).
+            real = Path(path).resolve(strict=True)
+            if not real.is_relative_to(self.real_root):
+                return None
+            return os.open(real, _READ | _NOFOLLOW)
+        if not self.dir_inside(os.path.dirname(path)):
             return None
-        return os.open(path, _READ)
+        return os.open(path, _READ | _NOFOLLOW)
 
     def read_bytes(
         self,
@@ -141,7 +141,9 @@ class _Reader(Shown):
             # As many bytes as fstat gave, in one read, is all there is: what a file held
             # when read. Fewer (a short read) or more (it grew since): read on, to the limit.
             data = os.read(fd, st.st_size + 1)
-            if len(data) != st.st_size:
+            if len(data) < st.st_size:  # a short read: on, to what fstat gave
+                data += _read_upto(fd, st.st_size + 1 - len(data))
+            if len(data) > st.st_size:
                 data += _read_upto(fd, limit + 1 - len(data))
         except OSError as exc:
             self.problems.append(error(Pos(shown), code, f"cannot read the file: {_reason(exc)}"))
@@ -479,6 +481,13 @@ def _walk(r: _Reader, folder: Path) -> Iterator[tuple[Path, list[str]]]:
         yield base, filenames
 
 
+def _suffix(name: str) -> str:
+    """A file name's suffix, in lower case, as ``Path.suffix`` has it (``..yaml``'s is
+    ``.yaml``, where ``os.path.splitext`` gives none)."""
+    stem, dot, ext = name.rpartition(".")
+    return f".{ext.lower()}" if dot and stem and ext else ""
+
+
 def _id_of(r: _Reader, path: Path | str) -> str | None:
     stem = (path.name if isinstance(path, Path) else os.path.basename(path)).rsplit(".", 1)[0]
     if ID_RE.match(stem):
@@ -504,8 +513,7 @@ def _read_sources(
     metas: dict[str, str] = {}
     prefix = os.path.join(str(folder), "")
     for name in _top_files(r, folder):
-        stem, dot, ext = name.rpartition(".")
-        suffix = f".{ext.lower()}" if dot and stem and ext else ""  # (as Path.suffix)
+        suffix = _suffix(name)
         if suffix not in TEXT_SUFFIXES and suffix != ".yaml":
             continue
         sid = _id_of(r, prefix + name)
@@ -677,7 +685,7 @@ def _read_facts(
         _read_cards(r, todo, cache, out)
         return out, set(files)
     for path in _listing(r, folder):
-        if os.path.splitext(path)[1].lower() not in (".yaml", ".yml"):
+        if _suffix(os.path.basename(path)) not in (".yaml", ".yml"):
             continue
         fid = _id_of(r, path)
         if fid is None:

@@ -403,7 +403,7 @@ def test_a_build_whose_helpers_fail_makes_everything_itself(
     for module, name in [
         (readers, "PARALLEL_CARDS"),
         (check, "PARALLEL_MIN"),
-        (check, "PARALLEL_SOURCES"),
+        (check, "PARALLEL_READ"),
         (build_module, "PARALLEL_DIGESTS"),
         (data, "PARALLEL_ENTRIES"),
     ]:

@@ -203,7 +203,7 @@ def test_two_process_verification_gives_the_same_result(tmp_path: Path, monkeypa
 
     try:
         mp.setattr(check_module, "PARALLEL_MIN", 1)
-        mp.setattr(check_module, "PARALLEL_SOURCES", 1)  # (the sources read and normalised in a child)
+        mp.setattr(check_module, "PARALLEL_READ", 1)  # (all but the cards read in a child)
         mp.setattr(parallel, "usable", _forkable)  # (one core is enough to fork)
         mp.setattr(parallel, "in_two", counted)
         mp.setattr(parallel, "beside", counted_beside)

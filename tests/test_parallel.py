@@ -80,6 +80,33 @@ def test_an_exception_that_does_not_pickle_is_raised_as_its_message() -> None:
         parallel.in_two(fn, [1, 2])
 
 
+def test_an_exception_that_cannot_be_made_again_is_raised_as_its_message() -> None:
+    """One that pickles, but whose class cannot be made again from what pickling kept (a
+    second argument its ``__init__`` requires), crosses as its message."""
+
+    class Two(Exception):
+        def __init__(self, what: str, where: int) -> None:
+            super().__init__(f"{what} at {where}")
+
+    def fn(i: int) -> int:
+        raise Two("two args", i)
+
+    with pytest.raises(RuntimeError, match="Two: two args at"):
+        parallel.in_two(fn, [1, 2])
+
+
+def test_one_core_to_run_on_is_not_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cores this process may run on count (``taskset``, a container), not the
+    machine's."""
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("this system does not say which cores a process may run on")
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})
+    assert not parallel.usable()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3})
+    assert parallel.usable()
+
+
 def _made_by(parent: int, dies_at: int | None = None) -> Callable[[int], tuple[int, int]]:
     """Each item and the process that made it; in a child, dying at item ``dies_at`` (as
     if killed, or out of memory)."""
@@ -291,13 +318,15 @@ def test_shared_work_stopped_early_leaves_no_child_behind() -> None:
     assert _children() == before
 
 
-@pytest.mark.parametrize("how", ["forked", "refused", "dies"])
+@pytest.mark.parametrize("how", ["forked", "refused", "dies", "children reap themselves"])
 def test_work_beside_is_made_by_a_child_or_else_here_once(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
     """``beside``: the result made by a child while the block goes on; made here where no
     child could be forked or it died; asked for twice, the same one, made once."""
     me = os.getpid()
     if how == "refused":
         _refused(monkeypatch)
+    if how == "children reap themselves":  # (one stopped early could not be waited for)
+        monkeypatch.setattr(signal, "getsignal", lambda sig: signal.SIG_IGN)
     made_here: list[int] = []
 
     def fn() -> tuple[int, list[int]]:

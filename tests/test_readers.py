@@ -170,12 +170,41 @@ def test_sources_read_beside_the_cards_are_read_the_same(
         monkeypatch.setattr(os, "fork", lambda: (_ for _ in ()).throw(OSError(11, "no more processes")))
     root = _troubled(tmp_path / "content")
     model, problems = read_content(root)
-    got, got_problems, prepared = read_content_prepared(root, str.upper)
+    got, got_problems, prepared = read_content_prepared(root, lambda text: (text.upper(), os.getpid()))
     assert model is not None and got == model
     assert sorted(got_problems, key=Problem.sort_key) == sorted(problems, key=Problem.sort_key)
     assert {p.code for p in problems} >= {"missing-file", "duplicate-id", "invalid-value", "unknown-source"}
     assert any(p.pos.file.endswith("entities.yaml") for p in problems)
-    assert prepared == {sid: s.text.upper() for sid, s in model.sources.items()} and prepared
+    assert {sid: text for sid, (text, _) in prepared.items()} == {
+        sid: s.text.upper() for sid, s in model.sources.items()
+    }
+    made_by = {pid for _, pid in prepared.values()}
+    assert made_by == ({os.getpid()} if not forked else made_by - {os.getpid()}) and made_by
+
+
+def test_what_a_child_reads_is_as_safe_as_what_is_read_here(tmp_path: Path) -> None:
+    """The sources read by a child: a link leading outside is refused unread, one leading
+    inside is followed, a FIFO does not hang it, and each says so as reading here does."""
+    root = make_content(tmp_path / "content", pin=False)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Putin gave Kim Jong Un a Russian-made car, the secret said.")
+    write(root, "sources/leak.yaml", "title: Leak\n")
+    (root / "sources/leak.txt").symlink_to(secret)
+    write(root, "kept.txt", "Kept inside, and quoted from nowhere.\n")
+    write(root, "sources/kept.yaml", "title: Kept\n")
+    (root / "sources/kept.txt").symlink_to(root / "kept.txt")
+    os.mkfifo(root / "sources/pipe.txt")
+    write(root, "sources/pipe.yaml", "title: Pipe\n")
+    model, problems = read_content(root)
+    got, got_problems, prepared = read_content_prepared(root, lambda text: os.getpid())
+    assert got == model
+    assert sorted(got_problems, key=Problem.sort_key) == sorted(problems, key=Problem.sort_key)
+    assert {(Path(p.pos.file).name, p.code) for p in problems} == {
+        ("leak.txt", "unsafe-path"),
+        ("pipe.txt", "source-unreadable"),
+    }
+    assert model is not None and set(model.sources) == {"wire", "kept"}
+    assert set(prepared) == {"wire", "kept"} and os.getpid() not in prepared.values()
 
 
 def test_sources_read_beside_fill_a_cache_as_reading_them_here_does(tmp_path: Path) -> None:
@@ -192,7 +221,8 @@ def test_sources_read_beside_fill_a_cache_as_reading_them_here_does(tmp_path: Pa
     here, beside = cache.Cache(), cache.Cache()
     for _ in range(2):  # (empty, then warm)
         read_content(root, here)
-        read_content_prepared(root, len, beside)
+        _, _, prepared = read_content_prepared(root, lambda text: os.getpid(), beside)
+        assert os.getpid() not in prepared.values()  # (a child's, not made here)
         fields = ("cards", "extracted", "used_cards", "used_extracted", "changed", "cheap", "costly")
         assert [getattr(beside, f) for f in fields] == [getattr(here, f) for f in fields]
         assert beside.extracted and beside.used_extracted and len(beside.cards) > 3
@@ -252,7 +282,9 @@ def test_directory_where_a_file_is_expected(tmp_path: Path) -> None:
 def test_bad_file_names_are_invalid_ids(tmp_path: Path) -> None:
     content = make_content(tmp_path / "content")
     write(content, "facts/Gift.yaml", CARD)
-    assert ("Gift.yaml", 1, 1, "invalid-value") in codes(content)
+    write(content, "facts/..yaml", CARD)  # (its suffix is .yaml, as Path has it: a card)
+    found = codes(content)
+    assert ("Gift.yaml", 1, 1, "invalid-value") in found and ("..yaml", 1, 1, "invalid-value") in found
 
 
 def test_source_text_without_metadata_and_two_texts_for_one_id(tmp_path: Path) -> None:

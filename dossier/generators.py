@@ -685,9 +685,13 @@ def fragment_directive(text: str, folded: str, match: quotes.Match) -> str:
     one_block = len(match.spans) == 1 and not _BLOCK_BREAK.search(first_span)
 
     fold = _fold_words
+    told: dict[str, bool] = {}  # (the same words are asked of up to four times)
 
     def once(words: str) -> bool:
-        return folded.count(fold(words)) <= 1
+        known = told.get(words)
+        if known is None:
+            known = told[words] = folded.count(fold(words)) <= 1
+        return known
 
     end_told = True  # does the range end at the first end words after its start?
     if one_block and len(first) <= 2 * _WORDS_PER_END:

@@ -753,7 +753,9 @@ def _read_cards(
 
     made: Iterable[tuple[Card, bytes | None]]
     if len(cards) >= PARALLEL_CARDS and parallel.usable():
-        runs = parallel.each_shared(run, parallel.ranges(len(cards), CARD_RUNS), across=(_records, _cards))
+        runs = parallel.each_claimed(
+            run, parallel.ranges(len(cards), CARD_RUNS), across=(_records, _cards), here=True
+        )
         made = (card for done in runs for card in done)
     else:
         made = run(range(len(cards)))

@@ -187,12 +187,12 @@ def test_two_process_verification_gives_the_same_result(tmp_path: Path, monkeypa
     repo = Path(__file__).resolve().parent.parent
     alone = check(repo / "content")
     mp = pytest.MonkeyPatch()
-    split: list[list[object]] = []
-    real = parallel.in_two
+    split: list[list[list[int]]] = []
+    real = parallel.each_claimed
 
-    def counted(fn: Any, halves: Any) -> Any:
-        split.append(halves)
-        return real(fn, halves)
+    def counted(fn: Any, runs: Any, across: Any = None, *, here: bool = False) -> Any:
+        split.append(runs)
+        return real(fn, runs, across, here=here)
 
     beside: list[object] = []
     real_beside = parallel.beside
@@ -205,13 +205,15 @@ def test_two_process_verification_gives_the_same_result(tmp_path: Path, monkeypa
         mp.setattr(check_module, "PARALLEL_MIN", 1)
         mp.setattr(check_module, "PARALLEL_READ", 1)  # (all but the cards read in a child)
         mp.setattr(parallel, "usable", _forkable)  # (one core is enough to fork)
-        mp.setattr(parallel, "in_two", counted)
+        mp.setattr(parallel, "each_claimed", counted)
         mp.setattr(parallel, "beside", counted_beside)
         both = check(repo / "content")
     finally:
         mp.undo()
-    [halves] = split  # the quotes searched by two children, some each
-    assert len(halves) == 2 and all(halves) and len(beside) == 1
+    [runs] = split  # the quotes searched by two children, in runs each claims when free
+    assert len(runs) > 2 and all(runs)
+    assert sorted(n for run in runs for n in run) == list(range(both.quote_count))  # each once
+    assert len(beside) == 1
     assert both.matches == alone.matches
     assert both.problems == alone.problems
     content = make_content(
@@ -826,6 +828,11 @@ def test_two_process_card_reading_gives_the_same_result(
 
     forks: list[object] = []
     real, real_each, real_shared = parallel.in_two, parallel.each_in_two, parallel.each_shared
+    real_claimed = parallel.each_claimed
+
+    def counted_claimed(fn: Any, runs: Any, across: Any = None, *, here: bool = False) -> Any:
+        forks.append(fn)
+        return real_claimed(fn, runs, across, here=here)
 
     def counted(fn: Any, halves: Any) -> Any:
         forks.append(fn)
@@ -857,6 +864,7 @@ def test_two_process_card_reading_gives_the_same_result(
             mp.setattr(parallel, "in_two", counted)
             mp.setattr(parallel, "each_in_two", counted_each)
             mp.setattr(parallel, "each_shared", counted_shared)
+            mp.setattr(parallel, "each_claimed", counted_claimed)
             mp.setattr(parallel, "usable", _forkable)  # (one core is enough to fork)
             result = check(content, cache=store)
         assert result.content is not None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -362,3 +363,85 @@ def test_work_beside_raises_its_exception_here_and_untaken_is_stopped() -> None:
     with parallel.beside(never_ends):
         pass  # (not asked for: the child is stopped, not waited on forever)
     assert _children() == before
+
+
+def _slowly_made_by(
+    parent: int, dies_at: int | None = None, fails_at: frozenset[int] | set[int] = frozenset()
+) -> Callable[[int], tuple[int, int]]:
+    """``_made_by``, each item taking a few milliseconds (so that every process claims
+    some), failing at ``fails_at`` (a ValueError naming the item)."""
+    made = _made_by(parent, dies_at)
+
+    def fn(i: int) -> tuple[int, int]:
+        time.sleep(0.004)
+        if i in fails_at:
+            raise ValueError(f"item {i}")
+        return made(i)
+
+    return fn
+
+
+@pytest.mark.parametrize("here", [False, True])
+def test_claimed_work_comes_in_order_each_process_taking_some(here: bool) -> None:
+    me = os.getpid()
+    before = _children()
+    got = list(parallel.each_claimed(_slowly_made_by(me), list(range(24)), here=here))
+    by = _makers(got, 24)
+    makers = set(by)
+    assert len(makers) == 2 and (me in makers) is here  # two children, or one and this process
+    assert _children() == before
+
+
+@pytest.mark.parametrize("here", [False, True])
+def test_claimed_work_of_a_child_that_dies_or_was_never_forked_is_made_here(
+    monkeypatch: pytest.MonkeyPatch, here: bool
+) -> None:
+    me = os.getpid()
+    before = _children()
+    got = list(parallel.each_claimed(_slowly_made_by(me, dies_at=5), list(range(12)), here=here))
+    by = _makers(got, 12)
+    assert by[5] == me  # (its child died claiming it)
+    assert _children() == before
+    _refused(monkeypatch)
+    got = list(parallel.each_claimed(_slowly_made_by(me), list(range(6)), here=here))
+    assert _makers(got, 6) == [me] * 6
+
+
+@pytest.mark.parametrize("here", [False, True])
+@pytest.mark.parametrize("bad", [{3}, {3, 7}, {0, 11}])
+def test_claimed_work_raises_the_first_failure_in_order_after_those_before_it(
+    here: bool, bad: set[int]
+) -> None:
+    me = os.getpid()
+    before = _children()
+    given: list[int] = []
+    with pytest.raises(ValueError, match=f"item {min(bad)}$"):
+        for i, _ in parallel.each_claimed(_slowly_made_by(me, fails_at=bad), list(range(12)), here=here):
+            given.append(i)
+    assert given == list(range(min(bad)))
+    assert _children() == before
+
+
+@pytest.mark.parametrize("here", [False, True])
+def test_claimed_work_crosses_as_told_stops_early_cleanly_and_has_a_limit(here: bool) -> None:
+    import marshal
+
+    me = os.getpid()
+
+    def encode(made: tuple[int, int]) -> bytes:
+        return marshal.dumps(made)
+
+    def decode(sent: bytes) -> tuple[int, int]:
+        i, pid = marshal.loads(sent)
+        return -i - 100, pid  # (marked: it crossed)
+
+    before = _children()
+    got = list(parallel.each_claimed(_slowly_made_by(me), list(range(16)), (encode, decode), here=here))
+    assert all((v == i) == (pid == me) and (v == -i - 100) == (pid != me) for i, (v, pid) in enumerate(got))
+    results = parallel.each_claimed(_slowly_made_by(me), list(range(40)), here=here)
+    assert next(results)[0] == 0
+    results.close()  # (the children stopped, not waited on to the end)
+    assert _children() == before
+    with pytest.raises(ValueError, match="at most"):
+        list(parallel.each_claimed(abs, list(range(parallel.CLAIMED_MAX + 1))))
+    assert list(parallel.each_claimed(abs, [-1])) == [1] and list(parallel.each_claimed(abs, [])) == []

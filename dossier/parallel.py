@@ -23,7 +23,7 @@ import os
 import pickle
 import select
 import signal
-from collections.abc import Callable, Generator, Iterator, Sequence, Sized
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TypeVar, cast
 
@@ -507,17 +507,3 @@ def ranges(n: int, parts: int) -> list[range]:
     """``range(n)`` cut into ``parts`` runs of about equal length, in order."""
     parts = max(1, min(parts, n))
     return [range(n * i // parts, n * (i + 1) // parts) for i in range(parts)]
-
-
-def split(groups: Sequence[Sized]) -> tuple[list[int], list[int]]:
-    """The groups' indices dealt into two halves of about equal size, largest groups first
-    (a group stays whole: a source's quotes go to one process, which normalises it once):
-    for a forked child, which has the groups already, to be sent (a few ints, where the
-    groups' items may cost more to pickle than to work on)."""
-    out: tuple[list[int], list[int]] = ([], [])
-    sizes = [0, 0]
-    for i in sorted(range(len(groups)), key=lambda i: len(groups[i]), reverse=True):
-        side = 0 if sizes[0] <= sizes[1] else 1
-        out[side].append(i)
-        sizes[side] += len(groups[i])
-    return out

@@ -322,18 +322,6 @@ def test_malformed_source_date_epoch_is_a_clean_error(tmp_path: Path, value: str
     assert not (tmp_path / "s").exists()
 
 
-@given(st.lists(st.lists(st.integers(), max_size=6), max_size=12))
-def test_groups_split_by_index_are_the_halves_dealt(groups: list[list[int]]) -> None:
-    """What a child is sent (its groups' indices) stands for the half it would have been
-    sent whole: each group once, on one side, the sides about equal."""
-    from dossier import parallel
-
-    first, second = parallel.split(groups)
-    assert sorted(first + second) == list(range(len(groups)))
-    sizes = [sum(len(groups[i]) for i in side) for side in (first, second)]
-    assert abs(sizes[0] - sizes[1]) <= max(map(len, groups), default=0)
-
-
 def _rendering_in_two(monkeypatch: pytest.MonkeyPatch) -> None:
     """A build's pages, claims and quotes' placements set to be made by two processes,
     however few (the pages seven to a chunk)."""
@@ -369,6 +357,13 @@ def test_two_process_rendering_gives_the_same_site(tmp_path: Path, monkeypatch: 
         return real_ahead(*fns)
 
     monkeypatch.setattr(parallel, "ahead", counting_ahead)
+    real_claimed = parallel.each_claimed
+
+    def counting_claimed(fn: Any, items: Any, across: Any = None, *, here: bool = False) -> Any:
+        forks.append(fn)
+        return real_claimed(fn, items, across, here=here)
+
+    monkeypatch.setattr(parallel, "each_claimed", counting_claimed)
     monkeypatch.setattr(build_module, "PARALLEL_DIGESTS", 1)  # half the pages' digests in a child
     if not hasattr(os, "fork"):
         pytest.skip("this system cannot fork")

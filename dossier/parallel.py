@@ -236,41 +236,14 @@ def _start_claiming(
 ) -> tuple[int, BinaryIO] | None:
     """A child that claims items from ``claims`` until none is left, sending the index,
     whether ``fn`` made it, and the result (or the exception) of each down a pipe of its
-    own; None where none can be started."""
-    try:
-        read, write = os.pipe()
-    except OSError:
-        return None
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # (see ``ahead``)
-    try:
-        pid = os.fork()
-    except BaseException as exc:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        os.close(read)
-        os.close(write)
-        if isinstance(exc, OSError):
-            return None
-        raise
-    if pid == 0:
-        code = 1
-        try:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            os.close(read)
-            for other in others:
-                other.close()
-            while claimed := os.read(claims, 1):
-                i = claimed[0]
-                try:
-                    data = pickle.dumps((i, True, fn(items[i])), pickle.HIGHEST_PROTOCOL)
-                except Exception as exc:  # sent, to be raised where the caller is
-                    data = pickle.dumps((i, False, _picklable(exc)), pickle.HIGHEST_PROTOCOL)
-                _send(write, data)
-            code = 0
-        finally:
-            os._exit(code)  # (no clean-up of the parent's state: it is the parent's)
-    signal.pthread_sigmask(signal.SIG_SETMASK, held)
-    os.close(write)
-    return pid, os.fdopen(read, "rb", buffering=0)
+    own (unbuffered here: it is waited on with ``select``); None where none can be
+    started."""
+
+    def work(write: int) -> None:
+        while claimed := os.read(claims, 1):
+            _send(write, _message(fn, items[claimed[0]], claimed[0]))
+
+    return _forked(work, others, buffered=False)
 
 
 @contextlib.contextmanager
@@ -310,13 +283,29 @@ def _start(
     fn: Callable[[T], R], items: Sequence[T], others: list[BinaryIO]
 ) -> tuple[int, BinaryIO] | None:
     """A child that sends ``fn(item)`` for each of ``items`` down a pipe, in order; None
-    where none can be started (no pipe to be had, or the fork refused: a limit on
-    processes)."""
+    where none can be started."""
+
+    def work(write: int) -> None:
+        for item in items:
+            _send(write, _message(fn, item))
+
+    return _forked(work, others)
+
+
+def _forked(
+    work: Callable[[int], None], others: list[BinaryIO], *, buffered: bool = True
+) -> tuple[int, BinaryIO] | None:
+    """A child that runs ``work`` on the write end of a pipe, and then exits, whatever
+    happens (the pipes of ``others``, the caller's other children, closed in it first);
+    its pid and the pipe's read end. None where none can be started (no pipe to be had,
+    or the fork refused: a limit on processes)."""
     try:
         read, write = os.pipe()
     except OSError:
         return None
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # (see ``ahead``)
+    # Ctrl-C held off across the fork: a child interrupted before its ``try`` would go on
+    # running the parent's code.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         pid = os.fork()
     except BaseException as exc:
@@ -333,18 +322,22 @@ def _start(
             os.close(read)
             for other in others:
                 other.close()
-            for item in items:
-                try:
-                    data = pickle.dumps((True, fn(item)), pickle.HIGHEST_PROTOCOL)
-                except Exception as exc:  # sent, to be raised where the caller is
-                    data = pickle.dumps((False, _picklable(exc)), pickle.HIGHEST_PROTOCOL)
-                _send(write, data)
+            work(write)
             code = 0
         finally:
             os._exit(code)  # (no clean-up of the parent's state: it is the parent's)
     signal.pthread_sigmask(signal.SIG_SETMASK, held)
     os.close(write)
-    return pid, os.fdopen(read, "rb")
+    return pid, os.fdopen(read, "rb") if buffered else os.fdopen(read, "rb", buffering=0)
+
+
+def _message(fn: Callable[[T], object], item: T, *head: int) -> bytes:
+    """``fn(item)`` pickled as a child sends it: ``head``, whether it was made, and the
+    result, or the exception raised (to be raised where the caller is)."""
+    try:
+        return pickle.dumps((*head, True, fn(item)), pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        return pickle.dumps((*head, False, _picklable(exc)), pickle.HIGHEST_PROTOCOL)
 
 
 def _picklable(exc: Exception) -> Exception:
@@ -468,35 +461,16 @@ def ahead(*fns: Callable[[], object]) -> Iterator[Ahead | None]:
     if not hasattr(os, "fork") or signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
         yield None
         return
-    try:
-        read, write = os.pipe()
-    except OSError:
+
+    def work(write: int) -> None:  # each result down the pipe, its length first
+        for fn in fns:
+            _send(write, marshal.dumps(fn()))  # type: ignore[arg-type]  # (else: no more results)
+
+    child = _forked(work, [])
+    if child is None:  # (too many processes): the caller does the work itself
         yield None
         return
-    # Ctrl-C held off across the fork: a child interrupted before its ``try`` would go on
-    # running the parent's code.
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        pid = os.fork()
-    except OSError:  # (too many processes): the caller does the work itself
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        os.close(read)
-        os.close(write)
-        yield None
-        return
-    if pid == 0:  # the child: each result down the pipe, its length first; out, whatever happens
-        code = 1
-        try:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            os.close(read)
-            for fn in fns:
-                _send(write, marshal.dumps(fn()))  # type: ignore[arg-type]  # (else: no more results)
-            code = 0
-        finally:
-            os._exit(code)  # (no clean-up of the parent's state: it is the parent's)
-    signal.pthread_sigmask(signal.SIG_SETMASK, held)
-    os.close(write)
-    pending = Ahead(pid, os.fdopen(read, "rb"))
+    pending = Ahead(*child)
     try:
         yield pending
     finally:

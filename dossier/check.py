@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import marshal
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 from . import parallel, quotes, readers
 from . import survey as surveys
 from .cache import Cache
 from .cache import key as cache_key
 from .extract import page_at
-from .model import Content, Fact, Source
+from .model import Content, Evidence, Fact, Source
 from .pause import collector_paused
 from .problems import Problem, Severity, Verdict, error, warning
 from .readers import read_content
@@ -222,11 +221,10 @@ def _verify(
         if ev.source.id in sources
     ]
     results: list[quotes.Match | quotes.Miss | None] = [None] * len(quoted)
-    todo: list[int] = []
+    todo: Sequence[int] = range(len(quoted))
     keys: list[bytes] = []
-    if cache is None:
-        todo = list(range(len(quoted)))
-    else:
+    if cache is not None:
+        todo = []
         for n, (_, _, ev) in enumerate(quoted):
             source = sources[ev.source.id]
             k = cache_key(ev.quote, source.sha256, source.kind, settings)
@@ -236,16 +234,15 @@ def _verify(
             else:
                 todo.append(n)
                 keys.append(k)
-    tasks = [(quoted[n][2].quote, quoted[n][2].source.id) for n in todo]
-    if len(tasks) >= PARALLEL_MIN and parallel.usable():
-        searched = _verify_in_two(tasks, prepared, settings)
+    if len(todo) >= PARALLEL_MIN and parallel.usable():
+        _verify_in_two(quoted, todo, prepared, settings, results)
     else:
-        searched = [quotes.verify(quote, prepared[sid], settings) for quote, sid in tasks]
-    for n, found in zip(todo, searched, strict=True):
-        results[n] = found
+        for n in todo:
+            ev = quoted[n][2]
+            results[n] = quotes.verify(ev.quote, prepared[ev.source.id], settings)
     if cache is not None:  # (what the cache answered it holds already)
-        for k, found in zip(keys, searched, strict=True):
-            if isinstance(found, quotes.Match):
+        for k, n in zip(keys, todo, strict=True):
+            if isinstance(found := results[n], quotes.Match):
                 cache.put(k, found)
     matches: dict[tuple[str, int], quotes.Match] = {}
     for (fact, i, ev), result in zip(quoted, results, strict=True):
@@ -281,26 +278,32 @@ VERIFY_RUNS = 32
 
 
 def _verify_in_two(
-    tasks: list[tuple[str, str]], prepared: _Prepared, settings: quotes.Settings
-) -> list[quotes.Match | quotes.Miss]:
-    """``quotes.verify`` of each (quote, source id) of ``tasks``, in order, by two
-    processes, in runs of quotes taken by source, so that each process normalises (where
-    it is not done already: each child adds to its copy of ``prepared``) about the sources
-    of the runs it takes. Each child takes the next run as soon as it is free, and sends
-    its matches back as plain tuples in marshal's bytes (15,000 matches: 0.1 s sent and
-    read, where pickling the objects took 0.2), its misses (rare) as they are, by their
-    place; a run's results are read here while the children search the next. Runs dealt
-    out in halves took 0.26 and 0.34 s at 30,000 quotes (the two cores are not alike on
-    a shared machine)."""
-    order = sorted(range(len(tasks)), key=lambda n: tasks[n][1])
+    quoted: list[tuple[Fact, int, Evidence]],
+    todo: Sequence[int],
+    prepared: _Prepared,
+    settings: quotes.Settings,
+    results: list[quotes.Match | quotes.Miss | None],
+) -> None:
+    """``results[n]``: ``quotes.verify`` of the quote ``quoted[n]`` holds, for each ``n`` of
+    ``todo``, by two processes in runs, each taking the next run as soon as it is free
+    (runs dealt out in halves took 0.26 and 0.34 s at 30,000 quotes: the two cores are
+    not alike on a shared machine). Where sources are to be normalised still (each child
+    adds to its copy of ``prepared``), the runs take the quotes by source, so that each
+    process normalises about the sources of the runs it takes. A child sends its matches
+    back as plain tuples in marshal's bytes (15,000 matches: 0.1 s sent and read, where
+    pickling the objects took 0.2), its misses (rare) as they are, by their place; a run's
+    results are read here while the children search the next."""
+    order: Sequence[int] = todo
+    if not all(sid in prepared for sid in prepared.content.sources):
+        order = sorted(todo, key=lambda n: quoted[n][2].source.id)
     runs = [order[r.start : r.stop] for r in parallel.ranges(len(order), VERIFY_RUNS)]
 
-    def verify(run: list[int]) -> tuple[bytes, list[tuple[int, quotes.Miss]]]:
+    def verify(run: Sequence[int]) -> tuple[bytes, list[tuple[int, quotes.Miss]]]:
         found: list[tuple[object, ...] | None] = []
         missed = []
         for n in run:
-            quote, sid = tasks[n]
-            result = quotes.verify(quote, prepared[sid], settings)
+            ev = quoted[n][2]
+            result = quotes.verify(ev.quote, prepared[ev.source.id], settings)
             if isinstance(result, quotes.Match):
                 found.append((result.spans, result.nspans, result.warnings))
             else:
@@ -308,15 +311,13 @@ def _verify_in_two(
                 missed.append((n, result))
         return marshal.dumps(found), missed
 
-    out: list[quotes.Match | quotes.Miss | None] = [None] * len(tasks)
     match = quotes.Match
     for run, (found, missed) in zip(runs, parallel.each_claimed(verify, runs), strict=True):
         for n, fields in zip(run, marshal.loads(found), strict=True):
             if fields is not None:
-                out[n] = match(*fields)
+                results[n] = match(*fields)
         for n, miss in missed:
-            out[n] = miss
-    return cast(list[quotes.Match | quotes.Miss], out)
+            results[n] = miss
 
 
 _FIX = {

@@ -216,6 +216,24 @@ def test_two_process_verification_gives_the_same_result(tmp_path: Path, monkeypa
     assert len(beside) == 1
     assert both.matches == alone.matches
     assert both.problems == alone.problems
+    # With the cards known to a cache and its quotes not, the sources are normalised by the
+    # children searching them: the runs then take the quotes by source.
+    store = cache.Cache()
+    check(repo / "content", cache=store)
+    store.entries = type(store.entries)()
+    split.clear()
+    try:
+        mp.setattr(check_module, "PARALLEL_MIN", 1)
+        mp.setattr(parallel, "usable", _forkable)
+        mp.setattr(parallel, "each_claimed", counted)
+        warm = check(repo / "content", cache=store)
+    finally:
+        mp.undo()
+    [runs] = split
+    assert warm.content is not None and warm.matches == alone.matches and warm.problems == alone.problems
+    quoted = [ev.source.id for f in warm.content.facts.values() for ev in f.evidence]
+    by_source = [quoted[n] for run in runs for n in run]
+    assert by_source == sorted(by_source) and len(store.entries) > 0  # (filled again)
     content = make_content(
         tmp_path / "content", {"a.yaml": CARD.replace("Russian-made car", "Russian-made tank")}
     )

@@ -3,7 +3,7 @@
 A forked child inherits everything the parent holds (the content, the prepared sources,
 the compiled templates), so the function it runs may be any callable, a closure over
 large data, and its items are inherited too; only its results cross between the
-processes, pickled (or as the caller encodes them: ``each_shared``'s ``across``). Below a
+processes, pickled (or as the caller encodes them: ``across``). Below a
 few thousand items a second process costs more than it saves (forking two children and
 collecting their results takes 10 to 30 ms here; a pool from ``concurrent.futures`` took
 60 to 100). ``each_claimed`` has two processes take items as each is free, for work whose

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshal
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,28 +222,34 @@ def _verify(
     ]
     results: list[quotes.Match | quotes.Miss | None] = [None] * len(quoted)
     todo: Sequence[int] = range(len(quoted))
-    keys: list[bytes] = []
-    if cache is not None:
+    keys: dict[int, bytes] = {}  # (a quote searched -> its key in the cache)
+
+    def key_of(ev: Evidence) -> bytes:
+        source = sources[ev.source.id]
+        return cache_key(ev.quote, source.sha256, source.kind, settings)
+
+    if cache is not None and cache.entries:  # (a cache that knows no quote answers none)
         todo = []
         for n, (_, _, ev) in enumerate(quoted):
-            source = sources[ev.source.id]
-            k = cache_key(ev.quote, source.sha256, source.kind, settings)
+            k = key_of(ev)
             hit = cache.get(k)
             if hit is not None:
                 results[n] = hit
             else:
                 todo.append(n)
-                keys.append(k)
+                keys[n] = k
     if len(todo) >= PARALLEL_MIN and parallel.usable():
-        _verify_in_two(quoted, todo, prepared, settings, results)
+        # (The keys of quotes no cache knew are made by the processes searching them.)
+        key = key_of if cache is not None and not keys else None
+        _verify_in_two(quoted, todo, prepared, settings, results, key, keys)
     else:
         for n in todo:
             ev = quoted[n][2]
             results[n] = quotes.verify(ev.quote, prepared[ev.source.id], settings)
     if cache is not None:  # (what the cache answered it holds already)
-        for k, n in zip(keys, todo, strict=True):
+        for n in todo:
             if isinstance(found := results[n], quotes.Match):
-                cache.put(k, found)
+                cache.put(keys.get(n) or key_of(quoted[n][2]), found)
     matches: dict[tuple[str, int], quotes.Match] = {}
     for (fact, i, ev), result in zip(quoted, results, strict=True):
         if isinstance(result, quotes.Match):
@@ -283,6 +289,8 @@ def _verify_in_two(
     prepared: _Prepared,
     settings: quotes.Settings,
     results: list[quotes.Match | quotes.Miss | None],
+    key: Callable[[Evidence], bytes] | None = None,
+    keys: dict[int, bytes] | None = None,
 ) -> None:
     """``results[n]``: ``quotes.verify`` of the quote ``quoted[n]`` holds, for each ``n`` of
     ``todo``, by two processes in runs, each taking the next run as soon as it is free
@@ -292,13 +300,15 @@ def _verify_in_two(
     process normalises about the sources of the runs it takes. A child sends its matches
     back as plain tuples in marshal's bytes (15,000 matches: 0.1 s sent and read, where
     pickling the objects took 0.2), its misses (rare) as they are, by their place; a run's
-    results are read here while the children search the next."""
+    results are read here while the children search the next. ``key``: each quote's key
+    in the cache is made too, by the process searching it, into ``keys`` (30,000 keys made
+    here took 0.05 s)."""
     order: Sequence[int] = todo
     if not all(sid in prepared for sid in prepared.content.sources):
         order = sorted(todo, key=lambda n: quoted[n][2].source.id)
     runs = [order[r.start : r.stop] for r in parallel.ranges(len(order), VERIFY_RUNS)]
 
-    def verify(run: Sequence[int]) -> tuple[bytes, list[tuple[int, quotes.Miss]]]:
+    def verify(run: Sequence[int]) -> tuple[bytes, list[tuple[int, quotes.Miss]], bytes]:
         found: list[tuple[object, ...] | None] = []
         missed = []
         for n in run:
@@ -309,15 +319,18 @@ def _verify_in_two(
             else:
                 found.append(None)
                 missed.append((n, result))
-        return marshal.dumps(found), missed
+        made = b"" if key is None else marshal.dumps([key(quoted[n][2]) for n in run])
+        return marshal.dumps(found), missed, made
 
     match = quotes.Match
-    for run, (found, missed) in zip(runs, parallel.each_claimed(verify, runs), strict=True):
+    for run, (found, missed, made) in zip(runs, parallel.each_claimed(verify, runs), strict=True):
         for n, fields in zip(run, marshal.loads(found), strict=True):
             if fields is not None:
                 results[n] = match(*fields)
         for n, miss in missed:
             results[n] = miss
+        if keys is not None and made:
+            keys.update(zip(run, marshal.loads(made), strict=True))
 
 
 _FIX = {

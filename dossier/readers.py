@@ -71,25 +71,26 @@ class _Reader(Shown):
             ok = self.dirs_inside[folder] = Path(folder).resolve(strict=True).is_relative_to(self.real_root)
         return ok
 
-    def _open(self, path: Path | str) -> int | None:
-        """``path`` opened to be read; None where it leads outside the content folder. A
-        file in a folder inside is opened without following a link, so a plain file (all
-        but a few) costs no ``lstat`` of its own; a link, refused so, is resolved and
-        opened where it leads inside (10,000 cards read: 0.10 s, was 0.20 with the
-        ``lstat``, a ``Path`` for each folder and a read to see the end)."""
+    def _open(self, path: Path | str) -> tuple[int, bool] | None:
+        """``path`` opened to be read, and whether it is the file itself (not a link to
+        it); None where it leads outside the content folder. A file in a folder inside is
+        opened without following a link, so a plain file (all but a few) costs no
+        ``lstat`` of its own; a link, refused so, is resolved and opened where it leads
+        inside (10,000 cards read: 0.10 s, was 0.20 with the ``lstat``, a ``Path`` for each
+        folder and a read to see the end)."""
         if _NOFOLLOW and self.dir_inside(os.path.dirname(path)):
             with contextlib.suppress(OSError):  # (a link, or an error: asked again as a link's)
-                return os.open(path, _READ | _NOFOLLOW)
+                return os.open(path, _READ | _NOFOLLOW), True
         if os.path.islink(path):
             # Opened by where it leads, not through the link: a link swapped meanwhile is
             # not followed (the open of the real path follows none at its end).
             real = Path(path).resolve(strict=True)
             if not real.is_relative_to(self.real_root):
                 return None
-            return os.open(real, _READ | _NOFOLLOW)
+            return os.open(real, _READ | _NOFOLLOW), False
         if not self.dir_inside(os.path.dirname(path)):
             return None
-        return os.open(path, _READ | _NOFOLLOW)
+        return os.open(path, _READ | _NOFOLLOW), True
 
     def read_bytes(
         self,
@@ -98,9 +99,12 @@ class _Reader(Shown):
         code: str = "source-unreadable",
         too_large: str = "file-too-large",
         shown: str | None = None,
+        stat_of: list[os.stat_result] | None = None,
     ) -> bytes | None:
         """A file's bytes, or None after a problem; nothing outside the content folder is read.
-        ``shown``: the path as problems show it, where the caller has it.
+        ``shown``: the path as problems show it, where the caller has it. ``stat_of`` gets
+        the file's stat, taken before its bytes are read, where ``path`` is the file itself
+        (not a link: then it gets nothing).
 
         No ``stat`` of a plain file but its ``fstat``: links and folders are resolved only
         where they are.
@@ -108,8 +112,8 @@ class _Reader(Shown):
         if shown is None:
             shown = self.display(path)
         try:
-            fd = self._open(path)
-            if fd is None:
+            opened = self._open(path)
+            if opened is None:
                 self.problems.append(
                     error(
                         Pos(shown),
@@ -124,8 +128,11 @@ class _Reader(Shown):
             else:
                 self.problems.append(error(Pos(shown), code, f"cannot read the file: {_reason(exc)}"))
             return None
+        fd, itself = opened
         try:
             st = os.fstat(fd)
+            if stat_of is not None and itself:
+                stat_of.append(st)
             if not stat.S_ISREG(st.st_mode):
                 self.problems.append(error(Pos(shown), code, "expected a file, found a folder or device"))
                 return None
@@ -794,14 +801,17 @@ def _known_card(r: _Reader, path: str, shown: str, fid: str, cache: Cache | None
     hit = _unchanged_card(r, path, shown, cache)
     if hit is not None:
         return hit
-    # The stat is taken before the bytes are read: a card rewritten meanwhile then shows
-    # as changed next time (a stat taken after would vouch for bytes never read).
-    st = _stat_key(path) if cache is not None else None
-    data = r.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable", shown=shown)
+    if cache is None:
+        data = r.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable", shown=shown)
+        return None if data is None else _Unparsed(data, shown, fid)
+    # The stat is taken before the bytes are read (the open file's, as the survey's lstat
+    # sees a plain file): a card rewritten meanwhile then shows as changed next time (a
+    # stat taken after would vouch for bytes never read). A link has none kept.
+    seen: list[os.stat_result] = []
+    data = r.read_bytes(path, MAX_CARD_BYTES, code="yaml-unreadable", shown=shown, stat_of=seen)
     if data is None:
         return None
-    if cache is None:
-        return _Unparsed(data, shown, fid)
+    st = _vouched(seen[0]) if seen else None
     digest = hashlib.sha256(data).hexdigest()
     cached = cache.card((shown, digest))
     if cached is not None:
@@ -815,6 +825,11 @@ def _stat_key(path: str) -> tuple[int, int, int, int, int] | None:
         st = os.lstat(path)
     except OSError:
         return None
+    return _vouched(st)
+
+
+def _vouched(st: os.stat_result) -> tuple[int, int, int, int, int] | None:
+    """The key a card's stat is kept by (None: not to be vouched for)."""
     if not stat.S_ISREG(st.st_mode):
         return None
     # Too recent to vouch for: a rewrite in the same tick of the clock, of the same size,

@@ -371,6 +371,26 @@ def test_a_card_too_recent_to_vouch_for_is_read_again(tmp_path: Path) -> None:
         assert store.card_stats.get(surveys.display(card)) is not None
 
 
+def test_a_cards_kept_stat_is_its_own_and_a_links_is_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stat kept for a card read is the one its path's ``lstat`` gives (taken from the
+    open file, before its bytes are read); a card that is a link gets none (the survey's
+    ``lstat`` sees the link, not what it leads to), and is read again each time."""
+    from dossier import readers
+
+    content = make_content(tmp_path / "content")
+    write(content, "elsewhere/linked.yaml", CARD.replace("Putin gave Kim a car.", "Linked."))
+    (content / "facts" / "linked.yaml").symlink_to(content / "elsewhere" / "linked.yaml")
+    monkeypatch.setattr(surveys, "RACY_NS", 0)  # (settled: vouched for)
+    store = cache.Cache()
+    result = check(content, cache=store)
+    assert result.content is not None and set(result.content.facts) == {"gift", "linked"}
+    plain, linked = (content / "facts" / name for name in ("gift.yaml", "linked.yaml"))
+    assert tuple(store.card_stats.get(surveys.display(plain))[:-1]) == readers._stat_key(str(plain))
+    assert store.card_stats.get(surveys.display(linked)) is None
+
+
 def test_unchanged_pages_are_not_rendered_again_but_every_dependent_page_is(
     tmp_path: Path, monkeypatch: object
 ) -> None:

@@ -152,12 +152,14 @@ def each_claimed(
     on a slower or busier core holds the rest up (at 30,000 quotes, halves took 0.26 and
     0.34 s). Each result is given as soon as it and those before it are in, so that the
     caller works on it while the children make the next; an exception ``fn`` raised is
-    raised here in its place. An item claimed by a child that died before it sent the
-    result, and every item where no child can be forked, is made here. ``across``: as
-    ``each_shared``'s: a child's results cross encoded, this process's are given as made.
+    raised here in its place. Where a child cannot be forked, or dies, this process claims
+    items in its place, and makes those the dead child had claimed (a live child's made
+    twice is taken once). ``across``: as ``each_shared``'s: a child's results cross
+    encoded, this process's are given as made.
 
     (The items are claimed from a pipe holding a byte for each: a read of one byte from a
-    pipe is one claim, whichever process makes it.)"""
+    pipe is one claim, whichever process makes it. A child says it is done with an empty
+    message: one whose pipe ends without it died.)"""
     n = len(items)
     if n > CLAIMED_MAX:
         raise ValueError(f"each_claimed deals out at most {CLAIMED_MAX} items, not {n}")
@@ -174,40 +176,46 @@ def each_claimed(
         os.write(offer, bytes(range(n)))  # (n bytes: far less than any pipe holds)
     finally:
         os.close(offer)  # (so that the pipe is found ended once every item is claimed)
-    children: list[tuple[int, BinaryIO]] = []
-    try:
-        for _ in range(1 if here else 2):
-            child = _start_claiming(sent, items, claims, [pipe for _, pipe in children])
-            if child is not None:
-                children.append(child)
-    finally:
-        if not here:
-            os.close(claims)
-    #: index -> (made, the result or its exception, made here)
-    got: dict[int, tuple[bool, Any, bool]] = {}
-    live = {pipe.fileno(): (pid, pipe) for pid, pipe in children}
-    claiming = here
+    live: dict[int, tuple[int, BinaryIO]] = {}  # a result pipe's fd -> (pid, the pipe)
+    claiming = True  # (the claims' pipe is open here: items may be left in it)
     taken = 0
+    try:  # (what was started is let go however this ends, an interrupt while forking too)
+        wanted = 1 if here else 2
+        for _ in range(wanted):
+            child = _start_claiming(sent, items, claims, [pipe for _, pipe in live.values()])
+            if child is not None:
+                live[child[1].fileno()] = child
+        #: index -> (made, the result or its exception, made here)
+        got: dict[int, tuple[bool, Any, bool]] = {}
+        died = len(live) < wanted  # (a child missing or dead: this process claims for it)
+        poller = select.poll()  # (not ``select.select``: it fails on a descriptor past 1023)
+        for fd in live:
+            poller.register(fd, select.POLLIN)
 
-    def take(wait: bool) -> None:
-        """What the children sent (waiting for something, if ``wait``)."""
-        ready, _, _ = select.select(list(live), [], [], None if wait else 0)
-        for fd in ready:
-            data = _receive(live[fd][1])
-            if data is None:  # it ended: every claim sent, or it died
-                _let_go([live.pop(fd)], unfinished=False)
-                continue
-            k, ok, value = pickle.loads(data)
-            got[k] = (ok, value, False)
+        def take(wait: bool, first: int) -> None:
+            """What the children sent (waiting for something, if ``wait``); results before
+            ``first`` were given already (made here too, for a child that died)."""
+            nonlocal died
+            for fd, _ in poller.poll(None if wait else 0):
+                data = _receive(live[fd][1])
+                if not data:  # it ended: done (an empty message), or it died (none)
+                    died = died or data is None
+                    poller.unregister(fd)
+                    _let_go([live.pop(fd)], unfinished=False)
+                    continue
+                k, ok, value = pickle.loads(data)
+                if k >= first and k not in got:
+                    got[k] = (ok, value, False)
 
-    try:
         for i in range(n):
             while i not in got:
+                mine = here or died
                 if live:
-                    take(wait=not claiming)
+                    take(wait=not (mine and claiming), first=i)
                     if i in got:
                         break
-                if claiming:
+                    mine = here or died
+                if mine and claiming:
                     claimed = os.read(claims, 1)
                     if claimed:
                         k = claimed[0]
@@ -218,12 +226,15 @@ def each_claimed(
                         continue
                     claiming = False
                     os.close(claims)
-                elif not live:  # (claimed by a child that died, or never forked)
-                    got[i] = (True, fn(items[i]), True)
-            ok, value, mine = got.pop(i)
+                elif not live or (died and not claiming):  # (claimed by a child that died)
+                    try:
+                        got[i] = (True, fn(items[i]), True)
+                    except Exception as exc:
+                        got[i] = (False, exc, True)
+            ok, value, made_here = got.pop(i)
             if not ok:
                 raise value
-            yield cast(R, value if across is None or mine else across[1](value))
+            yield cast(R, value if across is None or made_here else across[1](value))
             taken += 1
     finally:
         if claiming:
@@ -242,8 +253,9 @@ def _start_claiming(
     def work(write: int) -> None:
         while claimed := os.read(claims, 1):
             _send(write, _message(fn, items[claimed[0]], claimed[0]))
+        _send(write, b"")  # (done: every claim sent)
 
-    return _forked(work, others, buffered=False)
+    return _forked(work, others, buffered=False, room=CLAIMED_ROOM)
 
 
 @contextlib.contextmanager
@@ -293,16 +305,19 @@ def _start(
 
 
 def _forked(
-    work: Callable[[int], None], others: list[BinaryIO], *, buffered: bool = True
+    work: Callable[[int], None], others: list[BinaryIO], *, buffered: bool = True, room: int = 0
 ) -> tuple[int, BinaryIO] | None:
     """A child that runs ``work`` on the write end of a pipe, and then exits, whatever
     happens (the pipes of ``others``, the caller's other children, closed in it first);
-    its pid and the pipe's read end. None where none can be started (no pipe to be had,
-    or the fork refused: a limit on processes)."""
+    its pid and the pipe's read end. ``room``: the bytes the pipe should hold, where the
+    system lets it be asked. None where none can be started (no pipe to be had, or the
+    fork refused: a limit on processes)."""
     try:
         read, write = os.pipe()
     except OSError:
         return None
+    if room:
+        _make_room(write, room)
     # Ctrl-C held off across the fork: a child interrupted before its ``try`` would go on
     # running the parent's code.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -326,9 +341,33 @@ def _forked(
             code = 0
         finally:
             os._exit(code)  # (no clean-up of the parent's state: it is the parent's)
-    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     os.close(write)
-    return pid, os.fdopen(read, "rb") if buffered else os.fdopen(read, "rb", buffering=0)
+    child = pid, os.fdopen(read, "rb") if buffered else os.fdopen(read, "rb", buffering=0)
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # (a Ctrl-C held is raised here)
+    except BaseException:
+        _let_go([child], unfinished=True)
+        raise
+    return child
+
+
+#: What a claiming child's pipe should hold: a run's results (600 KB for 625 cards) put
+#: down at once, where the 64 KiB a pipe holds by default kept the child waiting until
+#: this process had made its own item and read them.
+CLAIMED_ROOM = 1 << 20
+
+
+def _make_room(fd: int, size: int) -> None:
+    """Ask that the pipe ``fd`` hold ``size`` bytes (Linux's ``F_SETPIPE_SZ``); where the
+    system has no such call, or refuses (past its limit), the pipe stays as it is."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setting is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, setting, size)
 
 
 def _message(fn: Callable[[T], object], item: T, *head: int) -> bytes:

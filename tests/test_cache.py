@@ -391,6 +391,37 @@ def test_a_cards_kept_stat_is_its_own_and_a_links_is_none(
     assert store.card_stats.get(surveys.display(linked)) is None
 
 
+def test_a_card_replaced_between_its_open_and_its_read_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stat kept is the opened file's: a card replaced by another file once opened (the
+    bytes read are the old one's) is not vouched for by the new file's stat, and the next
+    check reads the new card."""
+    content = make_content(tmp_path / "content")
+    card = content / "facts" / "gift.yaml"
+    monkeypatch.setattr(surveys, "RACY_NS", 0)  # (settled: vouched for)
+    old_inode = card.stat().st_ino
+    real_read, swapped = os.read, []
+
+    def read(fd: int, n: int) -> bytes:
+        if not swapped and os.fstat(fd).st_ino == old_inode:
+            swapped.append(1)
+            write(content, "facts/replacement.tmp", CARD.replace("Putin gave Kim a car.", "Replaced."))
+            os.replace(content / "facts" / "replacement.tmp", card)
+        return real_read(fd, n)
+
+    store = cache.Cache()
+    with monkeypatch.context() as mp:
+        mp.setattr(os, "read", read)
+        first = check(content, cache=store)
+    assert swapped and first.content is not None
+    assert first.content.facts["gift"].claim == "Putin gave Kim a car."  # (the bytes opened)
+    kept = store.card_stats.get(surveys.display(card))
+    assert kept is not None and kept[3] == old_inode
+    again = check(content, cache=store)
+    assert again.content is not None and again.content.facts["gift"].claim == "Replaced."
+
+
 def test_unchanged_pages_are_not_rendered_again_but_every_dependent_page_is(
     tmp_path: Path, monkeypatch: object
 ) -> None:

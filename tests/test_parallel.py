@@ -9,6 +9,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -382,10 +383,23 @@ def _slowly_made_by(
 
 
 @pytest.mark.parametrize("here", [False, True])
-def test_claimed_work_comes_in_order_each_process_taking_some(here: bool) -> None:
+def test_claimed_work_comes_in_order_each_process_taking_some(here: bool, tmp_path: Path) -> None:
+    """Each process's first item waits until the other has claimed one too (a barrier of
+    files: on a busy machine one process could otherwise claim them all)."""
     me = os.getpid()
+    made = _made_by(me)
+
+    def fn(i: int) -> tuple[int, int]:
+        mark = tmp_path / f"started-{os.getpid()}"
+        if not mark.exists():
+            mark.touch()
+            deadline = time.monotonic() + 10
+            while len(list(tmp_path.glob("started-*"))) < 2 and time.monotonic() < deadline:
+                time.sleep(0.002)
+        return made(i)
+
     before = _children()
-    got = list(parallel.each_claimed(_slowly_made_by(me), list(range(24)), here=here))
+    got = list(parallel.each_claimed(fn, list(range(24)), here=here))
     by = _makers(got, 24)
     makers = set(by)
     assert len(makers) == 2 and (me in makers) is here  # two children, or one and this process
@@ -445,3 +459,61 @@ def test_claimed_work_crosses_as_told_stops_early_cleanly_and_has_a_limit(here: 
     with pytest.raises(ValueError, match="at most"):
         list(parallel.each_claimed(abs, list(range(parallel.CLAIMED_MAX + 1))))
     assert list(parallel.each_claimed(abs, [-1])) == [1] and list(parallel.each_claimed(abs, [])) == []
+
+
+def test_claimed_work_waits_on_descriptors_past_1023() -> None:
+    """Its children's pipes are waited on by ``poll``: ``select`` refuses a descriptor past
+    1023, which a process holding many files has."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        if hard != resource.RLIM_INFINITY and hard < 1200:
+            pytest.skip("this process may not hold 1,200 files")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert max(held) > 1023
+        me = os.getpid()
+        got = list(parallel.each_claimed(_made_by(me), list(range(6))))
+        assert [i for i, _ in got] == list(range(6)) and me not in {pid for _, pid in got}
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_claimed_work_of_a_child_never_forked_is_shared_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the second child refused, this process claims in its place (not the one child
+    doing everything while it waits)."""
+    me = os.getpid()
+    _refused(monkeypatch, after=1)
+    before = _children()
+    got = list(parallel.each_claimed(_slowly_made_by(me), list(range(24))))
+    makers = set(_makers(got, 24))
+    assert me in makers and len(makers) == 2
+    assert _children() == before
+
+
+@pytest.mark.parametrize("here", [False, True])
+def test_claimed_work_interrupted_while_forking_leaves_nothing_behind(
+    monkeypatch: pytest.MonkeyPatch, here: bool
+) -> None:
+    """Ctrl-C as the last child is forked: the children started are let go, the pipes
+    closed."""
+    real, forks = os.fork, [0]
+
+    def fork() -> int:
+        forks[0] += 1
+        if forks[0] == (1 if here else 2):
+            raise KeyboardInterrupt
+        return real()
+
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    monkeypatch.setattr(os, "fork", fork)
+    before, open_before = _children(), fds()
+    with pytest.raises(KeyboardInterrupt):
+        list(parallel.each_claimed(abs, list(range(-8, 0)), here=here))
+    assert _children() == before and fds() == open_before
